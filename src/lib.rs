@@ -1,0 +1,12 @@
+//! Expressway: an in-memory engine for AWS Step Functions Express workflows.
+//!
+//! Data flows `asl` (definition text, validation) → `compile` (a flat [`program::Program`]) →
+//! `vm` (synchronous, resumable execution of one program over [`value::Value`]s) → `runtime`
+//! (tokio drivers: Task I/O, timers, fan-out, limits). See `docs/ARCHITECTURE.md`.
+
+pub mod asl;
+pub mod choice;
+pub mod error;
+pub mod intrinsics;
+pub mod jsonpath;
+pub mod value;
