@@ -1,0 +1,73 @@
+//! Command-line interface. Exit codes: 0 success, 1 an execution FAILED/TIMED_OUT or a
+//! definition is invalid (`validate`), 2 usage errors, unreadable files, invalid definitions or
+//! input given to `run`.
+
+mod compile_cmd;
+mod input;
+mod run;
+mod validate_cmd;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use expressway::asl::StateMachineType;
+
+#[derive(Parser)]
+#[command(name = "expressway", version, about = "Run AWS Step Functions Express workflows (Amazon States Language) in memory", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum MachineType {
+    Standard,
+    Express,
+}
+
+impl From<MachineType> for StateMachineType {
+    fn from(t: MachineType) -> StateMachineType {
+        match t {
+            MachineType::Standard => StateMachineType::Standard,
+            MachineType::Express => StateMachineType::Express,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a state machine on one input (or one per stdin line with --ndjson) and print the result as JSON.
+    Run(run::RunArgs),
+    /// Check definitions as AWS's ValidateStateMachineDefinition does.
+    Validate {
+        /// Definition files (ASL JSON).
+        #[arg(required = true)]
+        definitions: Vec<PathBuf>,
+        /// State machine type to validate for.
+        #[arg(long = "type", value_enum, default_value = "standard", ignore_case = true)]
+        machine_type: MachineType,
+        /// Print ValidateStateMachineDefinition's response shape instead of readable text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the compiled program of a definition (for debugging and snapshot tests).
+    Compile {
+        definition: PathBuf,
+    },
+}
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Validate { definitions, machine_type, json } => validate_cmd::validate(&definitions, machine_type.into(), json),
+        Command::Compile { definition } => compile_cmd::compile(&definition),
+    }
+}

@@ -1,0 +1,281 @@
+//! `expressway run DEF`: one execution (input from `--input`, `--input-file` or stdin), or with
+//! `--ndjson` one execution per stdin line, run concurrently, results written in input order.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+use futures_util::stream::{FuturesOrdered, StreamExt};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+
+use expressway::asl::StateMachineType;
+use expressway::machine::StateMachine;
+use expressway::runtime::{run_execution, Engine, EngineConfig, ExecutionOutcome, StartOptions};
+use expressway::tasks::{MockConfig, Resources};
+use expressway::timestamp::format_iso;
+use expressway::value::{Str, Value};
+
+use super::input::{parse_execution_input, read_file, read_stdin};
+use super::MachineType;
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// The state machine definition (ASL JSON file).
+    definition: PathBuf,
+    /// Execution input as JSON text.
+    #[arg(long, conflicts_with_all = ["input_file", "ndjson"])]
+    input: Option<String>,
+    /// Read the execution input from a file.
+    #[arg(long, conflicts_with = "ndjson")]
+    input_file: Option<PathBuf>,
+    /// Read one event per stdin line; run an execution for each; write one result line per event, in input order.
+    #[arg(long)]
+    ndjson: bool,
+    /// Executions in flight at once with --ndjson (the reader waits when this many are running).
+    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
+    max_in_flight: u32,
+    /// Make Wait states, retry back-off and timeouts take no real time; timestamps still move as if they did.
+    #[arg(long)]
+    virtual_time: bool,
+    /// Step Functions Local mock file (also read from SFN_MOCK_CONFIG).
+    #[arg(long, env = "SFN_MOCK_CONFIG")]
+    mock_config: Option<PathBuf>,
+    /// The mock file's test case to use.
+    #[arg(long, requires = "mock_config")]
+    test_case: Option<String>,
+    /// Execution name (default: a UUID).
+    #[arg(long)]
+    name: Option<String>,
+    /// State machine name for ARNs and mock lookups (default: the file name without extensions).
+    #[arg(long)]
+    state_machine_name: Option<String>,
+    /// STANDARD or EXPRESS; both run with Express's 5-minute limit.
+    #[arg(long = "type", value_enum, default_value = "express", ignore_case = true)]
+    machine_type: MachineType,
+    /// Include the execution's history events in the output.
+    #[arg(long)]
+    history: bool,
+    /// Pretty-print the result.
+    #[arg(long)]
+    pretty: bool,
+}
+
+/// The usage-or-definition failure of `run`: a REJECTED result on stdout, the reason on stderr.
+fn reject(error: &str, cause: &str) -> i32 {
+    let v = Value::object([("status", Value::from("REJECTED")), ("error", Value::from(error)), ("cause", Value::from(cause))]);
+    println!("{v}");
+    eprintln!("{error}: {cause}");
+    2
+}
+
+pub fn run(args: RunArgs) -> i32 {
+    let text = match read_file(&args.definition, "definition") {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let sm_name = args
+        .state_machine_name
+        .clone()
+        .unwrap_or_else(|| super::compile_cmd::machine_name(&args.definition));
+    let kind: StateMachineType = args.machine_type.into();
+    let machine = match StateMachine::new(&sm_name, &text, kind) {
+        Ok(m) => m,
+        Err(e) => return reject(e.aws_type(), &e.message),
+    };
+    let mut resources = Resources::default();
+    if let Some(path) = &args.mock_config {
+        let config = match MockConfig::load(path) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        };
+        match &args.test_case {
+            Some(case) => match config.test_case(&sm_name, case) {
+                Ok(tc) => resources.set_mock(tc),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return 2;
+                }
+            },
+            None => {
+                let cases: Vec<String> = config.test_cases().into_iter().map(|(sm, c)| format!("{sm}/{c}")).collect();
+                eprintln!("error: a mock file needs --test-case NAME (the file has: {})", cases.join(", "));
+                return 2;
+            }
+        }
+    }
+    let config = EngineConfig { record_history: args.history, ..EngineConfig::default() };
+    let engine = Engine::new(config, resources);
+    let mut opts = StartOptions::new(&sm_name);
+    opts.express = kind == StateMachineType::Express;
+    opts.sync = opts.express;
+    opts.name = args.name.as_deref().map(Str::from);
+
+    let runtime = if args.virtual_time {
+        tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build()
+    };
+    let runtime = match runtime {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return 2;
+        }
+    };
+    if args.ndjson {
+        return runtime.block_on(run_ndjson(engine, machine, opts, &args));
+    }
+
+    let input_text = match (&args.input, &args.input_file) {
+        (Some(t), _) => t.clone(),
+        (None, Some(p)) => match read_file(p, "input") {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        },
+        (None, None) if std::io::stdin().is_terminal() => "{}".to_string(),
+        (None, None) => match read_stdin() {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        },
+    };
+    let input = match parse_execution_input(&input_text) {
+        Ok(v) => v,
+        Err((error, cause)) => return reject(&error, &cause),
+    };
+    let outcome = runtime.block_on(run_execution(&engine, Arc::clone(&machine.program), input, &opts));
+    let json = outcome_json(&outcome, args.history);
+    println!("{}", if args.pretty { json.to_json_pretty() } else { json.to_json() });
+    match outcome.status {
+        expressway::runtime::ExecutionStatus::Succeeded => 0,
+        _ => 1,
+    }
+}
+
+async fn run_ndjson(engine: Engine, machine: StateMachine, opts: StartOptions, args: &RunArgs) -> i32 {
+    let engine = Arc::new(engine);
+    let opts = Arc::new(opts);
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut out = tokio::io::BufWriter::new(tokio::io::stdout());
+    let mut pending = FuturesOrdered::new();
+    let limit = args.max_in_flight as usize;
+    let history = args.history;
+    let mut line_no = 0u64;
+    let mut input_done = false;
+    loop {
+        // Read while there is room; otherwise (or at end of input) write the next result.
+        if !input_done && pending.len() < limit {
+            match lines.next_line().await {
+                Ok(Some(line)) => {
+                    line_no += 1;
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    let engine = Arc::clone(&engine);
+                    let program = Arc::clone(&machine.program);
+                    let mut opts = (*opts).clone();
+                    if opts.name.is_some() {
+                        // One name per line: the given name plus the line number keeps them unique.
+                        opts.name = opts.name.map(|n| Str::from(format!("{n}-{line_no}")));
+                    }
+                    let n = line_no;
+                    pending.push_back(tokio::spawn(async move {
+                        match parse_execution_input(&line) {
+                            Ok(input) => outcome_json(&run_execution(&engine, program, input, &opts).await, history),
+                            Err((error, cause)) => Value::object([
+                                ("status", Value::from("REJECTED")),
+                                ("error", Value::from(error)),
+                                ("cause", Value::from(cause)),
+                                ("line", Value::from(n as i64)),
+                            ]),
+                        }
+                    }));
+                    continue;
+                }
+                Ok(None) => input_done = true,
+                Err(e) => {
+                    eprintln!("error: reading standard input: {e}");
+                    input_done = true;
+                }
+            }
+        }
+        match pending.next().await {
+            Some(result) => {
+                let value = match result {
+                    Ok(v) => v,
+                    Err(e) => Value::object([
+                        ("status", Value::from("FAILED")),
+                        ("error", Value::from("States.Runtime")),
+                        ("cause", Value::from(format!("Internal engine error: {e}"))),
+                    ]),
+                };
+                let mut text = value.to_json();
+                text.push('\n');
+                if let Err(e) = out.write_all(text.as_bytes()).await {
+                    eprintln!("error: writing standard output: {e}");
+                    return 2;
+                }
+            }
+            None if input_done => break,
+            None => {}
+        }
+    }
+    if let Err(e) = out.flush().await {
+        eprintln!("error: writing standard output: {e}");
+        return 2;
+    }
+    0
+}
+
+/// The result object `run` prints.
+pub fn outcome_json(o: &ExecutionOutcome, with_history: bool) -> Value {
+    let id = &o.identity;
+    let mut fields: Vec<(&str, Value)> = vec![
+        ("executionArn", Value::String(id.execution_arn.clone())),
+        ("stateMachineArn", Value::String(id.state_machine_arn.clone())),
+        ("name", Value::String(id.name.clone())),
+        ("startDate", Value::from(format_iso(id.start_ms))),
+        ("stopDate", Value::from(format_iso(o.stop_ms))),
+        ("status", Value::from(o.status.as_str())),
+    ];
+    if let Some(out) = &o.output {
+        fields.push(("output", out.clone()));
+    }
+    if let Some(e) = &o.error {
+        fields.push(("error", Value::String(e.clone())));
+    }
+    if let Some(c) = &o.cause {
+        fields.push(("cause", Value::String(c.clone())));
+    }
+    if with_history {
+        let events = o
+            .history
+            .iter()
+            .map(|e| {
+                let mut f = vec![
+                    ("id", Value::from(e.id as i64)),
+                    ("type", Value::from(e.kind.as_str())),
+                    ("timestamp", Value::from(format_iso(e.timestamp_ms))),
+                ];
+                if let Some(d) = &e.details {
+                    f.push(("details", d.clone()));
+                }
+                Value::object(f)
+            })
+            .collect();
+        fields.push(("history", Value::array(events)));
+    }
+    Value::object(fields)
+}

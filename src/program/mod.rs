@@ -1,0 +1,260 @@
+//! The compiled program: a flat table of states addressed by [`StateId`], with every
+//! transition resolved and every path, template, Choice rule and retry policy precompiled.
+//!
+//! Invariants (established by `compile`, relied on by `vm`):
+//! - Every `StateId` stored anywhere in a [`Program`] indexes `Program::states`; every
+//!   `BlockId` indexes `Program::blocks`. No state name is looked up at run time.
+//! - A block is one `States` object (the top level, a Parallel branch or a Map processor); its
+//!   states are contiguous in `states` and transitions never leave the block.
+//! - Constant parts of templates are prebuilt [`Value`]s, so evaluating them is a refcount bump.
+
+mod display;
+
+use std::ops::Range;
+
+use smallvec::SmallVec;
+
+use crate::choice::Rule;
+use crate::intrinsics::Intrinsic;
+use crate::jsonpath::Path;
+use crate::value::{Str, Value};
+
+/// Index of a state in [`Program::states`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StateId(pub u32);
+
+/// Index of a block in [`Program::blocks`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BlockId(pub u32);
+
+/// The top-level block is always block 0.
+pub const ROOT_BLOCK: BlockId = BlockId(0);
+
+#[derive(Debug)]
+pub struct Program {
+    pub blocks: Vec<Block>,
+    pub states: Vec<State>,
+    /// The definition's top-level `TimeoutSeconds`, if any.
+    pub timeout_seconds: Option<u64>,
+    pub comment: Option<Str>,
+}
+
+impl Program {
+    pub fn state(&self, id: StateId) -> &State {
+        &self.states[id.0 as usize]
+    }
+    pub fn block(&self, id: BlockId) -> &Block {
+        &self.blocks[id.0 as usize]
+    }
+    /// Finds a state of `block` by name (used by tools such as TestState, never by the VM).
+    pub fn find_state(&self, block: BlockId, name: &str) -> Option<StateId> {
+        let b = self.block(block);
+        (b.states.start..b.states.end).map(StateId).find(|&id| &*self.state(id).name == name)
+    }
+    /// Finds a state by name in any block.
+    pub fn find_state_anywhere(&self, name: &str) -> Option<StateId> {
+        (0..self.states.len() as u32).map(StateId).find(|&id| &*self.state(id).name == name)
+    }
+}
+
+/// One `States` object.
+#[derive(Debug)]
+pub struct Block {
+    pub start: StateId,
+    pub states: Range<u32>,
+    /// The state that owns this block (a Parallel or Map), `None` for the top level.
+    pub parent: Option<StateId>,
+}
+
+/// Where a state goes when it finishes normally.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transition {
+    Next(StateId),
+    End,
+}
+
+/// InputPath / OutputPath.
+#[derive(Clone, Debug)]
+pub enum IoPath {
+    /// Absent or `$`: the value passes through.
+    Identity,
+    /// `null`: the value becomes `{}`.
+    Empty,
+    Path(Path),
+}
+
+/// ResultPath.
+#[derive(Clone, Debug)]
+pub enum ResultPath {
+    /// Absent or `$`: the result replaces the input.
+    Replace,
+    /// `null`: the result is discarded and the input passes through.
+    Discard,
+    Path(Path),
+}
+
+/// A payload template (`Parameters`, `ResultSelector`, `ItemSelector`): constant parts are
+/// prebuilt, `.$` keys hold compiled paths or intrinsic calls.
+#[derive(Clone, Debug)]
+pub enum Template {
+    Const(Value),
+    Object(Vec<(Str, Template)>),
+    Array(Vec<Template>),
+    /// A `.$` path; `field` is the key as written (with `.$`) for causes.
+    Path { path: Path, field: Str },
+    Intrinsic { call: Intrinsic, field: Str },
+}
+
+/// A number given literally or through a reference path (`TimeoutSeconds`/`…Path`, …).
+#[derive(Clone, Debug)]
+pub enum NumberSource {
+    Literal(f64),
+    Path(Path),
+}
+
+#[derive(Clone, Debug)]
+pub struct Retrier {
+    pub error_equals: SmallVec<[Str; 2]>,
+    pub interval_seconds: f64,
+    pub max_attempts: u32,
+    pub backoff_rate: f64,
+    pub max_delay_seconds: Option<f64>,
+    pub jitter_full: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Catcher {
+    pub error_equals: SmallVec<[Str; 2]>,
+    pub result_path: ResultPath,
+    pub next: StateId,
+}
+
+/// Fields shared by the state types that have them; absent fields take their defaults.
+#[derive(Clone, Debug)]
+pub struct Io {
+    pub input_path: IoPath,
+    pub parameters: Option<Template>,
+    pub result_selector: Option<Template>,
+    pub result_path: ResultPath,
+    pub output_path: IoPath,
+}
+
+impl Default for Io {
+    fn default() -> Io {
+        Io {
+            input_path: IoPath::Identity,
+            parameters: None,
+            result_selector: None,
+            result_path: ResultPath::Replace,
+            output_path: IoPath::Identity,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct State {
+    pub name: Str,
+    pub block: BlockId,
+    pub io: Io,
+    pub next: Transition,
+    pub retry: Vec<Retrier>,
+    pub catch: Vec<Catcher>,
+    pub kind: StateKind,
+}
+
+#[derive(Debug)]
+pub enum StateKind {
+    Pass { result: Option<Value> },
+    Task(TaskSpec),
+    Choice { choices: Vec<(Rule, StateId)>, default: Option<StateId> },
+    Wait(WaitSpec),
+    Succeed,
+    Fail(FailSpec),
+    Parallel { branches: Vec<BlockId> },
+    Map(Box<MapSpec>),
+}
+
+impl StateKind {
+    /// The prefix of this state type's history event names (`PassStateEntered`, …).
+    pub fn event_prefix(&self) -> &'static str {
+        match self {
+            StateKind::Pass { .. } => "Pass",
+            StateKind::Task(_) => "Task",
+            StateKind::Choice { .. } => "Choice",
+            StateKind::Wait(_) => "Wait",
+            StateKind::Succeed => "Succeed",
+            StateKind::Fail(_) => "Fail",
+            StateKind::Parallel { .. } => "Parallel",
+            StateKind::Map(_) => "Map",
+        }
+    }
+    pub fn type_name(&self) -> &'static str {
+        self.event_prefix()
+    }
+}
+
+#[derive(Debug)]
+pub struct TaskSpec {
+    pub resource: Str,
+    pub timeout: Option<NumberSource>,
+    pub heartbeat: Option<NumberSource>,
+    /// `Credentials`, kept as written; only passed through to handlers.
+    pub credentials: Option<Value>,
+}
+
+#[derive(Debug)]
+pub enum WaitSpec {
+    Seconds(u64),
+    SecondsPath(Path),
+    /// Epoch milliseconds of a literal timestamp.
+    Timestamp(i64),
+    TimestampPath(Path),
+}
+
+#[derive(Debug)]
+pub enum FailField {
+    None,
+    Literal(Str),
+    Path(Path),
+    Intrinsic(Intrinsic),
+}
+
+#[derive(Debug)]
+pub struct FailSpec {
+    pub error: FailField,
+    pub cause: FailField,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapMode {
+    Inline,
+    /// Items come from the input; each runs as a child execution in-process.
+    Distributed,
+}
+
+#[derive(Debug)]
+pub struct MapSpec {
+    pub processor: BlockId,
+    pub mode: MapMode,
+    /// `ItemsPath` (a reference path), `None` = the effective input.
+    pub items_path: Option<Path>,
+    pub item_selector: Option<Template>,
+    pub max_concurrency: Option<NumberSource>,
+    pub tolerated_failure_count: Option<NumberSource>,
+    pub tolerated_failure_percentage: Option<NumberSource>,
+    /// `ItemBatcher`: `MaxItemsPerBatch`, `MaxInputBytesPerBatch`, `BatchInput`.
+    pub batcher: Option<ItemBatcher>,
+    /// Distributed maps name their runs.
+    pub label: Option<Str>,
+    /// `ItemReader`/`ResultWriter` as written: reading from or writing to S3 needs a task
+    /// handler for the resource, and the VM reports a clear error when none is configured.
+    pub item_reader: Option<Value>,
+    pub result_writer: Option<Value>,
+}
+
+#[derive(Debug)]
+pub struct ItemBatcher {
+    pub max_items: Option<NumberSource>,
+    pub max_bytes: Option<NumberSource>,
+    pub batch_input: Option<Template>,
+}

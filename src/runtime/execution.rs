@@ -1,0 +1,181 @@
+//! One execution from start to outcome: identity and ARNs, the deadline, the drive loop.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+
+use crate::clock::Clock;
+use crate::error::{AslError, STATES_TIMEOUT};
+use crate::program::{BlockId, Program, ROOT_BLOCK};
+use crate::value::{Str, Value};
+use crate::vm::{ExecShared, ExecutionIdentity, HistoryEvent, Step, Suspend, Thread};
+
+use super::{fanout, Engine};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExecutionStatus {
+    Succeeded,
+    Failed,
+    TimedOut,
+}
+
+impl ExecutionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Succeeded => "SUCCEEDED",
+            ExecutionStatus::Failed => "FAILED",
+            ExecutionStatus::TimedOut => "TIMED_OUT",
+        }
+    }
+}
+
+/// How an execution is started.
+#[derive(Clone, Debug)]
+pub struct StartOptions {
+    pub state_machine_name: Str,
+    /// Execution name; a UUID when absent.
+    pub name: Option<Str>,
+    /// Synchronous Express executions (StartSyncExecution) have no RedriveCount in `$$`.
+    pub sync: bool,
+    /// `express:` execution ARNs (with a trailing UUID) rather than `execution:` ones.
+    pub express: bool,
+    pub role_arn: Option<Str>,
+}
+
+impl StartOptions {
+    pub fn new(state_machine_name: &str) -> StartOptions {
+        StartOptions { state_machine_name: Str::from(state_machine_name), name: None, sync: true, express: true, role_arn: None }
+    }
+}
+
+/// The result of an execution, with the identity that produced it.
+#[derive(Clone, Debug)]
+pub struct ExecutionOutcome {
+    pub identity: ExecutionIdentity,
+    pub input: Value,
+    pub status: ExecutionStatus,
+    pub output: Option<Value>,
+    pub error: Option<Str>,
+    pub cause: Option<Str>,
+    pub stop_ms: i64,
+    /// Recorded history (empty unless the engine records it).
+    pub history: Vec<HistoryEvent>,
+}
+
+/// Runs one execution of `program` to its end.
+pub async fn run_execution(engine: &Engine, program: Arc<Program>, input: Value, opts: &StartOptions) -> ExecutionOutcome {
+    let clock = Clock::new();
+    let identity = make_identity(engine, opts, clock.now_ms());
+    let exec = ExecShared::new(identity, input.clone(), clock, engine.config.record_history);
+    exec.event("ExecutionStarted", None, || Some(Value::object([("input", input.clone())])));
+
+    let mut deadline = engine.config.max_duration;
+    if let Some(t) = program.timeout_seconds {
+        deadline = deadline.min(Duration::from_secs(t));
+    }
+    let mut thread = Thread::new(Arc::clone(&program), ROOT_BLOCK, input.clone());
+    // The fast path: a thread that never suspends needs no timer at all.
+    let first = thread.run(&exec);
+    let result = match first {
+        Step::Succeeded(v) => Some(Ok(v)),
+        Step::Failed(e) => Some(Err(e)),
+        Step::Suspended(s) => {
+            let driven = async {
+                handle_suspension(&mut thread, &exec, engine, s).await;
+                drive(&mut thread, &exec, engine).await
+            };
+            tokio::time::timeout(deadline, driven).await.ok()
+        }
+    };
+    let (status, output, error, cause) = match result {
+        Some(Ok(v)) => {
+            exec.event("ExecutionSucceeded", None, || Some(Value::object([("output", v.clone())])));
+            (ExecutionStatus::Succeeded, Some(v), None, None)
+        }
+        Some(Err(e)) => {
+            exec.event("ExecutionFailed", None, || Some(e.to_error_output()));
+            (ExecutionStatus::Failed, None, e.error, e.cause)
+        }
+        None => {
+            exec.event("ExecutionTimedOut", None, || None);
+            (ExecutionStatus::TimedOut, None, Some(Str::from(STATES_TIMEOUT)), None)
+        }
+    };
+    ExecutionOutcome {
+        identity: exec.identity.clone(),
+        input,
+        status,
+        output,
+        error,
+        cause,
+        stop_ms: exec.clock.now_ms(),
+        history: exec.history(),
+    }
+}
+
+fn make_identity(engine: &Engine, opts: &StartOptions, start_ms: i64) -> ExecutionIdentity {
+    let cfg = &engine.config;
+    let name: Str = opts.name.clone().unwrap_or_else(|| Str::from(uuid::Uuid::new_v4().to_string()));
+    let sm = &opts.state_machine_name;
+    let execution_arn = if opts.express {
+        format!("arn:aws:states:{}:{}:express:{sm}:{name}:{}", cfg.region, cfg.account, uuid::Uuid::new_v4())
+    } else {
+        format!("arn:aws:states:{}:{}:execution:{sm}:{name}", cfg.region, cfg.account)
+    };
+    ExecutionIdentity {
+        execution_arn: Str::from(execution_arn),
+        name,
+        state_machine_arn: Str::from(format!("arn:aws:states:{}:{}:stateMachine:{sm}", cfg.region, cfg.account)),
+        state_machine_name: sm.clone(),
+        role_arn: opts.role_arn.clone().unwrap_or_else(|| {
+            Str::from(format!("arn:aws:iam::{}:role/service-role/StepFunctions-{sm}-role", cfg.account))
+        }),
+        start_ms,
+        redrive_count: if opts.sync && opts.express { None } else { Some(0) },
+    }
+}
+
+/// Runs a thread to its end, doing what it waits for.
+pub(super) fn drive<'a>(thread: &'a mut Thread, exec: &'a Arc<ExecShared>, engine: &'a Engine) -> BoxFuture<'a, Result<Value, AslError>> {
+    Box::pin(async move {
+        loop {
+            match thread.run(exec) {
+                Step::Succeeded(v) => return Ok(v),
+                Step::Failed(e) => return Err(e),
+                Step::Suspended(s) => handle_suspension(thread, exec, engine, s).await,
+            }
+        }
+    })
+}
+
+async fn handle_suspension(thread: &mut Thread, exec: &Arc<ExecShared>, engine: &Engine, s: Suspend) {
+    match s {
+        Suspend::Yield => tokio::task::yield_now().await,
+        Suspend::Wait { until_ms } => {
+            exec.clock.sleep_until_ms(until_ms).await;
+            thread.resume_wait();
+        }
+        Suspend::Task(call) => {
+            let result = engine.resources.invoke(&call, exec).await;
+            thread.resume_task(result);
+        }
+        Suspend::Parallel { branches, input } => {
+            let program = Arc::clone(thread.program());
+            let result = fanout::run_parallel(&program, &branches, input, exec, engine).await;
+            thread.resume_branches(result);
+        }
+        Suspend::Map(run) => {
+            let program = Arc::clone(thread.program());
+            let state = thread.current_state();
+            let result = fanout::run_map(&program, state, run, exec, engine).await;
+            thread.resume_branches(result);
+        }
+    }
+}
+
+/// Runs `block` of `program` as a thread of `exec` (a Parallel branch or Map iteration).
+pub(super) async fn run_block(program: &Arc<Program>, block: BlockId, input: Value, exec: &Arc<ExecShared>, engine: &Engine) -> Result<Value, AslError> {
+    let mut thread = Thread::new(Arc::clone(program), block, input);
+    drive(&mut thread, exec, engine).await
+}

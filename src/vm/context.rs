@@ -1,0 +1,182 @@
+//! Per-execution shared state ([`ExecShared`]) and the roots paths are evaluated against
+//! ([`StateRoots`]): the state's input, the lazily built context object (`$$`), and variables.
+//!
+//! Invariant: history event ids are allocated from one counter per execution, in the order the
+//! events happen, exactly as AWS numbers them (ExecutionStarted is #1); causes quote them.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::clock::Clock;
+use crate::jsonpath::Roots;
+use crate::value::{Str, Value};
+
+use super::history::HistoryEvent;
+
+/// Who an execution is: the values the context object's `Execution` and `StateMachine` hold.
+#[derive(Clone, Debug)]
+pub struct ExecutionIdentity {
+    pub execution_arn: Str,
+    pub name: Str,
+    pub state_machine_arn: Str,
+    pub state_machine_name: Str,
+    pub role_arn: Str,
+    pub start_ms: i64,
+    /// `Some(0)` for executions AWS reports a RedriveCount for (Standard, async Express);
+    /// `None` for synchronous Express executions, whose context has no RedriveCount.
+    pub redrive_count: Option<u32>,
+}
+
+/// Shared by every thread (branch, iteration) of one execution.
+pub struct ExecShared {
+    pub identity: ExecutionIdentity,
+    pub input: Value,
+    pub clock: Clock,
+    next_event_id: AtomicU64,
+    history: Option<Mutex<Vec<HistoryEvent>>>,
+    /// `{Execution: …, StateMachine: …}` parts of the context object, built once.
+    execution_ctx: Value,
+    state_machine_ctx: Value,
+    /// Task invocations so far per state name (mocked responses are chosen by this index).
+    invocations: Mutex<rustc_hash::FxHashMap<Str, u32>>,
+}
+
+impl ExecShared {
+    pub fn new(identity: ExecutionIdentity, input: Value, clock: Clock, record_history: bool) -> Arc<ExecShared> {
+        let start = crate::timestamp::format_iso(identity.start_ms);
+        let mut exec = vec![
+            ("Id", Value::String(identity.execution_arn.clone())),
+            ("Input", input.clone()),
+            ("StartTime", Value::from(start)),
+            ("Name", Value::String(identity.name.clone())),
+            ("RoleArn", Value::String(identity.role_arn.clone())),
+        ];
+        if let Some(n) = identity.redrive_count {
+            exec.push(("RedriveCount", Value::from(n as i64)));
+        }
+        let execution_ctx = Value::object(exec);
+        let state_machine_ctx = Value::object([
+            ("Id", Value::String(identity.state_machine_arn.clone())),
+            ("Name", Value::String(identity.state_machine_name.clone())),
+        ]);
+        Arc::new(ExecShared {
+            identity,
+            input,
+            clock,
+            next_event_id: AtomicU64::new(1),
+            history: record_history.then(|| Mutex::new(Vec::new())),
+            execution_ctx,
+            state_machine_ctx,
+            invocations: Mutex::new(Default::default()),
+        })
+    }
+
+    /// Allocates the next history event id and records the event when history is kept.
+    /// `details` is only built when history is recorded.
+    pub fn event(&self, kind: &str, state: Option<&str>, details: impl FnOnce() -> Option<Value>) -> u64 {
+        let id = self.next_event_id.fetch_add(1, Ordering::Relaxed);
+        if let Some(h) = &self.history {
+            let event = HistoryEvent {
+                id,
+                kind: kind.to_string(),
+                timestamp_ms: self.clock.now_ms(),
+                state: state.map(Str::from),
+                details: details(),
+            };
+            if let Ok(mut list) = h.lock() {
+                list.push(event);
+            }
+        }
+        id
+    }
+
+    /// The events recorded so far (empty when history is not kept).
+    pub fn history(&self) -> Vec<HistoryEvent> {
+        self.history.as_ref().and_then(|h| h.lock().ok().map(|l| l.clone())).unwrap_or_default()
+    }
+
+    pub fn records_history(&self) -> bool {
+        self.history.is_some()
+    }
+
+    /// Returns how many times the state invoked its Task before, and counts this invocation.
+    pub fn next_invocation(&self, state: &Str) -> u32 {
+        let Ok(mut map) = self.invocations.lock() else { return 0 };
+        let n = map.entry(state.clone()).or_insert(0);
+        let index = *n;
+        *n += 1;
+        index
+    }
+
+    pub fn execution_context(&self) -> &Value {
+        &self.execution_ctx
+    }
+}
+
+/// The item a Map state's ItemSelector is evaluated for (`$$.Map.Item`).
+#[derive(Clone, Copy)]
+pub struct MapItem<'a> {
+    pub index: usize,
+    pub value: &'a Value,
+}
+
+/// The roots of path evaluation inside one state.
+pub struct StateRoots<'a> {
+    pub input: &'a Value,
+    pub exec: &'a ExecShared,
+    pub state_name: &'a str,
+    pub entered_ms: i64,
+    pub retry_count: Option<u32>,
+    pub map_item: Option<MapItem<'a>>,
+    pub variables: Option<&'a dyn Fn(&str) -> Option<Value>>,
+}
+
+impl StateRoots<'_> {
+    /// The same roots with another input (e.g. a Task result for ResultSelector).
+    pub fn with_input<'b>(&'b self, input: &'b Value) -> StateRoots<'b> {
+        StateRoots {
+            input,
+            exec: self.exec,
+            state_name: self.state_name,
+            entered_ms: self.entered_ms,
+            retry_count: self.retry_count,
+            map_item: self.map_item,
+            variables: self.variables,
+        }
+    }
+}
+
+impl Roots for StateRoots<'_> {
+    fn input(&self) -> &Value {
+        self.input
+    }
+
+    fn context(&self) -> Value {
+        let mut state = vec![
+            ("EnteredTime", Value::from(crate::timestamp::format_iso(self.entered_ms))),
+            ("Name", Value::from(self.state_name)),
+        ];
+        if let Some(n) = self.retry_count {
+            state.push(("RetryCount", Value::from(n as i64)));
+        }
+        let mut top = vec![
+            ("Execution", self.exec.execution_ctx.clone()),
+            ("StateMachine", self.exec.state_machine_ctx.clone()),
+            ("State", Value::object(state)),
+        ];
+        if let Some(item) = self.map_item {
+            top.push((
+                "Map",
+                Value::object([(
+                    "Item",
+                    Value::object([("Index", Value::from(item.index as i64)), ("Value", item.value.clone())]),
+                )]),
+            ));
+        }
+        Value::object(top)
+    }
+
+    fn variable(&self, name: &str) -> Option<Value> {
+        self.variables.and_then(|f| f(name))
+    }
+}

@@ -1,0 +1,486 @@
+//! The synchronous, resumable interpreter of one [`Program`] block.
+//!
+//! A [`Thread`] runs one `States` block (the top level, a Parallel branch or a Map iteration)
+//! from its `StartAt` until it ends, fails, or must wait for something outside the VM: a Task's
+//! I/O, a Wait or retry timer, the branches of a Parallel or the iterations of a Map. It then
+//! returns [`Step::Suspended`]; the driver (`runtime`) does the waiting and calls the matching
+//! `resume_*` method, and [`Thread::run`] continues. There is no `.await` in here, so the VM
+//! can be tested, fuzzed and benchmarked without a runtime.
+//!
+//! Invariants:
+//! - A suspended thread accepts exactly the resume call that matches its suspension; any other
+//!   call is ignored and the thread fails with an engine error rather than panicking.
+//! - History event ids are allocated in the order events happen (see `context`), and every
+//!   runtime error leaving a state carries "(entered at the event id #N)" for that state.
+//! - `run` returns after at most [`TRANSITION_BUDGET`] transitions with `Suspend::Yield`, so a
+//!   tight Choice loop cannot hold a worker thread or outrun the execution deadline.
+
+pub mod context;
+pub mod history;
+pub mod io;
+mod map;
+mod retry;
+mod wait;
+
+use std::sync::Arc;
+
+use crate::error::AslError;
+use crate::program::*;
+use crate::value::{Str, Value};
+
+pub use context::{ExecShared, ExecutionIdentity, MapItem, StateRoots};
+pub use history::HistoryEvent;
+pub use map::MapRun;
+
+use io::{apply_io_path, apply_result_path, check_size, eval_template};
+
+/// Transitions one `run` call may make before yielding to the driver.
+pub const TRANSITION_BUDGET: u32 = 1024;
+
+/// What `run` stopped on.
+#[derive(Debug)]
+pub enum Step {
+    Succeeded(Value),
+    Failed(AslError),
+    Suspended(Suspend),
+}
+
+/// What a suspended thread waits for.
+#[derive(Debug)]
+pub enum Suspend {
+    /// Invoke a Task resource; resume with [`Thread::resume_task`].
+    Task(TaskCall),
+    /// Sleep until a wall time (Wait state or retry back-off); resume with [`Thread::resume_wait`].
+    Wait { until_ms: i64 },
+    /// Run every branch on the same input; resume with [`Thread::resume_branches`].
+    Parallel { branches: Vec<BlockId>, input: Value },
+    /// Run the iterations of a Map; resume with [`Thread::resume_branches`].
+    Map(MapRun),
+    /// The transition budget ran out; call `run` again (after yielding).
+    Yield,
+}
+
+/// A Task invocation the driver must perform.
+#[derive(Debug, Clone)]
+pub struct TaskCall {
+    pub resource: Str,
+    pub input: Value,
+    pub state_name: Str,
+    /// The Task's timeout, if the definition sets one.
+    pub timeout_ms: Option<u64>,
+    pub heartbeat_ms: Option<u64>,
+    pub credentials: Option<Value>,
+    /// 0 for the first attempt, then 1, 2, … for retries.
+    pub attempt: u32,
+}
+
+/// Where a thread is inside the current state.
+#[derive(Debug)]
+enum Phase {
+    /// About to enter `pc` (emit its Entered event).
+    Enter,
+    /// Entered; about to (re)do the state's work (also after a retry back-off).
+    Work,
+    AwaitTask,
+    TaskDone(Result<Value, AslError>),
+    AwaitWait,
+    WaitDone,
+    AwaitBranches,
+    BranchesDone(Result<Vec<Value>, AslError>),
+    AwaitRetry,
+    Finished,
+}
+
+/// One running block of a program.
+pub struct Thread {
+    program: Arc<Program>,
+    pc: StateId,
+    phase: Phase,
+    /// The current state's raw input.
+    input: Value,
+    /// The current state's input after InputPath (kept across suspensions).
+    effective: Value,
+    entered_event: u64,
+    entered_ms: i64,
+    /// Attempts made per retrier of the current state; reset on every transition.
+    retry_counts: smallvec::SmallVec<[u32; 4]>,
+    /// Total retries of the current state (the context object's `State.RetryCount`).
+    retries: u32,
+}
+
+/// Internal result of a piece of state work.
+enum Flow {
+    Next(StateId, Value),
+    End(Value),
+    Fail(AslError),
+    Suspend(Suspend),
+}
+
+impl Thread {
+    /// A thread that will start `block` with `input`.
+    pub fn new(program: Arc<Program>, block: BlockId, input: Value) -> Thread {
+        let pc = program.block(block).start;
+        Thread {
+            program,
+            pc,
+            phase: Phase::Enter,
+            effective: Value::Null,
+            input,
+            entered_event: 0,
+            entered_ms: 0,
+            retry_counts: smallvec::SmallVec::new(),
+            retries: 0,
+        }
+    }
+
+    /// A thread that starts at a given state (TestState, tools).
+    pub fn at_state(program: Arc<Program>, state: StateId, input: Value) -> Thread {
+        let mut t = Thread::new(program, ROOT_BLOCK, input);
+        t.pc = state;
+        t
+    }
+
+    pub fn program(&self) -> &Arc<Program> {
+        &self.program
+    }
+
+    /// The state the thread is in (or about to enter).
+    pub fn current_state(&self) -> StateId {
+        self.pc
+    }
+
+    pub fn resume_task(&mut self, result: Result<Value, AslError>) {
+        if matches!(self.phase, Phase::AwaitTask) {
+            self.phase = Phase::TaskDone(result);
+        } else {
+            self.phase = Phase::TaskDone(Err(engine_error("a task result arrived for a thread not waiting on a task")));
+        }
+    }
+
+    pub fn resume_wait(&mut self) {
+        self.phase = match self.phase {
+            Phase::AwaitWait => Phase::WaitDone,
+            Phase::AwaitRetry => Phase::Work,
+            _ => Phase::TaskDone(Err(engine_error("a timer fired for a thread not waiting on one"))),
+        };
+    }
+
+    pub fn resume_branches(&mut self, result: Result<Vec<Value>, AslError>) {
+        if matches!(self.phase, Phase::AwaitBranches) {
+            self.phase = Phase::BranchesDone(result);
+        } else {
+            self.phase = Phase::TaskDone(Err(engine_error("branch results arrived for a thread not waiting on branches")));
+        }
+    }
+
+    /// Runs until the thread ends, fails or must wait.
+    pub fn run(&mut self, exec: &ExecShared) -> Step {
+        let program = Arc::clone(&self.program);
+        let mut budget = TRANSITION_BUDGET;
+        loop {
+            let state = program.state(self.pc);
+            let flow = match std::mem::replace(&mut self.phase, Phase::Work) {
+                Phase::Enter => {
+                    self.retry_counts.clear();
+                    self.retry_counts.resize(state.retry.len(), 0);
+                    self.retries = 0;
+                    self.entered_ms = exec.clock.now_ms();
+                    let input = &self.input;
+                    self.entered_event = exec.event(&format!("{}StateEntered", state.kind.event_prefix()), Some(&state.name), || {
+                        Some(Value::object([("name", Value::String(state.name.clone())), ("input", input.clone())]))
+                    });
+                    self.work(state, exec)
+                }
+                Phase::Work => self.work(state, exec),
+                Phase::TaskDone(result) => self.task_done(state, exec, result),
+                Phase::WaitDone => self.wait_done(state, exec),
+                Phase::BranchesDone(result) => self.branches_done(state, exec, result),
+                Phase::Finished => return Step::Failed(engine_error("run called on a finished thread")),
+                waiting @ (Phase::AwaitTask | Phase::AwaitWait | Phase::AwaitBranches | Phase::AwaitRetry) => {
+                    self.phase = waiting;
+                    return Step::Failed(engine_error("run called on a thread that is still waiting"));
+                }
+            };
+            match flow {
+                Flow::Next(next, output) => {
+                    self.input = output;
+                    self.pc = next;
+                    self.phase = Phase::Enter;
+                    budget -= 1;
+                    if budget == 0 {
+                        return Step::Suspended(Suspend::Yield);
+                    }
+                }
+                Flow::End(output) => {
+                    self.phase = Phase::Finished;
+                    return Step::Succeeded(output);
+                }
+                Flow::Fail(e) => {
+                    self.phase = Phase::Finished;
+                    return Step::Failed(e);
+                }
+                Flow::Suspend(s) => {
+                    self.phase = match &s {
+                        Suspend::Task(_) => Phase::AwaitTask,
+                        Suspend::Wait { .. } if matches!(self.phase, Phase::AwaitRetry) => Phase::AwaitRetry,
+                        Suspend::Wait { .. } => Phase::AwaitWait,
+                        Suspend::Parallel { .. } | Suspend::Map(_) => Phase::AwaitBranches,
+                        Suspend::Yield => Phase::Work,
+                    };
+                    return Step::Suspended(s);
+                }
+            }
+        }
+    }
+
+    fn roots<'a>(&'a self, state: &'a State, exec: &'a ExecShared, input: &'a Value) -> StateRoots<'a> {
+        StateRoots {
+            input,
+            exec,
+            state_name: &state.name,
+            entered_ms: self.entered_ms,
+            retry_count: matches!(state.kind, StateKind::Task(_)).then_some(self.retries),
+            map_item: None,
+            variables: None,
+        }
+    }
+
+    /// Prefixes a runtime error with this state's name and entered event id.
+    fn located(&self, state: &State, e: AslError) -> AslError {
+        e.with_state_prefix(&state.name, self.entered_event)
+    }
+
+    /// The state's work from its (re)start up to a result or a suspension.
+    fn work(&mut self, state: &State, exec: &ExecShared) -> Flow {
+        match self.work_inner(state, exec) {
+            Ok(flow) => flow,
+            Err(e) => self.fail_state(state, exec, e),
+        }
+    }
+
+    fn work_inner(&mut self, state: &State, exec: &ExecShared) -> Result<Flow, AslError> {
+        let input = self.input.clone();
+        let effective = apply_io_path(&state.io.input_path, &input, &self.roots(state, exec, &input))?;
+        self.effective = effective;
+        match &state.kind {
+            StateKind::Pass { result } => {
+                let value = match (result, &state.io.parameters) {
+                    (Some(r), _) => r.clone(),
+                    (None, Some(t)) => eval_template(t, &self.roots(state, exec, &self.effective))?,
+                    (None, None) => self.effective.clone(),
+                };
+                self.finish(state, exec, value)
+            }
+            StateKind::Succeed => {
+                let output = apply_io_path(&state.io.output_path, &self.effective, &self.roots(state, exec, &self.effective))?;
+                self.exited(state, exec, &output);
+                Ok(Flow::End(output))
+            }
+            StateKind::Fail(spec) => {
+                let roots = self.roots(state, exec, &self.input);
+                let error = fail_field(&spec.error, "ErrorPath", &roots)?;
+                let cause = fail_field(&spec.cause, "CausePath", &roots)?;
+                Ok(Flow::Fail(AslError { error, cause, needs_state_prefix: false }))
+            }
+            StateKind::Choice { choices, default } => {
+                let roots = self.roots(state, exec, &self.effective);
+                let mut chosen = None;
+                for (rule, next) in choices {
+                    if rule.eval(&roots)? {
+                        chosen = Some(*next);
+                        break;
+                    }
+                }
+                let Some(next) = chosen.or(*default) else {
+                    return Err(AslError::new(
+                        crate::error::STATES_NO_CHOICE_MATCHED,
+                        format!("An error occurred while executing the state '{}' (entered at the event id #{}). No Matches!", state.name, self.entered_event),
+                    ));
+                };
+                let output = apply_io_path(&state.io.output_path, &self.effective, &roots)?;
+                self.exited(state, exec, &output);
+                Ok(Flow::Next(next, output))
+            }
+            StateKind::Wait(spec) => {
+                let roots = self.roots(state, exec, &self.effective);
+                let until = wait::until_ms(spec, &roots, self.entered_ms)?;
+                if until <= exec.clock.now_ms() {
+                    return self.wait_done_inner(state, exec);
+                }
+                Ok(Flow::Suspend(Suspend::Wait { until_ms: until }))
+            }
+            StateKind::Task(spec) => {
+                let roots = self.roots(state, exec, &self.effective);
+                let task_input = match &state.io.parameters {
+                    Some(t) => eval_template(t, &roots)?,
+                    None => self.effective.clone(),
+                };
+                let timeout_ms = seconds_ms(spec.timeout.as_ref(), "TimeoutSecondsPath", &roots)?;
+                let heartbeat_ms = seconds_ms(spec.heartbeat.as_ref(), "HeartbeatSecondsPath", &roots)?;
+                let lambda = is_lambda(&spec.resource);
+                let resource = spec.resource.clone();
+                let name = state.name.clone();
+                exec.event(if lambda { "LambdaFunctionScheduled" } else { "TaskScheduled" }, Some(&state.name), || {
+                    Some(Value::object([("resource", Value::String(resource.clone())), ("parameters", Value::from(task_input.to_json()))]))
+                });
+                exec.event(if lambda { "LambdaFunctionStarted" } else { "TaskStarted" }, Some(&state.name), || None);
+                Ok(Flow::Suspend(Suspend::Task(TaskCall {
+                    resource: spec.resource.clone(),
+                    input: task_input,
+                    state_name: name,
+                    timeout_ms,
+                    heartbeat_ms,
+                    credentials: spec.credentials.clone(),
+                    attempt: self.retries,
+                })))
+            }
+            StateKind::Parallel { branches } => {
+                let roots = self.roots(state, exec, &self.effective);
+                let branch_input = match &state.io.parameters {
+                    Some(t) => eval_template(t, &roots)?,
+                    None => self.effective.clone(),
+                };
+                exec.event("ParallelStateStarted", Some(&state.name), || None);
+                Ok(Flow::Suspend(Suspend::Parallel { branches: branches.clone(), input: branch_input }))
+            }
+            StateKind::Map(spec) => {
+                let roots = self.roots(state, exec, &self.effective);
+                let run = map::prepare(spec, &roots, exec)?;
+                Ok(Flow::Suspend(Suspend::Map(run)))
+            }
+        }
+    }
+
+    fn task_done(&mut self, state: &State, exec: &ExecShared, result: Result<Value, AslError>) -> Flow {
+        let lambda = matches!(&state.kind, StateKind::Task(t) if is_lambda(&t.resource));
+        match result {
+            Ok(value) => {
+                if let Err(e) = check_size(&value, &state.name) {
+                    return self.fail_state(state, exec, e);
+                }
+                exec.event(if lambda { "LambdaFunctionSucceeded" } else { "TaskSucceeded" }, Some(&state.name), || {
+                    Some(Value::object([("output", Value::from(value.to_json()))]))
+                });
+                match self.finish(state, exec, value) {
+                    Ok(flow) => flow,
+                    Err(e) => self.fail_state(state, exec, e),
+                }
+            }
+            Err(e) => {
+                if matches!(state.kind, StateKind::Task(_)) {
+                    exec.event(if lambda { "LambdaFunctionFailed" } else { "TaskFailed" }, Some(&state.name), || {
+                        Some(e.to_error_output())
+                    });
+                }
+                self.handle_error(state, exec, e)
+            }
+        }
+    }
+
+    fn wait_done(&mut self, state: &State, exec: &ExecShared) -> Flow {
+        match self.wait_done_inner(state, exec) {
+            Ok(flow) => flow,
+            Err(e) => self.fail_state(state, exec, e),
+        }
+    }
+
+    fn wait_done_inner(&mut self, state: &State, exec: &ExecShared) -> Result<Flow, AslError> {
+        let output = apply_io_path(&state.io.output_path, &self.effective, &self.roots(state, exec, &self.effective))?;
+        self.exited(state, exec, &output);
+        Ok(self.transition(state, output))
+    }
+
+    fn branches_done(&mut self, state: &State, exec: &ExecShared, result: Result<Vec<Value>, AslError>) -> Flow {
+        let prefix = state.kind.event_prefix();
+        match result {
+            Ok(values) => {
+                exec.event(&format!("{prefix}StateSucceeded"), Some(&state.name), || None);
+                let value = Value::array(values);
+                match self.finish(state, exec, value) {
+                    Ok(flow) => flow,
+                    Err(e) => self.fail_state(state, exec, e),
+                }
+            }
+            Err(e) => {
+                exec.event(&format!("{prefix}StateFailed"), Some(&state.name), || None);
+                self.handle_error(state, exec, e)
+            }
+        }
+    }
+
+    /// ResultSelector → ResultPath → OutputPath → size check → Exited → transition.
+    fn finish(&mut self, state: &State, exec: &ExecShared, result: Value) -> Result<Flow, AslError> {
+        let selected = match &state.io.result_selector {
+            Some(t) => eval_template(t, &self.roots(state, exec, &result))?,
+            None => result,
+        };
+        let merged = apply_result_path(&state.io.result_path, self.input.clone(), selected)?;
+        let output = apply_io_path(&state.io.output_path, &merged, &self.roots(state, exec, &merged))?;
+        check_size(&output, &state.name)?;
+        self.exited(state, exec, &output);
+        Ok(self.transition(state, output))
+    }
+
+    fn transition(&self, state: &State, output: Value) -> Flow {
+        match state.next {
+            Transition::Next(next) => Flow::Next(next, output),
+            Transition::End => Flow::End(output),
+        }
+    }
+
+    fn exited(&self, state: &State, exec: &ExecShared, output: &Value) {
+        exec.event(&format!("{}StateExited", state.kind.event_prefix()), Some(&state.name), || {
+            Some(Value::object([("name", Value::String(state.name.clone())), ("output", output.clone())]))
+        });
+    }
+
+    /// An error raised by the state's own processing: Retry/Catch apply for the state types
+    /// that have them; otherwise the thread fails.
+    fn fail_state(&mut self, state: &State, exec: &ExecShared, e: AslError) -> Flow {
+        self.handle_error(state, exec, e)
+    }
+}
+
+fn engine_error(msg: &str) -> AslError {
+    AslError::new(crate::error::STATES_RUNTIME, format!("Internal engine error: {msg}"))
+}
+
+fn is_lambda(resource: &str) -> bool {
+    resource.starts_with("arn:aws:lambda:") || resource.starts_with("arn:aws-cn:lambda:") || resource.starts_with("arn:aws-us-gov:lambda:")
+}
+
+fn fail_field(field: &FailField, name: &str, roots: &StateRoots) -> Result<Option<Str>, AslError> {
+    Ok(match field {
+        FailField::None => None,
+        FailField::Literal(s) => Some(s.clone()),
+        FailField::Path(p) => Some(match io::resolve_field_path(p, name, roots)? {
+            Value::String(s) => s,
+            other => Str::from(other.to_json()),
+        }),
+        FailField::Intrinsic(call) => Some(match call.eval(roots, name)? {
+            Value::String(s) => s,
+            other => Str::from(other.to_json()),
+        }),
+    })
+}
+
+/// A seconds value (TimeoutSeconds/HeartbeatSeconds or their paths) in milliseconds.
+fn seconds_ms(source: Option<&NumberSource>, path_field: &str, roots: &StateRoots) -> Result<Option<u64>, AslError> {
+    match source {
+        None => Ok(None),
+        Some(NumberSource::Literal(n)) => Ok(Some((n.max(0.0) * 1000.0) as u64)),
+        Some(NumberSource::Path(p)) => {
+            let v = p.resolve(roots).map_err(|miss| {
+                AslError::runtime(format!("Invalid path '{}' : {}", p.source(), miss.message))
+            })?;
+            match v.as_i64() {
+                Some(n) if n > 0 => Ok(Some(n as u64 * 1000)),
+                _ => Err(AslError::runtime(format!(
+                    "The {path_field} field refers to value \"{}\" which is not a valid positive integer: {}",
+                    io::quote_raw(&v),
+                    p.source()
+                ))),
+            }
+        }
+    }
+}

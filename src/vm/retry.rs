@@ -1,0 +1,105 @@
+//! Retry and Catch: what a failing state does with its error.
+//!
+//! Order, as AWS: retriers first (the first whose `ErrorEquals` matches decides; its attempt
+//! counter is per state visit), then catchers (first match wins; the Error Output is placed in
+//! the raw state input by the catcher's ResultPath). `States.Runtime` is never retried or
+//! caught, even when named (recorded AWS behaviour); `States.ALL` does not match
+//! `States.DataLimitExceeded` (AWS docs: terminal unless named); `States.TaskFailed` matches
+//! everything but `States.Timeout`.
+
+use crate::error::{AslError, STATES_ALL, STATES_DATA_LIMIT_EXCEEDED, STATES_RUNTIME, STATES_TASK_FAILED, STATES_TIMEOUT};
+use crate::program::{State, StateKind};
+use crate::value::Str;
+#[cfg(test)]
+use crate::value::Value;
+
+use super::io::apply_result_path;
+use super::{ExecShared, Flow, Phase, Suspend, Thread};
+
+/// Whether `names` (a retrier's or catcher's ErrorEquals) matches the error name.
+pub(crate) fn error_matches(names: &[Str], error: &str) -> bool {
+    if error == STATES_RUNTIME {
+        return false;
+    }
+    names.iter().any(|n| {
+        &**n == error
+            || (&**n == STATES_ALL && error != STATES_DATA_LIMIT_EXCEEDED)
+            || (&**n == STATES_TASK_FAILED && error != STATES_TIMEOUT && error != STATES_DATA_LIMIT_EXCEEDED)
+    })
+}
+
+impl Thread {
+    pub(super) fn handle_error(&mut self, state: &State, exec: &ExecShared, e: AslError) -> Flow {
+        let e = self.located(state, e);
+        let handles_errors = matches!(state.kind, StateKind::Task(_) | StateKind::Parallel { .. } | StateKind::Map(_));
+        if !handles_errors {
+            return Flow::Fail(e);
+        }
+        let name = e.error_name().to_string();
+        if let Some(i) = state.retry.iter().position(|r| error_matches(&r.error_equals, &name)) {
+            let r = &state.retry[i];
+            let attempts = self.retry_counts[i];
+            if attempts < r.max_attempts {
+                self.retry_counts[i] += 1;
+                self.retries += 1;
+                let mut delay = r.interval_seconds * r.backoff_rate.powi(attempts as i32);
+                if let Some(max) = r.max_delay_seconds {
+                    delay = delay.min(max);
+                }
+                if r.jitter_full {
+                    delay *= jitter_fraction(exec, attempts);
+                }
+                let until_ms = exec.clock.now_ms() + (delay * 1000.0).round() as i64;
+                self.phase = Phase::AwaitRetry;
+                return Flow::Suspend(Suspend::Wait { until_ms });
+            }
+        }
+        if let Some(c) = state.catch.iter().find(|c| error_matches(&c.error_equals, &name)) {
+            let output = match apply_result_path(&c.result_path, self.input.clone(), e.to_error_output()) {
+                Ok(v) => v,
+                Err(path_error) => return Flow::Fail(self.located(state, path_error)),
+            };
+            self.exited(state, exec, &output);
+            return Flow::Next(c.next, output);
+        }
+        Flow::Fail(e)
+    }
+}
+
+/// A pseudo-random fraction in [0, 1) for FULL jitter, varied per execution and attempt.
+fn jitter_fraction(exec: &ExecShared, attempt: u32) -> f64 {
+    let seed = exec.clock.now_ms() as u64 ^ ((attempt as u64) << 32) ^ (exec as *const ExecShared as u64);
+    // SplitMix64: good enough spread for back-off jitter; not for anything security-related.
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<Str> {
+        list.iter().map(|s| Str::from(*s)).collect()
+    }
+
+    #[test]
+    fn wildcards_follow_aws_rules() {
+        assert!(error_matches(&names(&["States.ALL"]), "Custom"));
+        assert!(!error_matches(&names(&["States.ALL"]), "States.Runtime"));
+        assert!(!error_matches(&names(&["States.Runtime"]), "States.Runtime"));
+        assert!(!error_matches(&names(&["States.ALL"]), "States.DataLimitExceeded"));
+        assert!(error_matches(&names(&["States.DataLimitExceeded"]), "States.DataLimitExceeded"));
+        assert!(error_matches(&names(&["States.TaskFailed"]), "Lambda.Unknown"));
+        assert!(!error_matches(&names(&["States.TaskFailed"]), "States.Timeout"));
+        assert!(!error_matches(&names(&["State.ALL"]), "Anything"));
+    }
+
+    #[test]
+    fn error_output_omits_missing_parts() {
+        let e = AslError { error: None, cause: None, needs_state_prefix: false };
+        assert_eq!(e.to_error_output(), Value::empty_object());
+    }
+}
