@@ -114,7 +114,9 @@ fn is_reference_path(text: &str) -> bool {
                         }
                         i += 1;
                     }
-                    Some(c) if c.is_ascii_digit() => {
+                    // Negative indices (`[-1]`) are single-node in Jayway too.
+                    Some(c) if c.is_ascii_digit() || *c == '-' => {
+                        i += 1;
                         while chars.get(i).is_some_and(|c| c.is_ascii_digit()) {
                             i += 1;
                         }
@@ -177,7 +179,9 @@ pub(super) fn intrinsic_syntax_ok(text: &str) -> bool {
                         return false;
                     }
                 }
-                'S' if depth > 0 => {
+                // A nested call starts an argument: after `(` or `,` (spaces aside). Paths such
+                // as `$.States.x` also contain `States.` and must not be taken for calls.
+                'S' if depth > 0 && starts_argument(&chars, i) => {
                     let rest: String = chars.get(i..).unwrap_or_default().iter().collect();
                     if let Some(after) = rest.strip_prefix("States.") {
                         let nested: String = after.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
@@ -192,6 +196,11 @@ pub(super) fn intrinsic_syntax_ok(text: &str) -> bool {
         i += 1;
     }
     depth == 0 && !in_quote
+}
+
+fn starts_argument(chars: &[char], index: usize) -> bool {
+    let before = chars.get(..index).unwrap_or_default();
+    matches!(before.iter().rev().find(|c| !c.is_whitespace()), Some('(' | ','))
 }
 
 /// RFC 3339 as AWS requires: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`, uppercase `T` and `Z`.

@@ -346,3 +346,11 @@ proptest! {
         let _ = validate(text.get(..cut).unwrap_or_default(), StateMachineType::Standard);
     }
 }
+
+#[test]
+fn path_and_intrinsic_edge_cases_are_accepted() {
+    let pass = json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true, "ResultPath": "$.list[-1]",
+        "Parameters": {"a.$": "States.Format('{}', $.States.value)", "b.$": "States.Array(States.Format('x{}', $.a), $.b)",
+                       "c.$": "$.destroy-status", "d.$": "$.a[?(@.x > 1)]", "e.$": "$myVariable.field"}}}});
+    assert!(check(pass).is_empty());
+}
