@@ -5,7 +5,8 @@
 //! describes, e.g. `$.destroy-status` is accepted by AWS). A *reference path* is a path with only
 //! member and index steps (no `*`, `..`, filters, unions or slices). The full path grammar lives in
 //! `crate::jsonpath`; `path_syntax_ok` is the one place to switch over to it once it is
-//! implemented (branch `h-jsonpath`).
+//! implemented (branch `h-jsonpath`); `path_syntax_ok` also requires `crate::jsonpath::Path::parse`
+//! to accept the text.
 
 /// What a field holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +26,11 @@ const INTRINSIC_FUNCTIONS: &[&str] = &[
 
 pub(super) fn path_syntax_ok(text: &str, rule: PathRule) -> bool {
     if !text.starts_with('$') || !brackets_balanced(text) {
+        return false;
+    }
+    // The engine's own parser (the Jayway dialect) must accept what validation accepts, or a
+    // definition would pass here and fail to compile.
+    if crate::jsonpath::Path::parse(text).is_err() {
         return false;
     }
     match rule {
