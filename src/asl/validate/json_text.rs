@@ -264,7 +264,7 @@ fn jackson_error(text: &str) -> Option<String> {
         }
         s.skip_whitespace();
         let Some(c) = s.next_char() else { return s.end_of_input(&stack) };
-        let Some((top, _)) = stack.last() else { return None };
+        let (top, _) = stack.last()?;
         match (top, c) {
             (Container::Object, ',') => {
                 if let Some(error) = object_key(&mut s, &stack) {

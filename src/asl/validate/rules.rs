@@ -231,7 +231,7 @@ fn check_retrier(ctx: &mut Ctx, retrier: &Value, location: &str, is_last: bool) 
     number_field(ctx, retrier, "IntervalSeconds", location, lang, Bounds::integer(1, 99_999_999));
     number_field(ctx, retrier, "MaxAttempts", location, lang, Bounds::integer(0, 99_999_999));
     number_field(ctx, retrier, "MaxDelaySeconds", location, lang, Bounds::integer(1, 31_622_400));
-    number_field(ctx, retrier, "BackoffRate", location, lang, Bounds { integer: false, min: Some((1.0, "1.0")), max: None });
+    number_field(ctx, retrier, "BackoffRate", location, lang, Bounds { integer: false, min: Some((1.0, "1.0".into())), max: None });
     enum_field(ctx, retrier, "JitterStrategy", location, &["FULL", "NONE"]);
     string_field(ctx, retrier, "Comment", location);
 }
@@ -388,8 +388,8 @@ pub(super) fn check_item_batcher(ctx: &mut Ctx, batcher: &Value, location: &str,
     ctx.only_fields(batcher, location, &fields);
     ctx.at_most_one_of(batcher, location, &["MaxItemsPerBatch", "MaxItemsPerBatchPath"]);
     ctx.at_most_one_of(batcher, location, &["MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath"]);
-    number_field(ctx, batcher, "MaxItemsPerBatch", location, lang, Bounds { integer: true, min: Some((0.0, "0")), max: None });
-    number_field(ctx, batcher, "MaxInputBytesPerBatch", location, lang, Bounds { integer: true, min: Some((0.0, "0")), max: Some((262_144.0, "262144")) });
+    number_field(ctx, batcher, "MaxItemsPerBatch", location, lang, Bounds { integer: true, min: Some((0.0, "0".into())), max: None });
+    number_field(ctx, batcher, "MaxInputBytesPerBatch", location, lang, Bounds { integer: true, min: Some((0.0, "0".into())), max: Some((262_144.0, "262144".into())) });
     for field in ["MaxItemsPerBatchPath", "MaxInputBytesPerBatchPath"] {
         jsonpath_only_path(ctx, batcher, field, location, lang);
     }

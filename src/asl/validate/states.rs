@@ -6,6 +6,8 @@
 //! #2735). Fields of the other query language are reported separately with AWS's QueryLanguage
 //! wording, also at the state (floci #2968).
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use super::paths::{self, PathRule};
@@ -404,11 +406,11 @@ fn check_map(ctx: &mut Ctx, state: &Map<String, Value>, location: &str, lang: La
     ctx.at_most_one_of(state, location, &["ToleratedFailurePercentage", "ToleratedFailurePercentagePath"]);
     ctx.at_most_one_of(state, location, &["ToleratedFailureCount", "ToleratedFailureCountPath"]);
     // Measured minimum/maximum wordings (floci #3733).
-    number_field(ctx, state, "MaxConcurrency", location, lang, Bounds { integer: true, min: Some((0.0, "0")), max: None });
-    number_field(ctx, state, "ToleratedFailureCount", location, lang, Bounds { integer: true, min: Some((0.0, "0")), max: None });
+    number_field(ctx, state, "MaxConcurrency", location, lang, Bounds { integer: true, min: Some((0.0, "0".into())), max: None });
+    number_field(ctx, state, "ToleratedFailureCount", location, lang, Bounds { integer: true, min: Some((0.0, "0".into())), max: None });
     number_field(
         ctx, state, "ToleratedFailurePercentage", location, lang,
-        Bounds { integer: false, min: Some((0.0, "0.0")), max: Some((100.0, "100.0")) },
+        Bounds { integer: false, min: Some((0.0, "0.0".into())), max: Some((100.0, "100.0".into())) },
     );
     for field in ["MaxConcurrencyPath", "ToleratedFailurePercentagePath", "ToleratedFailureCountPath"] {
         if let Some(value) = state.get(field) {
@@ -437,29 +439,16 @@ fn check_processor_config(ctx: &mut Ctx, config: &Value, location: &str) {
     enum_field(ctx, config, "ExecutionType", location, &["STANDARD", "EXPRESS"]);
 }
 
-/// Numeric bounds with AWS's rendering of the limit (`0` vs `0.0`).
+/// Numeric bounds with AWS's rendering of each limit (`0` for integers, `0.0` for decimals).
 pub(super) struct Bounds {
     pub integer: bool,
-    pub min: Option<(f64, &'static str)>,
-    pub max: Option<(f64, &'static str)>,
+    pub min: Option<(f64, Cow<'static, str>)>,
+    pub max: Option<(f64, Cow<'static, str>)>,
 }
 
 impl Bounds {
     pub fn integer(min: i64, max: i64) -> Bounds {
-        // Leaked strings are avoided by rendering from a small static table of the limits used.
-        Bounds { integer: true, min: Some((min as f64, static_number(min))), max: Some((max as f64, static_number(max))) }
-    }
-}
-
-fn static_number(n: i64) -> &'static str {
-    match n {
-        0 => "0",
-        1 => "1",
-        99_999_999 => "99999999",
-        31_622_400 => "31622400",
-        100_000_000 => "100000000",
-        262_144 => "262144",
-        _ => "0",
+        Bounds { integer: true, min: Some((min as f64, min.to_string().into())), max: Some((max as f64, max.to_string().into())) }
     }
 }
 
@@ -475,13 +464,13 @@ pub(super) fn number_field(ctx: &mut Ctx, object: &Map<String, Value>, field: &s
                 return;
             }
             let n = number.as_f64().unwrap_or(0.0);
-            if let Some((min, text)) = bounds.min {
-                if n < min {
+            if let Some((min, text)) = &bounds.min {
+                if n < *min {
                     ctx.schema(&at, format!("Minimum value is {text}"));
                 }
             }
-            if let Some((max, text)) = bounds.max {
-                if n > max {
+            if let Some((max, text)) = &bounds.max {
+                if n > *max {
                     ctx.schema(&at, format!("Maximum value is {text}"));
                 }
             }

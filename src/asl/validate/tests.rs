@@ -342,7 +342,7 @@ proptest! {
     #[test]
     fn never_panics_on_truncated_definitions(cut in 0usize..400) {
         let text = json!({"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": [{"Variable": "$.a", "StringEquals": "é", "Next": "B"}], "Default": "B"}, "B": {"Type": "Map", "ItemProcessor": {"StartAt": "C", "States": {"C": {"Type": "Succeed"}}}, "End": true}}}).to_string();
-        let cut = text.char_indices().map(|(i, _)| i).filter(|i| *i <= cut).last().unwrap_or(0);
+        let cut = text.char_indices().map(|(i, _)| i).rfind(|i| *i <= cut).unwrap_or(0);
         let _ = validate(text.get(..cut).unwrap_or_default(), StateMachineType::Standard);
     }
 }
