@@ -124,10 +124,14 @@ fn merge_properties(map: &Map, names: &[crate::value::Str]) -> Value {
 /// Collects every match of `segs` from `node` into `out` (indefinite evaluation: misses add
 /// nothing). `root` is the document that `$` inside filters refers to.
 pub(crate) fn select_many(segs: &[Segment], node: &Value, root: &Value, out: &mut Vec<Value>) {
-    let Some((seg, rest)) = segs.split_first() else {
-        out.push(node.clone());
-        return;
-    };
+    match segs.split_first() {
+        Some((seg, rest)) => apply_step(seg, rest, node, root, out),
+        None => out.push(node.clone()),
+    }
+}
+
+/// Applies one step, then the rest of the path, to `node`.
+fn apply_step(seg: &Segment, rest: &[Segment], node: &Value, root: &Value, out: &mut Vec<Value>) {
     match seg {
         Segment::Property(name) => {
             if let Some(v) = node.get(name) {
@@ -185,11 +189,7 @@ pub(crate) fn select_many(segs: &[Segment], node: &Value, root: &Value, out: &mu
                 }
             }
             // Jayway applies a filter to an object as a whole.
-            Value::Object(_) => {
-                if expr.matches(node, root) {
-                    select_many(rest, node, root, out);
-                }
-            }
+            Value::Object(_) if expr.matches(node, root) => select_many(rest, node, root, out),
             _ => {}
         },
         Segment::Scan(inner) => scan(inner, rest, node, root, out, 0),
@@ -214,10 +214,7 @@ fn scan(inner: &Segment, rest: &[Segment], node: &Value, root: &Value, out: &mut
         Segment::Wildcard | Segment::Scan(_) => true,
     };
     if applies {
-        let mut chain = Vec::with_capacity(rest.len() + 1);
-        chain.push(inner.clone());
-        chain.extend(rest.iter().cloned());
-        select_many(&chain, node, root, out);
+        apply_step(inner, rest, node, root, out);
     }
     match node {
         Value::Object(map) => map.values().for_each(|v| scan(inner, rest, v, root, out, depth + 1)),

@@ -23,8 +23,8 @@ pub(crate) enum FilterExpr {
     Or(Box<FilterExpr>, Box<FilterExpr>),
     And(Box<FilterExpr>, Box<FilterExpr>),
     Not(Box<FilterExpr>),
-    Exists(Operand),
-    Compare(Operand, CompareOp, Operand),
+    Exists(Box<Operand>),
+    Compare(Box<Operand>, CompareOp, Box<Operand>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -127,14 +127,14 @@ fn parse_relation(cur: &mut Cursor<'_>) -> Result<FilterExpr, PathSyntaxError> {
     match op {
         None => match left {
             Operand::Literal(_) => Err(cur.error("A literal alone is not a filter condition")),
-            path => Ok(FilterExpr::Exists(path)),
+            path => Ok(FilterExpr::Exists(Box::new(path))),
         },
         Some((op, width)) => {
             for _ in 0..width {
                 cur.bump();
             }
             let right = parse_operand(cur)?;
-            Ok(FilterExpr::Compare(left, op, right))
+            Ok(FilterExpr::Compare(Box::new(left), op, Box::new(right)))
         }
     }
 }
