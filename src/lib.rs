@@ -9,4 +9,5 @@ pub mod choice;
 pub mod error;
 pub mod intrinsics;
 pub mod jsonpath;
+pub mod timestamp;
 pub mod value;
