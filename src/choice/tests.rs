@@ -236,3 +236,88 @@ fn context_and_variable_roots() {
     assert_eq!(present.eval(&roots), Ok(true));
     assert_eq!(rule.paths().iter().map(|p| p.source()).collect::<Vec<_>>(), ["$count", "$.limit"]);
 }
+
+/// Random rule shapes built from the real vocabulary: compile must never panic, and whatever
+/// compiles must evaluate without panicking on assorted inputs.
+#[test]
+fn property_random_rules_never_panic() {
+    struct XorShift(u64);
+    impl XorShift {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+    const KEYS: &[&str] = &[
+        "Variable", "And", "Or", "Not", "Next", "StringEquals", "StringMatches", "NumericLessThan",
+        "NumericEqualsPath", "BooleanEquals", "TimestampGreaterThan", "TimestampEqualsPath",
+        "IsPresent", "IsTimestamp", "IsNull", "Bogus",
+    ];
+    fn scalar(rng: &mut XorShift) -> serde_json::Value {
+        match rng.below(8) {
+            0 => json!(null),
+            1 => json!(rng.below(2) == 0),
+            2 => json!(rng.below(5) as i64 - 2),
+            3 => json!(1.5),
+            4 => json!("$.v"),
+            5 => json!("$.missing"),
+            6 => json!("2012-10-09T19:00:55Z"),
+            _ => json!("a*\\*b\\"),
+        }
+    }
+    fn rule(rng: &mut XorShift, depth: usize) -> serde_json::Value {
+        // Mostly near-valid shapes, so evaluation gets exercised too; sometimes chaos.
+        match rng.below(4) {
+            0 | 1 => {
+                let op = KEYS[5 + rng.below(10)];
+                let var = if rng.below(3) == 0 { "$.missing" } else { "$.v" };
+                return json!({"Variable": var, op: scalar(rng)});
+            }
+            2 if depth < 4 => {
+                let children: Vec<_> = (0..=rng.below(2)).map(|_| rule(rng, depth + 1)).collect();
+                return match rng.below(3) {
+                    0 => json!({"And": children}),
+                    1 => json!({"Or": children}),
+                    _ => json!({"Not": children[0]}),
+                };
+            }
+            _ => {}
+        }
+        let mut obj = serde_json::Map::new();
+        for _ in 0..=rng.below(3) {
+            let key = KEYS[rng.below(KEYS.len())];
+            let value = match key {
+                "And" | "Or" if depth < 4 => {
+                    json!((0..rng.below(3)).map(|_| rule(rng, depth + 1)).collect::<Vec<_>>())
+                }
+                "Not" if depth < 4 => rule(rng, depth + 1),
+                _ => scalar(rng),
+            };
+            obj.insert(key.to_string(), value);
+        }
+        serde_json::Value::Object(obj)
+    }
+    let inputs = [
+        r#"{"v": "2012-10-09T19:00:55Z"}"#,
+        r#"{"v": 1}"#,
+        r#"{"v": null}"#,
+        r#"{"v": [1, {"a": true}]}"#,
+        "{}",
+        "[]",
+        r#""text""#,
+    ]
+    .map(|t| TestRoots::new(parse_str(t).expect("json")));
+    let mut rng = XorShift(0x1234_5678_9ABC_DEF1);
+    let mut compiled = 0;
+    for _ in 0..20_000 {
+        if let Ok(r) = Rule::compile(&rule(&mut rng, 0)) {
+            compiled += 1;
+            for roots in &inputs {
+                let _ = r.eval(roots);
+            }
+        }
+    }
+    assert!(compiled > 100, "the generator should produce some valid rules ({compiled})");
+}
