@@ -9,6 +9,7 @@ pub mod choice;
 pub mod error;
 pub mod intrinsics;
 pub mod jsonpath;
+pub mod timestamp;
 pub mod value;
 pub mod clock;
 pub mod compile;
