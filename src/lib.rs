@@ -6,16 +6,15 @@
 
 pub mod asl;
 pub mod choice;
+pub mod clock;
+pub mod compile;
 pub mod error;
 pub mod intrinsics;
 pub mod jsonpath;
-pub mod timestamp;
-pub mod value;
-pub mod clock;
-pub mod compile;
+pub mod machine;
 pub mod program;
-pub mod timestamp;
-pub mod vm;
 pub mod runtime;
 pub mod tasks;
-pub mod machine;
+pub mod timestamp;
+pub mod value;
+pub mod vm;
