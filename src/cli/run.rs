@@ -53,6 +53,10 @@ pub struct RunArgs {
     /// STANDARD or EXPRESS; both run with Express's 5-minute limit.
     #[arg(long = "type", value_enum, default_value = "express", ignore_case = true)]
     machine_type: MachineType,
+    /// Start as StartExecution (asynchronous) does rather than StartSyncExecution: only
+    /// identity details differ (e.g. `$$.Execution.RedriveCount` is present).
+    #[arg(long)]
+    async_start: bool,
     /// Include the execution's history events in the output.
     #[arg(long)]
     history: bool,
@@ -114,7 +118,7 @@ pub fn run(args: RunArgs) -> i32 {
     let engine = Engine::new(config, resources);
     let mut opts = StartOptions::new(&sm_name);
     opts.express = kind == StateMachineType::Express;
-    opts.sync = opts.express;
+    opts.sync = opts.express && !args.async_start;
     opts.name = args.name.as_deref().map(Str::from);
 
     let runtime = if args.virtual_time {
