@@ -6,7 +6,10 @@
 //!   dot and bracket member access (`$.a.b`, `$['a b']`, `$["x"]`), indices (`[0]`, `[-1]`),
 //!   unions (`[0,1]`, `['a','b']`), slices (`[1:5]`, `[:2]`, `[1:]`), wildcards (`.*`, `[*]`),
 //!   deep scan (`..`), filters (`[?(@.x == 1)]`, `&&`, `||`, comparison operators, `@.x`
-//!   existence) and length (`@.length`), as Jayway does.
+//!   existence), as AWS's Jayway does. Jayway functions (`.length()`, `.sum()`) are NOT
+//!   evaluated: AWS treats `length()` as a property name (awsdocs developer-guide PR #5 records
+//!   "Invalid path '$.list.length()' : Property ['length()'] not found in path $['list']"), so
+//!   they select nothing.
 //! - A path is *definite* when it has none of wildcards, slices, unions, deep scan, filters.
 //!   [`Path::select`] on a definite path returns the one node or a [`PathMiss`]; on an
 //!   indefinite path it returns an array of all matches (possibly empty, never a miss).
@@ -14,6 +17,23 @@
 //!   are created when missing; assigning into a non-object fails with a [`PathMiss`].
 //! - Misses carry Jayway's wording, which AWS puts in causes, e.g.
 //!   `No results for path: $['x']` and `Missing property in path $['no']`.
+//!
+//! Files: `parse` (text → segments), `filter` (`[?(…)]`), `eval` (selection, ResultPath),
+//! `java` (Java `toString` printing used in messages and by `States.Format`), `tests`.
+
+mod eval;
+mod filter;
+mod java;
+mod parse;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+use smallvec::SmallVec;
+
+pub use java::java_to_string;
+use parse::{Cursor, Segment};
 
 use crate::value::{Str, Value};
 
@@ -55,13 +75,41 @@ pub struct PathSyntaxError {
 pub struct Path {
     source: Str,
     root: Root,
-    // implementation detail: compiled segments
+    segments: SmallVec<[Segment; 4]>,
+    definite: bool,
+}
+
+/// Characters allowed in a variable name after `$` (Unicode identifier characters).
+fn is_variable_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
 }
 
 impl Path {
+    /// Compiles a path. Surrounding whitespace is ignored, as Jayway trims the path.
     pub fn parse(text: &str) -> Result<Path, PathSyntaxError> {
-        let _ = text;
-        todo!("jsonpath::Path::parse")
+        let trimmed = text.trim();
+        let mut cur = Cursor::new(trimmed);
+        if !cur.eat('$') {
+            return Err(cur.error("Path must start with '$'"));
+        }
+        let root = if cur.eat('$') {
+            Root::Context
+        } else if cur.peek().is_some_and(is_variable_char) {
+            let start = cur.position();
+            while cur.peek().is_some_and(is_variable_char) {
+                cur.bump();
+            }
+            Root::Variable(Str::from(cur.slice(start, cur.position())))
+        } else {
+            Root::Input
+        };
+        let segments = parse::parse_segments(&mut cur, false)?;
+        if !cur.at_end() {
+            return Err(cur.error("Unexpected text"));
+        }
+        let count = segments.len();
+        let definite = segments.iter().enumerate().all(|(i, s)| s.is_definite(i + 1 == count));
+        Ok(Path { source: Str::from(trimmed), root, segments, definite })
     }
 
     /// The text the path was compiled from.
@@ -75,13 +123,37 @@ impl Path {
 
     /// True when the path selects at most one node (a "reference path" in ASL terms).
     pub fn is_definite(&self) -> bool {
-        todo!("jsonpath::Path::is_definite")
+        self.definite
+    }
+
+    /// True when the path is its root alone (`$`, `$$`, `$name`).
+    pub fn is_root_only(&self) -> bool {
+        self.segments.is_empty()
+    }
+
+    /// True when every step is a plain name or index (what ResultPath and other reference
+    /// paths may use; no unions, slices, wildcards, scans or filters).
+    pub fn is_reference_path(&self) -> bool {
+        self.segments.iter().all(|s| matches!(s, Segment::Property(_) | Segment::Index(_)))
+    }
+
+    /// Jayway's normalized form, e.g. `$['a']['b'][0]` (always rooted at `$`, as Jayway
+    /// prints paths in messages).
+    pub fn jayway_normalized(&self) -> String {
+        eval::normalized_prefix(&self.segments, self.segments.len())
     }
 
     /// Selects from a root value (the caller picks which root according to [`Path::root`]).
+    /// Definite paths give the node or a [`PathMiss`]; indefinite paths give an array of all
+    /// matches and never miss (AWS returns `[]`, e.g. `$.item.items[1:5]` on `{}`).
     pub fn select(&self, root: &Value) -> Result<Value, PathMiss> {
-        let _ = root;
-        todo!("jsonpath::Path::select")
+        if self.definite {
+            eval::select_one(&self.segments, root)
+        } else {
+            let mut out = Vec::new();
+            eval::select_many(&self.segments, root, root, &mut out);
+            Ok(Value::array(out))
+        }
     }
 
     /// Selects from the right root of `roots`.
@@ -96,9 +168,19 @@ impl Path {
         }
     }
 
-    /// ResultPath: returns `target` with `value` placed at this path.
+    /// ResultPath: returns `target` with `value` placed at this path. `$` replaces the whole
+    /// value; missing intermediate objects are created; a step into a node of the wrong kind
+    /// fails with Jayway's message for that step.
     pub fn assign(&self, target: Value, value: Value) -> Result<Value, PathMiss> {
-        let _ = (target, value);
-        todo!("jsonpath::Path::assign")
+        if self.root != Root::Input {
+            return Err(PathMiss { message: format!("Invalid path '{}': ResultPath must start with '$'", self.source) });
+        }
+        eval::assign(&self.segments, target, value)
+    }
+}
+
+impl fmt::Display for Path {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.source)
     }
 }
