@@ -172,8 +172,8 @@ fn operator(name: &str, operand: &Json) -> Result<Op, String> {
     })
 }
 
-fn path_operand(name: &str, operand: &Json) -> Result<Path, String> {
-    parse_path(name, expect_str(name, operand)?)
+fn path_operand(name: &str, operand: &Json) -> Result<Box<Path>, String> {
+    parse_path(name, expect_str(name, operand)?).map(Box::new)
 }
 
 fn parse_path(field: &str, text: &str) -> Result<Path, String> {

@@ -100,10 +100,11 @@ pub(crate) enum Cmp {
 }
 
 /// The right-hand side of a comparison: a literal from the definition or a path into the data.
+/// The path is boxed because a compiled `Path` is much larger than any literal.
 #[derive(Clone, Debug)]
 pub(crate) enum Operand<T> {
     Literal(T),
-    Path(Path),
+    Path(Box<Path>),
 }
 
 /// A comparison operator with its operand.
