@@ -191,6 +191,44 @@ impl StateKind {
     pub fn type_name(&self) -> &'static str {
         self.event_prefix()
     }
+
+    /// `<Type>StateEntered`.
+    pub fn entered_event(&self) -> &'static str {
+        match self {
+            StateKind::Pass { .. } => "PassStateEntered",
+            StateKind::Task(_) => "TaskStateEntered",
+            StateKind::Choice { .. } => "ChoiceStateEntered",
+            StateKind::Wait(_) => "WaitStateEntered",
+            StateKind::Succeed => "SucceedStateEntered",
+            StateKind::Fail(_) => "FailStateEntered",
+            StateKind::Parallel { .. } => "ParallelStateEntered",
+            StateKind::Map(_) => "MapStateEntered",
+        }
+    }
+
+    /// `<Type>StateExited`.
+    pub fn exited_event(&self) -> &'static str {
+        match self {
+            StateKind::Pass { .. } => "PassStateExited",
+            StateKind::Task(_) => "TaskStateExited",
+            StateKind::Choice { .. } => "ChoiceStateExited",
+            StateKind::Wait(_) => "WaitStateExited",
+            StateKind::Succeed => "SucceedStateExited",
+            StateKind::Fail(_) => "FailStateExited",
+            StateKind::Parallel { .. } => "ParallelStateExited",
+            StateKind::Map(_) => "MapStateExited",
+        }
+    }
+
+    /// `<Type>StateSucceeded` / `<Type>StateFailed` for the fan-out states.
+    pub fn outcome_event(&self, succeeded: bool) -> &'static str {
+        match (self, succeeded) {
+            (StateKind::Parallel { .. }, true) => "ParallelStateSucceeded",
+            (StateKind::Parallel { .. }, false) => "ParallelStateFailed",
+            (_, true) => "MapStateSucceeded",
+            (_, false) => "MapStateFailed",
+        }
+    }
 }
 
 #[derive(Debug)]

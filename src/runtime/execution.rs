@@ -116,10 +116,10 @@ pub async fn run_execution(engine: &Engine, program: Arc<Program>, input: Value,
 
 fn make_identity(engine: &Engine, opts: &StartOptions, start_ms: i64) -> ExecutionIdentity {
     let cfg = &engine.config;
-    let name: Str = opts.name.clone().unwrap_or_else(|| Str::from(uuid::Uuid::new_v4().to_string()));
+    let name: Str = opts.name.clone().unwrap_or_else(|| Str::from(crate::ids::uuid_v4()));
     let sm = &opts.state_machine_name;
     let execution_arn = if opts.express {
-        format!("arn:aws:states:{}:{}:express:{sm}:{name}:{}", cfg.region, cfg.account, uuid::Uuid::new_v4())
+        format!("arn:aws:states:{}:{}:express:{sm}:{name}:{}", cfg.region, cfg.account, crate::ids::uuid_v4())
     } else {
         format!("arn:aws:states:{}:{}:execution:{sm}:{name}", cfg.region, cfg.account)
     };

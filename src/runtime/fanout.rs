@@ -102,7 +102,7 @@ async fn run_child_execution(
     index: usize,
 ) -> Result<Value, AslError> {
     let p = &parent.identity;
-    let name = Str::from(format!("{}-{index}", uuid::Uuid::new_v4()));
+    let name = Str::from(format!("{}-{index}", crate::ids::uuid_v4()));
     let identity = ExecutionIdentity {
         execution_arn: Str::from(format!("{}/{}:{name}", p.execution_arn, "map-run")),
         name,

@@ -161,6 +161,12 @@ impl Value {
         ser::compact_len(self)
     }
 
+    /// Whether the compact serialisation exceeds `limit` bytes; exact, but formats numbers and
+    /// scans strings only when a cheap upper bound is over the limit.
+    pub fn json_len_exceeds(&self, limit: usize) -> bool {
+        ser::compact_len_upper_bound(self) > limit && ser::compact_len(self) > limit
+    }
+
     /// Converts from a `serde_json` value (definitions are read with serde_json).
     pub fn from_serde(v: &serde_json::Value) -> Value {
         match v {
@@ -340,5 +346,7 @@ mod tests {
     fn json_len_matches_serialisation() {
         let v = parse_str(r#"{"a":"é\n\"x","b":[1,2.5,null,true],"c":{}}"#).unwrap();
         assert_eq!(v.json_len(), v.to_json().len());
+        assert!(!v.json_len_exceeds(v.json_len()));
+        assert!(v.json_len_exceeds(v.json_len() - 1));
     }
 }

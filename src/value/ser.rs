@@ -111,6 +111,8 @@ pub(super) fn compact_len(v: &Value) -> usize {
         Value::Null => 4,
         Value::Bool(true) => 4,
         Value::Bool(false) => 5,
+        Value::Number(crate::value::Number::Int(i)) => itoa::Buffer::new().format(*i).len(),
+        Value::Number(crate::value::Number::UInt(u)) => itoa::Buffer::new().format(*u).len(),
         Value::Number(n) => {
             let mut s = String::new();
             n.write(&mut s);
@@ -134,4 +136,18 @@ fn string_len(s: &str) -> usize {
             _ => 1,
         })
         .sum::<usize>()
+}
+
+/// A cheap upper bound of [`compact_len`]: every string counted as if each byte needed a
+/// six-byte escape, every number as 25 bytes. Formats nothing.
+pub(super) fn compact_len_upper_bound(v: &Value) -> usize {
+    match v {
+        Value::Null | Value::Bool(_) => 5,
+        Value::Number(_) => 25,
+        Value::String(s) => 2 + 6 * s.len(),
+        Value::Array(a) => a.iter().fold(2 + a.len(), |acc, x| acc.saturating_add(compact_len_upper_bound(x))),
+        Value::Object(o) => o.iter().fold(2 + o.len(), |acc, (k, x)| {
+            acc.saturating_add(3 + 6 * k.len()).saturating_add(compact_len_upper_bound(x))
+        }),
+    }
 }

@@ -186,7 +186,7 @@ impl Thread {
                     self.retries = 0;
                     self.entered_ms = exec.clock.now_ms();
                     let input = &self.input;
-                    self.entered_event = exec.event(&format!("{}StateEntered", state.kind.event_prefix()), Some(&state.name), || {
+                    self.entered_event = exec.event(state.kind.entered_event(), Some(&state.name), || {
                         Some(Value::object([("name", Value::String(state.name.clone())), ("input", input.clone())]))
                     });
                     self.work(state, exec)
@@ -391,10 +391,9 @@ impl Thread {
     }
 
     fn branches_done(&mut self, state: &State, exec: &ExecShared, result: Result<Vec<Value>, AslError>) -> Flow {
-        let prefix = state.kind.event_prefix();
         match result {
             Ok(values) => {
-                exec.event(&format!("{prefix}StateSucceeded"), Some(&state.name), || None);
+                exec.event(state.kind.outcome_event(true), Some(&state.name), || None);
                 let value = Value::array(values);
                 match self.finish(state, exec, value) {
                     Ok(flow) => flow,
@@ -402,7 +401,7 @@ impl Thread {
                 }
             }
             Err(e) => {
-                exec.event(&format!("{prefix}StateFailed"), Some(&state.name), || None);
+                exec.event(state.kind.outcome_event(false), Some(&state.name), || None);
                 self.handle_error(state, exec, e)
             }
         }
@@ -429,7 +428,7 @@ impl Thread {
     }
 
     fn exited(&self, state: &State, exec: &ExecShared, output: &Value) {
-        exec.event(&format!("{}StateExited", state.kind.event_prefix()), Some(&state.name), || {
+        exec.event(state.kind.exited_event(), Some(&state.name), || {
             Some(Value::object([("name", Value::String(state.name.clone())), ("output", output.clone())]))
         });
     }

@@ -1,0 +1,81 @@
+//! Engine micro-benchmarks on the standard workloads in `../shared/bench` (or
+//! `$EXPRESSWAY_BENCH_DIR`): compile time, one in-process execution of each workflow, and the
+//! JSON boundary (parse, serialise) alone, so a regression shows where it comes from.
+//!
+//! Run: `cargo bench --bench engine`. Throughput on worker threads and the load harness belong
+//! to the runtime benchmarks (issue 4).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use expressway::asl::StateMachineType;
+use expressway::machine::StateMachine;
+use expressway::runtime::{run_execution, Engine, StartOptions};
+use expressway::tasks::{handler_fn, Resources};
+use expressway::value::{parse_str, Value};
+
+fn bench_dir() -> PathBuf {
+    std::env::var_os("EXPRESSWAY_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench"))
+}
+
+fn read(name: &str) -> String {
+    let p = bench_dir().join(name);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("cannot read {}: {e} (set EXPRESSWAY_BENCH_DIR)", p.display()))
+}
+
+/// A 100-state chain of Pass states with Parameters and ResultPath, for compile time.
+fn hundred_states() -> String {
+    let mut states = Vec::new();
+    for i in 0..100 {
+        let next = if i == 99 { "\"End\": true".to_string() } else { format!("\"Next\": \"S{}\"", i + 1) };
+        states.push(format!(
+            "\"S{i}\": {{\"Type\": \"Pass\", \"Parameters\": {{\"v.$\": \"$.v\", \"n\": {i}, \"f.$\": \"States.Format('{{}}', $.v)\"}}, \"ResultPath\": \"$.r{i}\", {next}}}"
+        ));
+    }
+    format!("{{\"StartAt\": \"S0\", \"States\": {{{}}}}}", states.join(","))
+}
+
+fn engine_with_annotate() -> Engine {
+    let mut r = Resources::default();
+    r.register(
+        "arn:aws:lambda:us-east-1:123456789012:function:annotate",
+        handler_fn(|req| async move {
+            let mut v = req.input;
+            if let Some(m) = v.as_object_mut() {
+                m.insert("processedBy".into(), Value::from("local-fn"));
+            }
+            Ok(v)
+        }),
+    );
+    Engine::new(Default::default(), r)
+}
+
+fn benches(c: &mut Criterion) {
+    let chain = read("chain.asl.json");
+    let big = hundred_states();
+    c.bench_function("compile/chain", |b| b.iter(|| StateMachine::new("chain", black_box(&chain), StateMachineType::Express).unwrap()));
+    c.bench_function("compile/100-states", |b| b.iter(|| StateMachine::new("big", black_box(&big), StateMachineType::Express).unwrap()));
+
+    let event = read("event.json");
+    let event_branchy = read("event-branchy.json");
+    c.bench_function("json/parse-event", |b| b.iter(|| parse_str(black_box(&event)).unwrap()));
+    let parsed = parse_str(&event).unwrap();
+    c.bench_function("json/serialise-event", |b| b.iter(|| black_box(&parsed).to_json()));
+
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let engine = engine_with_annotate();
+    for (name, input) in [("chain", &event), ("branchy", &event_branchy), ("task", &event)] {
+        let machine = StateMachine::new(name, &read(&format!("{name}.asl.json")), StateMachineType::Express).unwrap();
+        let input = parse_str(input).unwrap();
+        let opts = StartOptions { name: Some("bench".into()), ..StartOptions::new(name) };
+        c.bench_function(&format!("execute/{name}"), |b| {
+            b.iter(|| rt.block_on(run_execution(&engine, Arc::clone(&machine.program), input.clone(), &opts)))
+        });
+    }
+}
+
+criterion_group!(engine, benches);
+criterion_main!(engine);
