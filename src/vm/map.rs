@@ -62,12 +62,13 @@ pub(super) fn prepare(spec: &MapSpec, roots: &StateRoots, exec: &ExecShared) -> 
             items_value.to_json()
         )));
     };
-    exec.event("MapStateStarted", Some(roots.state_name), || None);
-
+    // Recorded AWS histories: a bad MaxConcurrencyPath fails before MapStateStarted, bad
+    // tolerance values after it.
     let max_concurrency = match &spec.max_concurrency {
         None => 0,
         Some(src) => integer(src, "MaxConcurrencyPath", roots)?.max(0) as usize,
     };
+    exec.event("MapStateStarted", Some(roots.state_name), || None);
     let tolerated_failure_count = match &spec.tolerated_failure_count {
         None => None,
         Some(src) => {

@@ -106,6 +106,8 @@ pub struct Thread {
     retry_counts: smallvec::SmallVec<[u32; 4]>,
     /// Total retries of the current state (the context object's `State.RetryCount`).
     retries: u32,
+    /// A failure event to record once `handle_error` decides the state is not retried.
+    failed_event: Option<&'static str>,
 }
 
 /// Internal result of a piece of state work.
@@ -130,6 +132,7 @@ impl Thread {
             entered_ms: 0,
             retry_counts: smallvec::SmallVec::new(),
             retries: 0,
+            failed_event: None,
         }
     }
 
@@ -393,7 +396,10 @@ impl Thread {
     fn branches_done(&mut self, state: &State, exec: &ExecShared, result: Result<Vec<Value>, AslError>) -> Flow {
         match result {
             Ok(values) => {
-                exec.event(state.kind.outcome_event(true), Some(&state.name), || None);
+                // AWS records MapStateSucceeded but no ParallelStateSucceeded (recorded histories).
+                if matches!(state.kind, StateKind::Map(_)) {
+                    exec.event(state.kind.outcome_event(true), Some(&state.name), || None);
+                }
                 let value = Value::array(values);
                 match self.finish(state, exec, value) {
                     Ok(flow) => flow,
@@ -401,7 +407,8 @@ impl Thread {
                 }
             }
             Err(e) => {
-                exec.event(state.kind.outcome_event(false), Some(&state.name), || None);
+                // `<Type>StateFailed` is recorded only when the state will not be retried.
+                self.failed_event = Some(state.kind.outcome_event(false));
                 self.handle_error(state, exec, e)
             }
         }

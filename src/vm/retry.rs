@@ -50,9 +50,13 @@ impl Thread {
                     delay *= jitter_fraction(exec, attempts);
                 }
                 let until_ms = exec.clock.now_ms() + (delay * 1000.0).round() as i64;
+                self.failed_event = None;
                 self.phase = Phase::AwaitRetry;
                 return Flow::Suspend(Suspend::Wait { until_ms });
             }
+        }
+        if let Some(kind) = self.failed_event.take() {
+            exec.event(kind, Some(&state.name), || Some(e.to_error_output()));
         }
         if let Some(c) = state.catch.iter().find(|c| error_matches(&c.error_equals, &name)) {
             let output = match apply_result_path(&c.result_path, self.input.clone(), e.to_error_output()) {
