@@ -151,6 +151,7 @@ impl Builder {
                         error_equals: error_names(c.get("ErrorEquals"), &cloc)?,
                         result_path: result_path(c.get("ResultPath"), &format!("{cloc}/ResultPath"))?,
                         next,
+                        assign: assign(c.get("Assign"), &cloc)?,
                     });
                 }
                 out
@@ -187,7 +188,7 @@ impl Builder {
                         Some(n) => target(&format!("Choices/{i}/Next"), n)?,
                         None => return err(&rloc, "These fields are required: [Next]"),
                     };
-                    choices.push((rule, next));
+                    choices.push(ChoiceBranch { rule, next, assign: assign(r.get("Assign"), &rloc)? });
                 }
                 let default = match obj.get("Default").and_then(Json::as_str) {
                     Some(n) => Some(target("Default", n)?),
@@ -218,7 +219,8 @@ impl Builder {
                 io.parameters = None;
             }
         }
-        Ok(State { name: Str::from(name), block, io, next, retry, catch, kind })
+        let assign = assign(obj.get("Assign"), loc)?;
+        Ok(State { name: Str::from(name), block, io, next, retry, catch, assign, kind })
     }
 
     fn map_spec(&mut self, obj: &JsonMap<String, Json>, loc: &str, id: StateId) -> Result<MapSpec, CompileError> {
@@ -279,6 +281,15 @@ impl Builder {
 
 pub(crate) fn parse_path(text: &str, loc: &str) -> Result<Path, CompileError> {
     Path::parse(text).or_else(|e| err(loc, format!("The value for the field must be a valid JSONPath: {e}")))
+}
+
+/// `Assign` (JSONPath mode): a payload template whose keys are variable names.
+fn assign(v: Option<&Json>, loc: &str) -> Result<Option<Template>, CompileError> {
+    match v {
+        None => Ok(None),
+        Some(Json::Object(o)) if o.is_empty() => Ok(None),
+        Some(t) => Ok(Some(compile_template(t, &format!("{loc}/Assign"))?)),
+    }
 }
 
 fn io_path(v: Option<&Json>, loc: &str) -> Result<IoPath, CompileError> {

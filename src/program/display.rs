@@ -21,7 +21,7 @@ impl fmt::Display for Program {
                 write!(f, "  #{id} {} [{}]", s.name, s.kind.type_name())?;
                 match &s.kind {
                     StateKind::Choice { choices, default } => {
-                        let targets: Vec<String> = choices.iter().map(|(_, n)| format!("#{}", n.0)).collect();
+                        let targets: Vec<String> = choices.iter().map(|c| format!("#{}", c.next.0)).collect();
                         write!(f, " choices -> {}", targets.join(", "))?;
                         if let Some(d) = default {
                             write!(f, "; default -> #{}", d.0)?;

@@ -127,6 +127,17 @@ pub struct Catcher {
     pub error_equals: SmallVec<[Str; 2]>,
     pub result_path: ResultPath,
     pub next: StateId,
+    /// Variables to assign when this catcher handles an error (`$` = the Error Output).
+    pub assign: Option<Template>,
+}
+
+/// One rule of a Choice state with where it leads.
+#[derive(Debug)]
+pub struct ChoiceBranch {
+    pub rule: Rule,
+    pub next: StateId,
+    /// Variables to assign when this rule matches (`$` = the effective input).
+    pub assign: Option<Template>,
 }
 
 /// Fields shared by the state types that have them; absent fields take their defaults.
@@ -159,6 +170,8 @@ pub struct State {
     pub next: Transition,
     pub retry: Vec<Retrier>,
     pub catch: Vec<Catcher>,
+    /// The state's `Assign`, evaluated after its output, against the old variable values.
+    pub assign: Option<Template>,
     pub kind: StateKind,
 }
 
@@ -166,7 +179,7 @@ pub struct State {
 pub enum StateKind {
     Pass { result: Option<Value> },
     Task(TaskSpec),
-    Choice { choices: Vec<(Rule, StateId)>, default: Option<StateId> },
+    Choice { choices: Vec<ChoiceBranch>, default: Option<StateId> },
     Wait(WaitSpec),
     Succeed,
     Fail(FailSpec),

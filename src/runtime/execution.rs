@@ -9,7 +9,7 @@ use crate::clock::Clock;
 use crate::error::{AslError, STATES_TIMEOUT};
 use crate::program::{BlockId, Program, ROOT_BLOCK};
 use crate::value::{Str, Value};
-use crate::vm::{ExecShared, ExecutionIdentity, HistoryEvent, Step, Suspend, Thread};
+use crate::vm::{ExecShared, ExecutionIdentity, Frame, HistoryEvent, Step, Suspend, Thread};
 
 use super::{fanout, Engine};
 
@@ -160,9 +160,9 @@ async fn handle_suspension(thread: &mut Thread, exec: &Arc<ExecShared>, engine: 
             let result = engine.resources.invoke(&call, exec).await;
             thread.resume_task(result);
         }
-        Suspend::Parallel { branches, input } => {
+        Suspend::Parallel { branches, input, vars } => {
             let program = Arc::clone(thread.program());
-            let result = fanout::run_parallel(&program, &branches, input, exec, engine).await;
+            let result = fanout::run_parallel(&program, &branches, input, &vars, exec, engine).await;
             thread.resume_branches(result);
         }
         Suspend::Map(run) => {
@@ -174,8 +174,16 @@ async fn handle_suspension(thread: &mut Thread, exec: &Arc<ExecShared>, engine: 
     }
 }
 
-/// Runs `block` of `program` as a thread of `exec` (a Parallel branch or Map iteration).
-pub(super) async fn run_block(program: &Arc<Program>, block: BlockId, input: Value, exec: &Arc<ExecShared>, engine: &Engine) -> Result<Value, AslError> {
-    let mut thread = Thread::new(Arc::clone(program), block, input);
+/// Runs `block` of `program` as a thread of `exec` (a Parallel branch or Map iteration) whose
+/// variable frame is `vars`.
+pub(super) async fn run_block(
+    program: &Arc<Program>,
+    block: BlockId,
+    input: Value,
+    vars: Arc<Frame>,
+    exec: &Arc<ExecShared>,
+    engine: &Engine,
+) -> Result<Value, AslError> {
+    let mut thread = Thread::with_vars(Arc::clone(program), block, input, vars);
     drive(&mut thread, exec, engine).await
 }

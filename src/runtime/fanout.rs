@@ -9,7 +9,7 @@ use futures_util::stream::{self, StreamExt};
 use crate::error::{AslError, STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD};
 use crate::program::{BlockId, MapMode, Program, StateId};
 use crate::value::{Str, Value};
-use crate::vm::{ExecShared, ExecutionIdentity, MapRun};
+use crate::vm::{ExecShared, ExecutionIdentity, Frame, MapRun};
 
 use super::execution::run_block;
 use super::Engine;
@@ -18,10 +18,11 @@ pub(super) async fn run_parallel(
     program: &Arc<Program>,
     branches: &[BlockId],
     input: Value,
+    vars: &Arc<Frame>,
     exec: &Arc<ExecShared>,
     engine: &Engine,
 ) -> Result<Vec<Value>, AslError> {
-    let futures = branches.iter().map(|&b| run_block(program, b, input.clone(), exec, engine));
+    let futures = branches.iter().map(|&b| run_block(program, b, input.clone(), Frame::child(vars), exec, engine));
     futures_util::future::try_join_all(futures).await
 }
 
@@ -48,12 +49,13 @@ pub(super) async fn run_map(
         .map(|(index, input)| {
             let state_name = state_name.clone();
             let processor = run.processor;
+            let vars = Frame::child(&run.vars);
             async move {
                 if distributed {
                     run_child_execution(program, processor, input, exec, engine, index).await
                 } else {
                     exec.event("MapIterationStarted", Some(&state_name), || Some(Value::object([("index", Value::from(index as i64))])));
-                    let r = run_block(program, processor, input, exec, engine).await;
+                    let r = run_block(program, processor, input, vars, exec, engine).await;
                     let kind = if r.is_ok() { "MapIterationSucceeded" } else { "MapIterationFailed" };
                     exec.event(kind, Some(&state_name), || Some(Value::object([("index", Value::from(index as i64))])));
                     r
@@ -114,5 +116,6 @@ async fn run_child_execution(
     };
     let child = ExecShared::new(identity, input.clone(), parent.clock, parent.records_history());
     child.event("ExecutionStarted", None, || None);
-    run_block(program, processor, input, &child, engine).await
+    // Distributed iterations cannot read the parent's variables (AWS).
+    run_block(program, processor, input, Frame::root(), &child, engine).await
 }

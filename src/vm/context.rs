@@ -128,7 +128,7 @@ pub struct StateRoots<'a> {
     pub entered_ms: i64,
     pub retry_count: Option<u32>,
     pub map_item: Option<MapItem<'a>>,
-    pub variables: Option<&'a dyn Fn(&str) -> Option<Value>>,
+    pub vars: Option<&'a super::vars::Frame>,
 }
 
 impl StateRoots<'_> {
@@ -141,7 +141,7 @@ impl StateRoots<'_> {
             entered_ms: self.entered_ms,
             retry_count: self.retry_count,
             map_item: self.map_item,
-            variables: self.variables,
+            vars: self.vars,
         }
     }
 }
@@ -177,6 +177,6 @@ impl Roots for StateRoots<'_> {
     }
 
     fn variable(&self, name: &str) -> Option<Value> {
-        self.variables.and_then(|f| f(name))
+        self.vars.and_then(|f| f.get(name))
     }
 }

@@ -22,6 +22,8 @@ pub struct MapRun {
     /// Failed iterations allowed before the Map fails; `None` = none tolerated.
     pub tolerated_failure_count: Option<u64>,
     pub tolerated_failure_percentage: Option<f64>,
+    /// The Map state's variables, which inline iterations read.
+    pub vars: std::sync::Arc<super::Frame>,
 }
 
 impl MapRun {
@@ -111,6 +113,7 @@ pub(super) fn prepare(spec: &MapSpec, roots: &StateRoots, exec: &ExecShared) -> 
         max_concurrency,
         tolerated_failure_count,
         tolerated_failure_percentage,
+        vars: super::Frame::root(),
     })
 }
 

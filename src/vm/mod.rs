@@ -20,6 +20,7 @@ pub mod history;
 pub mod io;
 mod map;
 mod retry;
+pub mod vars;
 mod wait;
 
 use std::sync::Arc;
@@ -31,6 +32,7 @@ use crate::value::{Str, Value};
 pub use context::{ExecShared, ExecutionIdentity, MapItem, StateRoots};
 pub use history::HistoryEvent;
 pub use map::MapRun;
+pub use vars::Frame;
 
 use io::{apply_io_path, apply_result_path, check_size, eval_template};
 
@@ -53,7 +55,7 @@ pub enum Suspend {
     /// Sleep until a wall time (Wait state or retry back-off); resume with [`Thread::resume_wait`].
     Wait { until_ms: i64 },
     /// Run every branch on the same input; resume with [`Thread::resume_branches`].
-    Parallel { branches: Vec<BlockId>, input: Value },
+    Parallel { branches: Vec<BlockId>, input: Value, vars: Arc<Frame> },
     /// Run the iterations of a Map; resume with [`Thread::resume_branches`].
     Map(MapRun),
     /// The transition budget ran out; call `run` again (after yielding).
@@ -108,6 +110,8 @@ pub struct Thread {
     retries: u32,
     /// A failure event to record once `handle_error` decides the state is not retried.
     failed_event: Option<&'static str>,
+    /// This block's variable frame.
+    vars: Arc<Frame>,
 }
 
 /// Internal result of a piece of state work.
@@ -119,8 +123,13 @@ enum Flow {
 }
 
 impl Thread {
-    /// A thread that will start `block` with `input`.
+    /// A thread that will start `block` with `input` and a fresh top-level variable frame.
     pub fn new(program: Arc<Program>, block: BlockId, input: Value) -> Thread {
+        Thread::with_vars(program, block, input, Frame::root())
+    }
+
+    /// A thread for a branch or iteration whose variables live in `vars`.
+    pub fn with_vars(program: Arc<Program>, block: BlockId, input: Value, vars: Arc<Frame>) -> Thread {
         let pc = program.block(block).start;
         Thread {
             program,
@@ -133,7 +142,13 @@ impl Thread {
             retry_counts: smallvec::SmallVec::new(),
             retries: 0,
             failed_event: None,
+            vars,
         }
+    }
+
+    /// The thread's variables (for tools and tests).
+    pub fn vars(&self) -> &Arc<Frame> {
+        &self.vars
     }
 
     /// A thread that starts at a given state (TestState, tools).
@@ -244,8 +259,16 @@ impl Thread {
             entered_ms: self.entered_ms,
             retry_count: matches!(state.kind, StateKind::Task(_)).then_some(self.retries),
             map_item: None,
-            variables: None,
+            vars: Some(&self.vars),
         }
+    }
+
+    /// Evaluates `assign` against `input` (the state's `$` for Assign) and the current
+    /// variables, then applies every assignment at once.
+    fn assign(&mut self, assign: &Option<Template>, state: &State, exec: &ExecShared, input: &Value) -> Result<(), AslError> {
+        let Some(t) = assign else { return Ok(()) };
+        let values = eval_template(t, &self.roots(state, exec, input))?;
+        vars::apply(&mut self.vars, values, &state.name)
     }
 
     /// Prefixes a runtime error with this state's name and entered event id.
@@ -288,19 +311,27 @@ impl Thread {
             StateKind::Choice { choices, default } => {
                 let roots = self.roots(state, exec, &self.effective);
                 let mut chosen = None;
-                for (rule, next) in choices {
-                    if rule.eval(&roots)? {
-                        chosen = Some(*next);
+                for branch in choices {
+                    if branch.rule.eval(&roots)? {
+                        chosen = Some(branch);
                         break;
                     }
                 }
-                let Some(next) = chosen.or(*default) else {
+                // A matching rule assigns its own variables; the state's Assign runs when the
+                // Default is taken.
+                let (next, assign) = match (chosen, default) {
+                    (Some(b), _) => (Some(b.next), &b.assign),
+                    (None, d) => (*d, &state.assign),
+                };
+                let Some(next) = next else {
                     return Err(AslError::new(
                         crate::error::STATES_NO_CHOICE_MATCHED,
                         format!("An error occurred while executing the state '{}' (entered at the event id #{}). No Matches!", state.name, self.entered_event),
                     ));
                 };
                 let output = apply_io_path(&state.io.output_path, &self.effective, &roots)?;
+                let effective = self.effective.clone();
+                self.assign(assign, state, exec, &effective)?;
                 self.exited(state, exec, &output);
                 Ok(Flow::Next(next, output))
             }
@@ -344,11 +375,12 @@ impl Thread {
                     None => self.effective.clone(),
                 };
                 exec.event("ParallelStateStarted", Some(&state.name), || None);
-                Ok(Flow::Suspend(Suspend::Parallel { branches: branches.clone(), input: branch_input }))
+                Ok(Flow::Suspend(Suspend::Parallel { branches: branches.clone(), input: branch_input, vars: Arc::clone(&self.vars) }))
             }
             StateKind::Map(spec) => {
                 let roots = self.roots(state, exec, &self.effective);
-                let run = map::prepare(spec, &roots, exec)?;
+                let mut run = map::prepare(spec, &roots, exec)?;
+                run.vars = Arc::clone(&self.vars);
                 Ok(Flow::Suspend(Suspend::Map(run)))
             }
         }
@@ -389,6 +421,8 @@ impl Thread {
 
     fn wait_done_inner(&mut self, state: &State, exec: &ExecShared) -> Result<Flow, AslError> {
         let output = apply_io_path(&state.io.output_path, &self.effective, &self.roots(state, exec, &self.effective))?;
+        let effective = self.effective.clone();
+        self.assign(&state.assign, state, exec, &effective)?;
         self.exited(state, exec, &output);
         Ok(self.transition(state, output))
     }
@@ -420,9 +454,10 @@ impl Thread {
             Some(t) => eval_template(t, &self.roots(state, exec, &result))?,
             None => result,
         };
-        let merged = apply_result_path(&state.io.result_path, self.input.clone(), selected)?;
+        let merged = apply_result_path(&state.io.result_path, self.input.clone(), selected.clone())?;
         let output = apply_io_path(&state.io.output_path, &merged, &self.roots(state, exec, &merged))?;
         check_size(&output, &state.name)?;
+        self.assign(&state.assign, state, exec, &selected)?;
         self.exited(state, exec, &output);
         Ok(self.transition(state, output))
     }

@@ -59,10 +59,14 @@ impl Thread {
             exec.event(kind, Some(&state.name), || Some(e.to_error_output()));
         }
         if let Some(c) = state.catch.iter().find(|c| error_matches(&c.error_equals, &name)) {
-            let output = match apply_result_path(&c.result_path, self.input.clone(), e.to_error_output()) {
+            let error_output = e.to_error_output();
+            let output = match apply_result_path(&c.result_path, self.input.clone(), error_output.clone()) {
                 Ok(v) => v,
                 Err(path_error) => return Flow::Fail(self.located(state, path_error)),
             };
+            if let Err(assign_error) = self.assign(&c.assign, state, exec, &error_output) {
+                return Flow::Fail(self.located(state, assign_error));
+            }
             self.exited(state, exec, &output);
             return Flow::Next(c.next, output);
         }
