@@ -199,3 +199,46 @@ fn context_object_timestamps_move_with_virtual_time() {
     let entered = expressway::timestamp::Timestamp::parse(out.get("entered").and_then(Value::as_str).unwrap()).unwrap();
     assert_eq!(entered.epoch_millis() - start.epoch_millis(), 60_000);
 }
+
+#[test]
+fn a_cpu_loop_is_cut_in_virtual_time_too() {
+    let def = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},
+        "B":{"Type":"Choice","Choices":[{"Variable":"$.stop","IsPresent":true,"Next":"Done"}],"Default":"A"},"Done":{"Type":"Succeed"}}}"#;
+    let o = run_with(def, "{}", Resources::default(), EngineConfig { virtual_time: true, ..EngineConfig::default() });
+    assert_eq!(o.status, ExecutionStatus::TimedOut);
+    assert_eq!(o.stop_ms - o.identity.start_ms, 300_000);
+}
+
+#[test]
+fn variables_flow_between_states_and_into_branches_but_not_out() {
+    let def = r#"{"StartAt":"Set","States":{
+        "Set":{"Type":"Pass","Result":{"n":2},"Assign":{"n.$":"$.n","label":"outer"},"Next":"Swap"},
+        "Swap":{"Type":"Pass","Assign":{"n.$":"States.MathAdd($n, 1)","old.$":"$n"},"Next":"P"},
+        "P":{"Type":"Parallel","Branches":[{"StartAt":"In","States":{"In":{"Type":"Pass","Assign":{"inner":1},
+             "Parameters":{"n.$":"$n","label.$":"$label"},"End":true}}}],"ResultPath":"$.branches","Next":"Out"},
+        "Out":{"Type":"Pass","Parameters":{"n.$":"$n","old.$":"$old","branches.$":"$.branches"},"End":true}}}"#;
+    let o = run(def, "{}", Resources::default());
+    assert_eq!(o.status, ExecutionStatus::Succeeded, "{:?}", o.cause);
+    assert_eq!(json(&o.output), r#"{"n":3,"old":2,"branches":[{"n":3,"label":"outer"}]}"#);
+    // An inner variable is not visible outside its branch.
+    let def2 = r#"{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[{"StartAt":"In","States":{"In":{"Type":"Pass","Assign":{"inner":1},"End":true}}}],"Next":"Out"},
+        "Out":{"Type":"Pass","Parameters":{"v.$":"$inner"},"End":true}}}"#;
+    let machine = StateMachine::new("Test", def2, StateMachineType::Express);
+    if let Ok(m) = machine {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
+        let o = rt.block_on(run_execution(&Engine::default(), Arc::clone(&m.program), Value::empty_object(), &StartOptions::new("Test")));
+        assert_eq!(o.status, ExecutionStatus::Failed);
+    }
+}
+
+#[test]
+fn catcher_assign_sees_the_error_output_and_state_assign_is_skipped() {
+    let mut r = Resources::default();
+    r.register("arn:aws:lambda:us-east-1:123456789012:function:boom", handler_fn(|_| async { Err(AslError::new("Boom", "bad")) }));
+    let def = r#"{"StartAt":"T","States":{
+        "T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:boom","Assign":{"ok":true},
+             "Catch":[{"ErrorEquals":["Boom"],"Assign":{"err.$":"$.Error"},"Next":"After"}],"End":true},
+        "After":{"Type":"Pass","Parameters":{"err.$":"$err"},"End":true}}}"#;
+    let o = run(def, "{}", r);
+    assert_eq!(json(&o.output), r#"{"err":"Boom"}"#);
+}

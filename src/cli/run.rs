@@ -114,7 +114,7 @@ pub fn run(args: RunArgs) -> i32 {
             }
         }
     }
-    let config = EngineConfig { record_history: args.history, ..EngineConfig::default() };
+    let config = EngineConfig { record_history: args.history, virtual_time: args.virtual_time, ..EngineConfig::default() };
     let engine = Engine::new(config, resources);
     let mut opts = StartOptions::new(&sm_name);
     opts.express = kind == StateMachineType::Express;

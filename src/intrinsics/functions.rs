@@ -176,8 +176,10 @@ pub(crate) fn call(function: Function, args: &[ArgValue]) -> Result<Value, Failu
         }
         Function::MathAdd => {
             expect(2)?;
-            let a = integer_arg(name, values[0], 1)?;
-            let b = integer_arg(name, values[1], 2)?;
+            // Recorded (BASE_REFERENCE_IN_ITERATOR_OUTER_SCOPE): AWS adds a non-integral number
+            // (4.3) without failing; like the JVM's Math.round, it is rounded half up first.
+            let a = rounded_integer_arg(name, values[0], 1)?;
+            let b = rounded_integer_arg(name, values[1], 2)?;
             a.checked_add(b).map(Value::from).ok_or_else(|| format!("Function {name}: the sum overflows"))
         }
         Function::StringSplit => {
@@ -230,6 +232,14 @@ fn integer_arg(name: &str, v: &Value, position: usize) -> Result<i64, Failure> {
         Value::Number(Number::Int(i)) => Ok(*i),
         Value::Number(Number::Float(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(*f as i64),
         _ => Err(type_error(name, position, "an integer", v)),
+    }
+}
+
+/// A number rounded half up to an integer (Java's `Math.round`); non-numbers are errors.
+fn rounded_integer_arg(name: &str, v: &Value, position: usize) -> Result<i64, Failure> {
+    match v {
+        Value::Number(Number::Float(f)) if f.is_finite() && f.abs() < 9.0e15 => Ok((f + 0.5).floor() as i64),
+        _ => integer_arg(name, v, position),
     }
 }
 
@@ -322,8 +332,9 @@ fn array_range(name: &str, start: i64, end: i64, step: i64) -> Result<Value, Fai
 /// inclusive, end exclusive. No recorded case pins the exact numbers (the seeded case's output
 /// is a placeholder), so Java's generator is the closest honest choice.
 fn math_random(name: &str, start: i64, end: i64, seed: Option<i64>) -> Result<Value, Failure> {
-    let bound = end - start;
-    if end <= start || bound > i64::from(i32::MAX) {
+    // i128: `end - start` cannot overflow for any pair of i64 bounds.
+    let bound = i128::from(end) - i128::from(start);
+    if end <= start || bound > i128::from(i32::MAX) {
         return Err(format!("Function {name}: the end ({end}) must be greater than the start ({start})"));
     }
     let seed = seed.unwrap_or_else(fresh_seed);

@@ -231,7 +231,9 @@ fn math() {
     assert_eq!(ok("States.MathAdd($.a, -1)", r#"{"a":5}"#), "4");
     assert_eq!(ok("States.MathAdd(States.MathAdd(1, 2), 3)", "{}"), "6");
     assert_eq!(ok("States.MathAdd(2.0, 3)", "{}"), "5");
-    assert!(intrinsic_failure("States.MathAdd(1.5, 1)", "{}").contains("integer"));
+    assert_eq!(ok("States.MathAdd(1.5, 1)", "{}"), "3");
+    assert_eq!(ok("States.MathAdd($.a, 4.3)", r#"{"a":1}"#), "5");
+    assert_eq!(ok("States.MathAdd(-1.5, 0)", "{}"), "-1");
     assert!(intrinsic_failure("States.MathAdd('1', 1)", "{}").contains("integer"));
     assert!(intrinsic_failure(&format!("States.MathAdd({}, 1)", i64::MAX), "{}").contains("overflow"));
 

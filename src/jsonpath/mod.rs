@@ -88,6 +88,11 @@ impl Path {
     /// Compiles a path. Surrounding whitespace is ignored, as Jayway trims the path.
     pub fn parse(text: &str) -> Result<Path, PathSyntaxError> {
         let trimmed = text.trim();
+        // The parser recurses once per nested bracket or parenthesis (filters inside filters);
+        // bounding the nesting up front keeps any input from exhausting the stack.
+        if nesting_depth(trimmed) > MAX_NESTING {
+            return Err(PathSyntaxError { message: format!("Path is nested more than {MAX_NESTING} levels deep") });
+        }
         let mut cur = Cursor::new(trimmed);
         if !cur.eat('$') {
             return Err(cur.error("Path must start with '$'"));
@@ -183,4 +188,34 @@ impl fmt::Display for Path {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.source)
     }
+}
+
+/// Deepest bracket/parenthesis nesting a path may have.
+const MAX_NESTING: usize = 32;
+
+/// Maximum nesting of `[`/`(` in `text`, ignoring quoted strings.
+fn nesting_depth(text: &str) -> usize {
+    let (mut depth, mut max, mut quote, mut escaped) = (0usize, 0usize, None::<char>, false);
+    for c in text.chars() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '[' | '(' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            ']' | ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
 }

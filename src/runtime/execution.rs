@@ -63,6 +63,9 @@ pub struct ExecutionOutcome {
     pub history: Vec<HistoryEvent>,
 }
 
+/// Virtual time charged for each exhausted transition budget (see `EngineConfig::virtual_time`).
+const VIRTUAL_COST_OF_BUDGET: Duration = Duration::from_secs(1);
+
 /// Runs one execution of `program` to its end.
 pub async fn run_execution(engine: &Engine, program: Arc<Program>, input: Value, opts: &StartOptions) -> ExecutionOutcome {
     let clock = Clock::new();
@@ -151,6 +154,7 @@ pub(super) fn drive<'a>(thread: &'a mut Thread, exec: &'a Arc<ExecShared>, engin
 
 async fn handle_suspension(thread: &mut Thread, exec: &Arc<ExecShared>, engine: &Engine, s: Suspend) {
     match s {
+        Suspend::Yield if engine.config.virtual_time => tokio::time::sleep(VIRTUAL_COST_OF_BUDGET).await,
         Suspend::Yield => tokio::task::yield_now().await,
         Suspend::Wait { until_ms } => {
             exec.clock.sleep_until_ms(until_ms).await;

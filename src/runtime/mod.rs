@@ -36,6 +36,11 @@ pub struct EngineConfig {
     pub account: String,
     /// Default inline Map concurrency when `MaxConcurrency` is 0 or absent (0 = unbounded).
     pub default_map_concurrency: usize,
+    /// Set when executions run on a paused tokio clock (`--virtual-time`). CPU work takes no
+    /// virtual time there, so a loop of Pass/Choice states would never reach the 5-minute cut:
+    /// each exhausted transition budget (1,024 transitions) then costs one virtual second,
+    /// about what those transitions take on AWS.
+    pub virtual_time: bool,
 }
 
 impl Default for EngineConfig {
@@ -46,6 +51,7 @@ impl Default for EngineConfig {
             region: "us-east-1".into(),
             account: "123456789012".into(),
             default_map_concurrency: 0,
+            virtual_time: false,
         }
     }
 }
