@@ -339,3 +339,27 @@ fn known_history_differences() -> BTreeSet<String> {
     .map(String::from)
     .collect()
 }
+
+/// Every JSONPath-mode definition AWS accepted in the corpus (any mode) must validate and
+/// compile: a user's working definition is never refused.
+#[test]
+fn every_accepted_definition_compiles() {
+    let Some(dir) = corpus_dir() else { return };
+    let mut refused = Vec::new();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("corpus readable").flatten() {
+        let case: Json = serde_json::from_str(&std::fs::read_to_string(entry.path()).expect("readable")).expect("JSON");
+        let rejected = matches!(case["expected"]["status"].as_str(), Some("REJECTED"))
+            || case["expected"]["error"].as_str().is_some_and(|e| e == "InvalidDefinition" || e.contains("VALIDATION"));
+        let jsonata = case["definition"].to_string().contains("JSONata");
+        if rejected || jsonata || case["mode"] == "test_state" || case["definition"].is_null() {
+            continue;
+        }
+        checked += 1;
+        if let Err(e) = StateMachine::new("Accepted", &definition_text(&case), machine_type(&case)) {
+            refused.push(format!("{}: {}", case["id"].as_str().unwrap_or_default(), e.message));
+        }
+    }
+    eprintln!("accepted definitions: {checked} checked, {} refused", refused.len());
+    assert!(refused.is_empty(), "definitions AWS accepted but we refuse:\n{}", refused.join("\n"));
+}
