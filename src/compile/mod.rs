@@ -4,6 +4,7 @@
 //! definition: anything it cannot make sense of is a [`CompileError`] naming the location.
 //! It resolves every transition to a [`StateId`], so no unresolved name exists after compile.
 
+mod jsonata;
 mod template;
 
 use rustc_hash::FxHashMap;
@@ -16,6 +17,7 @@ use crate::jsonpath::Path;
 use crate::program::*;
 use crate::value::{Str, Value};
 
+pub use jsonata::{compile_jtemplate, expression_text};
 pub use template::compile_template;
 
 /// A definition the compiler could not turn into a program.
@@ -35,7 +37,11 @@ pub fn compile(definition: &Json) -> Result<Program, CompileError> {
     let Some(top) = definition.as_object() else {
         return err("/", "Definition must be a valid JSON object");
     };
-    let mut builder = Builder { states: Vec::new(), blocks: Vec::new() };
+    let machine_language = match top.get("QueryLanguage").and_then(Json::as_str) {
+        Some("JSONata") => QueryLanguage::Jsonata,
+        _ => QueryLanguage::JsonPath,
+    };
+    let mut builder = Builder { states: Vec::new(), blocks: Vec::new(), machine_language };
     builder.block(top, "", None)?;
     let timeout_seconds = match top.get("TimeoutSeconds") {
         None => None,
@@ -70,6 +76,9 @@ struct Builder {
     /// are compiled; every slot is filled before `compile` returns.
     states: Vec<Option<State>>,
     blocks: Vec<Block>,
+    /// States without their own `QueryLanguage` use the machine's (nested ones too: AWS does
+    /// not inherit from the enclosing Parallel or Map state).
+    machine_language: QueryLanguage,
 }
 
 impl Builder {
@@ -111,6 +120,12 @@ impl Builder {
         id: StateId,
     ) -> Result<State, CompileError> {
         let Some(obj) = def.as_object() else { return err(loc, "A state must be a JSON object") };
+        let ql = match obj.get("QueryLanguage").and_then(Json::as_str) {
+            Some("JSONata") => QueryLanguage::Jsonata,
+            Some(_) => QueryLanguage::JsonPath,
+            None => self.machine_language,
+        };
+        let jsonata = ql == QueryLanguage::Jsonata;
         let target = |field: &str, name: &str| -> Result<StateId, CompileError> {
             match ids.get(name) {
                 Some(&id) => Ok(id),
@@ -151,7 +166,8 @@ impl Builder {
                         error_equals: error_names(c.get("ErrorEquals"), &cloc)?,
                         result_path: result_path(c.get("ResultPath"), &format!("{cloc}/ResultPath"))?,
                         next,
-                        assign: assign(c.get("Assign"), &cloc)?,
+                        assign: assign(c.get("Assign"), ql, &cloc)?,
+                        output: jfield(c.get("Output"), ql, "Output", &cloc)?,
                     });
                 }
                 out
@@ -163,19 +179,19 @@ impl Builder {
             "Pass" => StateKind::Pass { result: obj.get("Result").map(Value::from_serde) },
             "Succeed" => StateKind::Succeed,
             "Fail" => StateKind::Fail(FailSpec {
-                error: fail_field(obj, "Error", "ErrorPath", loc)?,
-                cause: fail_field(obj, "Cause", "CausePath", loc)?,
+                error: fail_field(obj, "Error", "ErrorPath", ql, loc)?,
+                cause: fail_field(obj, "Cause", "CausePath", ql, loc)?,
             }),
             "Task" => StateKind::Task(TaskSpec {
                 resource: match obj.get("Resource").and_then(Json::as_str) {
                     Some(r) => Str::from(r),
                     None => return err(loc, "These fields are required: [Resource]"),
                 },
-                timeout: number_source(obj, "TimeoutSeconds", "TimeoutSecondsPath", loc)?,
-                heartbeat: number_source(obj, "HeartbeatSeconds", "HeartbeatSecondsPath", loc)?,
+                timeout: number_source(obj, "TimeoutSeconds", "TimeoutSecondsPath", ql, loc)?,
+                heartbeat: number_source(obj, "HeartbeatSeconds", "HeartbeatSecondsPath", ql, loc)?,
                 credentials: obj.get("Credentials").map(Value::from_serde),
             }),
-            "Wait" => StateKind::Wait(wait_spec(obj, loc)?),
+            "Wait" => StateKind::Wait(wait_spec(obj, ql, loc)?),
             "Choice" => {
                 let Some(Json::Array(rules)) = obj.get("Choices") else {
                     return err(loc, "These fields are required: [Choices]");
@@ -183,12 +199,21 @@ impl Builder {
                 let mut choices = Vec::with_capacity(rules.len());
                 for (i, r) in rules.iter().enumerate() {
                     let rloc = format!("{loc}/Choices/{i}");
-                    let rule = Rule::compile(r).or_else(|m| err(&rloc, m))?;
+                    let condition = match (jsonata, r.get("Condition")) {
+                        (true, Some(c)) => Condition::Jsonata(compile_jtemplate(c, "Condition", &format!("{rloc}/Condition"))?),
+                        (true, None) => return err(&rloc, "These fields are required: [Condition]"),
+                        (false, _) => Condition::Rule(Rule::compile(r).or_else(|m| err(&rloc, m))?),
+                    };
                     let next = match r.get("Next").and_then(Json::as_str) {
                         Some(n) => target(&format!("Choices/{i}/Next"), n)?,
                         None => return err(&rloc, "These fields are required: [Next]"),
                     };
-                    choices.push(ChoiceBranch { rule, next, assign: assign(r.get("Assign"), &rloc)? });
+                    choices.push(ChoiceBranch {
+                        condition,
+                        next,
+                        assign: assign(r.get("Assign"), ql, &rloc)?,
+                        output: jfield(r.get("Output"), ql, "Output", &rloc)?,
+                    });
                 }
                 let default = match obj.get("Default").and_then(Json::as_str) {
                     Some(n) => Some(target("Default", n)?),
@@ -208,7 +233,7 @@ impl Builder {
                 }
                 StateKind::Parallel { branches: out }
             }
-            "Map" => StateKind::Map(Box::new(self.map_spec(obj, loc, id)?)),
+            "Map" => StateKind::Map(Box::new(self.map_spec(obj, ql, loc, id)?)),
             other => return err(&format!("{loc}/Type"), format!("Unsupported state type: {other}")),
         };
         // The legacy Map form puts the item selector in `Parameters`; it is not a Parameters
@@ -219,11 +244,13 @@ impl Builder {
                 io.parameters = None;
             }
         }
-        let assign = assign(obj.get("Assign"), loc)?;
-        Ok(State { name: Str::from(name), block, io, next, retry, catch, assign, kind })
+        let assign = assign(obj.get("Assign"), ql, loc)?;
+        let arguments = jfield(obj.get("Arguments"), ql, "Arguments", loc)?;
+        let output = jfield(obj.get("Output"), ql, "Output", loc)?;
+        Ok(State { name: Str::from(name), block, io, next, retry, catch, assign, query_language: ql, arguments, output, kind })
     }
 
-    fn map_spec(&mut self, obj: &JsonMap<String, Json>, loc: &str, id: StateId) -> Result<MapSpec, CompileError> {
+    fn map_spec(&mut self, obj: &JsonMap<String, Json>, ql: QueryLanguage, loc: &str, id: StateId) -> Result<MapSpec, CompileError> {
         let (processor_field, processor) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
             (Some(p), _) => ("ItemProcessor", p),
             (None, Some(p)) => ("Iterator", p),
@@ -237,16 +264,19 @@ impl Builder {
         };
         let block = self.block(pobj, &ploc, Some(id))?;
         let selector_field = if obj.contains_key("ItemSelector") { "ItemSelector" } else { "Parameters" };
-        let item_selector = match obj.get(selector_field) {
-            Some(t) => Some(compile_template(t, &format!("{loc}/{selector_field}"))?),
-            None => None,
+        let item_selector = match (obj.get(selector_field), ql) {
+            (Some(t), QueryLanguage::Jsonata) => {
+                Some(ItemSelector::Jsonata(compile_jtemplate(t, selector_field, &format!("{loc}/{selector_field}"))?))
+            }
+            (Some(t), QueryLanguage::JsonPath) => Some(ItemSelector::JsonPath(compile_template(t, &format!("{loc}/{selector_field}"))?)),
+            (None, _) => None,
         };
         let batcher = match obj.get("ItemBatcher").and_then(Json::as_object) {
             Some(b) => {
                 let bloc = format!("{loc}/ItemBatcher");
                 Some(ItemBatcher {
-                    max_items: number_source(b, "MaxItemsPerBatch", "MaxItemsPerBatchPath", &bloc)?,
-                    max_bytes: number_source(b, "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath", &bloc)?,
+                    max_items: number_source(b, "MaxItemsPerBatch", "MaxItemsPerBatchPath", ql, &bloc)?,
+                    max_bytes: number_source(b, "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath", ql, &bloc)?,
                     batch_input: match b.get("BatchInput") {
                         Some(t) => Some(compile_template(t, &format!("{bloc}/BatchInput"))?),
                         None => None,
@@ -262,13 +292,15 @@ impl Builder {
                 Some(p) => Some(parse_path(p, &format!("{loc}/ItemsPath"))?),
                 None => None,
             },
+            items: jfield(obj.get("Items"), ql, "Items", loc)?,
             item_selector,
-            max_concurrency: number_source(obj, "MaxConcurrency", "MaxConcurrencyPath", loc)?,
-            tolerated_failure_count: number_source(obj, "ToleratedFailureCount", "ToleratedFailureCountPath", loc)?,
+            max_concurrency: number_source(obj, "MaxConcurrency", "MaxConcurrencyPath", ql, loc)?,
+            tolerated_failure_count: number_source(obj, "ToleratedFailureCount", "ToleratedFailureCountPath", ql, loc)?,
             tolerated_failure_percentage: number_source(
                 obj,
                 "ToleratedFailurePercentage",
                 "ToleratedFailurePercentagePath",
+                ql,
                 loc,
             )?,
             batcher,
@@ -283,12 +315,22 @@ pub(crate) fn parse_path(text: &str, loc: &str) -> Result<Path, CompileError> {
     Path::parse(text).or_else(|e| err(loc, format!("The value for the field must be a valid JSONPath: {e}")))
 }
 
-/// `Assign` (JSONPath mode): a payload template whose keys are variable names.
-fn assign(v: Option<&Json>, loc: &str) -> Result<Option<Template>, CompileError> {
-    match v {
-        None => Ok(None),
-        Some(Json::Object(o)) if o.is_empty() => Ok(None),
-        Some(t) => Ok(Some(compile_template(t, &format!("{loc}/Assign"))?)),
+/// `Assign`: keys are variable names; values are a payload template (JSONPath) or JSONata values.
+fn assign(v: Option<&Json>, ql: QueryLanguage, loc: &str) -> Result<Option<Assign>, CompileError> {
+    match (v, ql) {
+        (None, _) => Ok(None),
+        (Some(Json::Object(o)), _) if o.is_empty() => Ok(None),
+        (Some(t), QueryLanguage::JsonPath) => Ok(Some(Assign::JsonPath(compile_template(t, &format!("{loc}/Assign"))?))),
+        (Some(t), QueryLanguage::Jsonata) => Ok(Some(Assign::Jsonata(compile_jtemplate(t, "Assign", &format!("{loc}/Assign"))?))),
+    }
+}
+
+/// A JSONata-only field (`Output`, `Arguments`, `Items`); ignored in JSONPath states, where the
+/// validator already refuses it.
+fn jfield(v: Option<&Json>, ql: QueryLanguage, field: &str, loc: &str) -> Result<Option<JTemplate>, CompileError> {
+    match (v, ql) {
+        (Some(t), QueryLanguage::Jsonata) => Ok(Some(compile_jtemplate(t, field, &format!("{loc}/{field}"))?)),
+        _ => Ok(None),
     }
 }
 
@@ -348,8 +390,12 @@ fn number_source(
     obj: &JsonMap<String, Json>,
     literal: &str,
     path: &str,
+    ql: QueryLanguage,
     loc: &str,
 ) -> Result<Option<NumberSource>, CompileError> {
+    if let Some(v) = obj.get(literal).filter(|v| ql == QueryLanguage::Jsonata && jsonata::is_expression(v)) {
+        return Ok(Some(NumberSource::Jsonata(compile_jtemplate(v, literal, &format!("{loc}/{literal}"))?)));
+    }
     if let Some(v) = obj.get(literal) {
         return match v.as_f64() {
             Some(n) => Ok(Some(NumberSource::Literal(n))),
@@ -362,7 +408,10 @@ fn number_source(
     }
 }
 
-fn fail_field(obj: &JsonMap<String, Json>, literal: &str, path: &str, loc: &str) -> Result<FailField, CompileError> {
+fn fail_field(obj: &JsonMap<String, Json>, literal: &str, path: &str, ql: QueryLanguage, loc: &str) -> Result<FailField, CompileError> {
+    if let Some(v) = obj.get(literal).filter(|v| ql == QueryLanguage::Jsonata && jsonata::is_expression(v)) {
+        return Ok(FailField::Jsonata(compile_jtemplate(v, literal, &format!("{loc}/{literal}"))?));
+    }
     if let Some(s) = obj.get(literal).and_then(Json::as_str) {
         return Ok(FailField::Literal(Str::from(s)));
     }
@@ -375,7 +424,15 @@ fn fail_field(obj: &JsonMap<String, Json>, literal: &str, path: &str, loc: &str)
     }
 }
 
-fn wait_spec(obj: &JsonMap<String, Json>, loc: &str) -> Result<WaitSpec, CompileError> {
+fn wait_spec(obj: &JsonMap<String, Json>, ql: QueryLanguage, loc: &str) -> Result<WaitSpec, CompileError> {
+    if ql == QueryLanguage::Jsonata {
+        if let Some(v) = obj.get("Seconds").filter(|v| jsonata::is_expression(v)) {
+            return Ok(WaitSpec::SecondsExpr(compile_jtemplate(v, "Seconds", &format!("{loc}/Seconds"))?));
+        }
+        if let Some(v) = obj.get("Timestamp").filter(|v| jsonata::is_expression(v)) {
+            return Ok(WaitSpec::TimestampExpr(compile_jtemplate(v, "Timestamp", &format!("{loc}/Timestamp"))?));
+        }
+    }
     if let Some(v) = obj.get("Seconds") {
         return match v.as_u64() {
             Some(n) => Ok(WaitSpec::Seconds(n)),

@@ -11,11 +11,13 @@
 mod display;
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use smallvec::SmallVec;
 
 use crate::choice::Rule;
 use crate::intrinsics::Intrinsic;
+use crate::jsonata::Expression;
 use crate::jsonpath::Path;
 use crate::value::{Str, Value};
 
@@ -105,11 +107,53 @@ pub enum Template {
     Intrinsic { call: Intrinsic, field: Str },
 }
 
-/// A number given literally or through a reference path (`TimeoutSeconds`/`…Path`, …).
+/// A number given literally, through a reference path (`TimeoutSeconds`/`…Path`, …), or (JSONata
+/// states) through an expression.
 #[derive(Clone, Debug)]
 pub enum NumberSource {
     Literal(f64),
     Path(Path),
+    Jsonata(JTemplate),
+}
+
+/// Which language a state's fields are written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum QueryLanguage {
+    #[default]
+    JsonPath,
+    Jsonata,
+}
+
+/// A JSONata-mode value: JSON in which any string `{% … %}` is an expression, at any depth.
+/// Constant subtrees are prebuilt values.
+#[derive(Clone, Debug)]
+pub enum JTemplate {
+    Const(Value),
+    /// `field` is where the expression sits (`Output/result`), as AWS names it in causes.
+    Expr { expr: Arc<Expression>, source: Str, field: Str },
+    Object(Vec<(Str, JTemplate)>),
+    Array(Vec<JTemplate>),
+}
+
+/// `Assign` in either language.
+#[derive(Clone, Debug)]
+pub enum Assign {
+    JsonPath(Template),
+    Jsonata(JTemplate),
+}
+
+/// A Choice rule's test: a JSONPath rule tree or a JSONata `Condition`.
+#[derive(Debug)]
+pub enum Condition {
+    Rule(Rule),
+    Jsonata(JTemplate),
+}
+
+/// A Map's item selector in either language.
+#[derive(Clone, Debug)]
+pub enum ItemSelector {
+    JsonPath(Template),
+    Jsonata(JTemplate),
 }
 
 #[derive(Clone, Debug)]
@@ -128,16 +172,20 @@ pub struct Catcher {
     pub result_path: ResultPath,
     pub next: StateId,
     /// Variables to assign when this catcher handles an error (`$` = the Error Output).
-    pub assign: Option<Template>,
+    pub assign: Option<Assign>,
+    /// JSONata: the state output when this catcher handles an error (default: the Error Output).
+    pub output: Option<JTemplate>,
 }
 
 /// One rule of a Choice state with where it leads.
 #[derive(Debug)]
 pub struct ChoiceBranch {
-    pub rule: Rule,
+    pub condition: Condition,
     pub next: StateId,
     /// Variables to assign when this rule matches (`$` = the effective input).
-    pub assign: Option<Template>,
+    pub assign: Option<Assign>,
+    /// JSONata: the state output when this rule matches.
+    pub output: Option<JTemplate>,
 }
 
 /// Fields shared by the state types that have them; absent fields take their defaults.
@@ -171,7 +219,12 @@ pub struct State {
     pub retry: Vec<Retrier>,
     pub catch: Vec<Catcher>,
     /// The state's `Assign`, evaluated after its output, against the old variable values.
-    pub assign: Option<Template>,
+    pub assign: Option<Assign>,
+    pub query_language: QueryLanguage,
+    /// JSONata `Arguments` (Task, Parallel).
+    pub arguments: Option<JTemplate>,
+    /// JSONata `Output`.
+    pub output: Option<JTemplate>,
     pub kind: StateKind,
 }
 
@@ -260,6 +313,9 @@ pub enum WaitSpec {
     /// Epoch milliseconds of a literal timestamp.
     Timestamp(i64),
     TimestampPath(Path),
+    /// JSONata `Seconds` / `Timestamp` expressions.
+    SecondsExpr(JTemplate),
+    TimestampExpr(JTemplate),
 }
 
 #[derive(Debug)]
@@ -268,6 +324,7 @@ pub enum FailField {
     Literal(Str),
     Path(Path),
     Intrinsic(Intrinsic),
+    Jsonata(JTemplate),
 }
 
 #[derive(Debug)]
@@ -289,7 +346,9 @@ pub struct MapSpec {
     pub mode: MapMode,
     /// `ItemsPath` (a reference path), `None` = the effective input.
     pub items_path: Option<Path>,
-    pub item_selector: Option<Template>,
+    /// JSONata `Items` (an array, or an expression giving one), `None` = the state input.
+    pub items: Option<JTemplate>,
+    pub item_selector: Option<ItemSelector>,
     pub max_concurrency: Option<NumberSource>,
     pub tolerated_failure_count: Option<NumberSource>,
     pub tolerated_failure_percentage: Option<NumberSource>,

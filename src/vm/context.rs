@@ -129,6 +129,8 @@ pub struct StateRoots<'a> {
     pub retry_count: Option<u32>,
     pub map_item: Option<MapItem<'a>>,
     pub vars: Option<&'a super::vars::Frame>,
+    /// Whether the state is a JSONata state (decides some error names).
+    pub jsonata: bool,
 }
 
 impl StateRoots<'_> {
@@ -142,6 +144,7 @@ impl StateRoots<'_> {
             retry_count: self.retry_count,
             map_item: self.map_item,
             vars: self.vars,
+            jsonata: self.jsonata,
         }
     }
 }

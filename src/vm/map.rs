@@ -4,11 +4,12 @@
 
 use crate::error::AslError;
 use crate::jsonpath::Roots;
-use crate::program::{BlockId, MapMode, MapSpec, NumberSource};
+use crate::program::{BlockId, ItemSelector, MapMode, MapSpec, NumberSource};
 use crate::value::{Map, Value};
 
 use super::context::{ExecShared, MapItem, StateRoots};
 use super::io::{eval_template, quote_raw};
+use super::jsonata::{self, JEnv};
 
 /// Everything the driver needs to run a Map state's iterations.
 #[derive(Debug)]
@@ -52,17 +53,18 @@ impl MapRun {
 }
 
 pub(super) fn prepare(spec: &MapSpec, roots: &StateRoots, exec: &ExecShared) -> Result<MapRun, AslError> {
-    let items_value = match &spec.items_path {
-        Some(p) => p
+    let jsonata_state = spec.items.is_some() || matches!(spec.item_selector, Some(ItemSelector::Jsonata(_)));
+    let items_value = match (&spec.items, &spec.items_path) {
+        (Some(t), _) => jsonata::eval_array(t, &JEnv::new(roots, None, None))?,
+        (None, Some(p)) => p
             .resolve(roots)
             .map_err(|miss| AslError::runtime(format!("Invalid path '{}' : {}", p.source(), miss.message)))?,
-        None => roots.input().clone(),
+        (None, None) => roots.input().clone(),
     };
     let Value::Array(items) = &items_value else {
-        return Err(AslError::runtime(format!(
-            "Map state input must be an array but was: {}",
-            items_value.to_json()
-        )));
+        let cause = format!("Map state input must be an array but was: {}", items_value.to_json());
+        // Recorded: JSONata states report this as a query evaluation error.
+        return Err(if jsonata_state || is_jsonata(roots) { AslError::query_evaluation(cause) } else { AslError::runtime(cause) });
     };
     // Recorded AWS histories: a bad MaxConcurrencyPath fails before MapStateStarted, bad
     // tolerance values after it.
@@ -95,9 +97,12 @@ pub(super) fn prepare(spec: &MapSpec, roots: &StateRoots, exec: &ExecShared) -> 
     let mut inputs = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
         let input = match &spec.item_selector {
-            Some(t) => {
+            Some(selector) => {
                 let item_roots = StateRoots { map_item: Some(MapItem { index, value: item }), ..roots.with_input(roots.input) };
-                eval_template(t, &item_roots)?
+                match selector {
+                    ItemSelector::JsonPath(t) => eval_template(t, &item_roots)?,
+                    ItemSelector::Jsonata(t) => jsonata::eval(t, &JEnv::new(&item_roots, None, None))?,
+                }
             }
             None => item.clone(),
         };
@@ -159,9 +164,10 @@ fn batch_value(items: Vec<Value>, batch_input: &Option<Value>) -> Value {
     Value::from(m)
 }
 
-fn integer(src: &NumberSource, path_field: &str, roots: &dyn Roots) -> Result<i64, AslError> {
+fn integer(src: &NumberSource, path_field: &str, roots: &StateRoots) -> Result<i64, AslError> {
     match src {
         NumberSource::Literal(n) => Ok(*n as i64),
+        NumberSource::Jsonata(t) => jsonata::eval_integer(t, &JEnv::new(roots, None, None)),
         NumberSource::Path(p) => {
             let v = p
                 .resolve(roots)
@@ -177,9 +183,10 @@ fn integer(src: &NumberSource, path_field: &str, roots: &dyn Roots) -> Result<i6
     }
 }
 
-fn float(src: &NumberSource, path_field: &str, roots: &dyn Roots) -> Result<f64, AslError> {
+fn float(src: &NumberSource, path_field: &str, roots: &StateRoots) -> Result<f64, AslError> {
     match src {
         NumberSource::Literal(n) => Ok(*n),
+        NumberSource::Jsonata(t) => jsonata::eval_number(t, &JEnv::new(roots, None, None)),
         NumberSource::Path(p) => {
             let v = p
                 .resolve(roots)
@@ -193,4 +200,9 @@ fn float(src: &NumberSource, path_field: &str, roots: &dyn Roots) -> Result<f64,
             })
         }
     }
+}
+
+/// Whether the Map state being prepared is a JSONata state (its errors are query errors).
+fn is_jsonata(roots: &StateRoots) -> bool {
+    roots.jsonata
 }

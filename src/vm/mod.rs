@@ -18,6 +18,8 @@
 pub mod context;
 pub mod history;
 pub mod io;
+mod jsonata;
+mod jsonata_state;
 mod map;
 mod retry;
 pub mod vars;
@@ -260,15 +262,31 @@ impl Thread {
             retry_count: matches!(state.kind, StateKind::Task(_)).then_some(self.retries),
             map_item: None,
             vars: Some(&self.vars),
+            jsonata: state.query_language == QueryLanguage::Jsonata,
         }
     }
 
-    /// Evaluates `assign` against `input` (the state's `$` for Assign) and the current
-    /// variables, then applies every assignment at once.
-    fn assign(&mut self, assign: &Option<Template>, state: &State, exec: &ExecShared, input: &Value) -> Result<(), AslError> {
-        let Some(t) = assign else { return Ok(()) };
-        let values = eval_template(t, &self.roots(state, exec, input))?;
+    /// Evaluates `assign` against the current variables, then applies every assignment at once.
+    /// JSONPath: `$` is `on.dollar`. JSONata: `$states.input` is the state input, plus
+    /// `$states.result` / `$states.errorOutput` where given.
+    fn assign(&mut self, assign: &Option<Assign>, state: &State, exec: &ExecShared, on: AssignOn) -> Result<(), AslError> {
+        let values = match assign {
+            None => return Ok(()),
+            Some(Assign::JsonPath(t)) => eval_template(t, &self.roots(state, exec, on.dollar))?,
+            Some(Assign::Jsonata(t)) => {
+                let roots = self.roots(state, exec, &self.input);
+                jsonata::eval(t, &jsonata::JEnv::new(&roots, on.result, on.error_output))?
+            }
+        };
         vars::apply(&mut self.vars, values, &state.name)
+    }
+
+    /// Whether a Choice branch's test holds.
+    fn condition_holds(&self, c: &Condition, roots: &StateRoots) -> Result<bool, AslError> {
+        match c {
+            Condition::Rule(rule) => rule.eval(roots),
+            Condition::Jsonata(t) => jsonata::eval_bool(t, &jsonata::JEnv::new(roots, None, None)),
+        }
     }
 
     /// Prefixes a runtime error with this state's name and entered event id.
@@ -285,6 +303,9 @@ impl Thread {
     }
 
     fn work_inner(&mut self, state: &State, exec: &ExecShared) -> Result<Flow, AslError> {
+        if state.query_language == QueryLanguage::Jsonata {
+            return self.work_jsonata(state, exec);
+        }
         let input = self.input.clone();
         let effective = apply_io_path(&state.io.input_path, &input, &self.roots(state, exec, &input))?;
         self.effective = effective;
@@ -312,7 +333,7 @@ impl Thread {
                 let roots = self.roots(state, exec, &self.effective);
                 let mut chosen = None;
                 for branch in choices {
-                    if branch.rule.eval(&roots)? {
+                    if self.condition_holds(&branch.condition, &roots)? {
                         chosen = Some(branch);
                         break;
                     }
@@ -331,7 +352,7 @@ impl Thread {
                 };
                 let output = apply_io_path(&state.io.output_path, &self.effective, &roots)?;
                 let effective = self.effective.clone();
-                self.assign(assign, state, exec, &effective)?;
+                self.assign(assign, state, exec, AssignOn::dollar(&effective))?;
                 self.exited(state, exec, &output);
                 Ok(Flow::Next(next, output))
             }
@@ -351,22 +372,7 @@ impl Thread {
                 };
                 let timeout_ms = seconds_ms(spec.timeout.as_ref(), "TimeoutSecondsPath", &roots)?;
                 let heartbeat_ms = seconds_ms(spec.heartbeat.as_ref(), "HeartbeatSecondsPath", &roots)?;
-                let lambda = is_lambda(&spec.resource);
-                let resource = spec.resource.clone();
-                let name = state.name.clone();
-                exec.event(if lambda { "LambdaFunctionScheduled" } else { "TaskScheduled" }, Some(&state.name), || {
-                    Some(Value::object([("resource", Value::String(resource.clone())), ("parameters", Value::from(task_input.to_json()))]))
-                });
-                exec.event(if lambda { "LambdaFunctionStarted" } else { "TaskStarted" }, Some(&state.name), || None);
-                Ok(Flow::Suspend(Suspend::Task(TaskCall {
-                    resource: spec.resource.clone(),
-                    input: task_input,
-                    state_name: name,
-                    timeout_ms,
-                    heartbeat_ms,
-                    credentials: spec.credentials.clone(),
-                    attempt: self.retries,
-                })))
+                Ok(self.schedule_task(state, exec, spec, task_input, timeout_ms, heartbeat_ms))
             }
             StateKind::Parallel { branches } => {
                 let roots = self.roots(state, exec, &self.effective);
@@ -384,6 +390,32 @@ impl Thread {
                 Ok(Flow::Suspend(Suspend::Map(run)))
             }
         }
+    }
+
+    /// Records the scheduling events and suspends on the Task call.
+    fn schedule_task(
+        &self,
+        state: &State,
+        exec: &ExecShared,
+        spec: &TaskSpec,
+        task_input: Value,
+        timeout_ms: Option<u64>,
+        heartbeat_ms: Option<u64>,
+    ) -> Flow {
+        let lambda = is_lambda(&spec.resource);
+        exec.event(if lambda { "LambdaFunctionScheduled" } else { "TaskScheduled" }, Some(&state.name), || {
+            Some(Value::object([("resource", Value::String(spec.resource.clone())), ("parameters", Value::from(task_input.to_json()))]))
+        });
+        exec.event(if lambda { "LambdaFunctionStarted" } else { "TaskStarted" }, Some(&state.name), || None);
+        Flow::Suspend(Suspend::Task(TaskCall {
+            resource: spec.resource.clone(),
+            input: task_input,
+            state_name: state.name.clone(),
+            timeout_ms,
+            heartbeat_ms,
+            credentials: spec.credentials.clone(),
+            attempt: self.retries,
+        }))
     }
 
     fn task_done(&mut self, state: &State, exec: &ExecShared, result: Result<Value, AslError>) -> Flow {
@@ -420,9 +452,12 @@ impl Thread {
     }
 
     fn wait_done_inner(&mut self, state: &State, exec: &ExecShared) -> Result<Flow, AslError> {
+        if state.query_language == QueryLanguage::Jsonata {
+            return self.finish_jsonata(state, exec, None);
+        }
         let output = apply_io_path(&state.io.output_path, &self.effective, &self.roots(state, exec, &self.effective))?;
         let effective = self.effective.clone();
-        self.assign(&state.assign, state, exec, &effective)?;
+        self.assign(&state.assign, state, exec, AssignOn::dollar(&effective))?;
         self.exited(state, exec, &output);
         Ok(self.transition(state, output))
     }
@@ -450,6 +485,9 @@ impl Thread {
 
     /// ResultSelector → ResultPath → OutputPath → size check → Exited → transition.
     fn finish(&mut self, state: &State, exec: &ExecShared, result: Value) -> Result<Flow, AslError> {
+        if state.query_language == QueryLanguage::Jsonata {
+            return self.finish_jsonata(state, exec, Some(result));
+        }
         let selected = match &state.io.result_selector {
             Some(t) => eval_template(t, &self.roots(state, exec, &result))?,
             None => result,
@@ -457,7 +495,7 @@ impl Thread {
         let merged = apply_result_path(&state.io.result_path, self.input.clone(), selected.clone())?;
         let output = apply_io_path(&state.io.output_path, &merged, &self.roots(state, exec, &merged))?;
         check_size(&output, &state.name)?;
-        self.assign(&state.assign, state, exec, &selected)?;
+        self.assign(&state.assign, state, exec, AssignOn::dollar(&selected))?;
         self.exited(state, exec, &output);
         Ok(self.transition(state, output))
     }
@@ -482,6 +520,23 @@ impl Thread {
     }
 }
 
+/// What an `Assign` is evaluated on.
+#[derive(Clone, Copy)]
+struct AssignOn<'a> {
+    /// JSONPath `$`.
+    dollar: &'a Value,
+    /// JSONata `$states.result`.
+    result: Option<&'a Value>,
+    /// JSONata `$states.errorOutput`.
+    error_output: Option<&'a Value>,
+}
+
+impl<'a> AssignOn<'a> {
+    fn dollar(v: &'a Value) -> AssignOn<'a> {
+        AssignOn { dollar: v, result: None, error_output: None }
+    }
+}
+
 fn engine_error(msg: &str) -> AslError {
     AslError::new(crate::error::STATES_RUNTIME, format!("Internal engine error: {msg}"))
 }
@@ -502,6 +557,7 @@ fn fail_field(field: &FailField, name: &str, roots: &StateRoots) -> Result<Optio
             Value::String(s) => s,
             other => Str::from(other.to_json()),
         }),
+        FailField::Jsonata(t) => Some(jsonata::eval_string(t, &jsonata::JEnv::new(roots, None, None))?),
     })
 }
 
@@ -510,6 +566,10 @@ fn seconds_ms(source: Option<&NumberSource>, path_field: &str, roots: &StateRoot
     match source {
         None => Ok(None),
         Some(NumberSource::Literal(n)) => Ok(Some((n.max(0.0) * 1000.0) as u64)),
+        Some(NumberSource::Jsonata(t)) => {
+            let n = jsonata::eval_integer(t, &jsonata::JEnv::new(roots, None, None))?;
+            Ok(Some(n.max(0) as u64 * 1000))
+        }
         Some(NumberSource::Path(p)) => {
             let v = p.resolve(roots).map_err(|miss| {
                 AslError::runtime(format!("Invalid path '{}' : {}", p.source(), miss.message))

@@ -9,12 +9,12 @@
 
 use crate::error::{AslError, STATES_ALL, STATES_DATA_LIMIT_EXCEEDED, STATES_RUNTIME, STATES_TASK_FAILED, STATES_TIMEOUT};
 use crate::program::{State, StateKind};
-use crate::value::Str;
-#[cfg(test)]
-use crate::value::Value;
+use crate::value::{Str, Value};
 
 use super::io::apply_result_path;
-use super::{ExecShared, Flow, Phase, Suspend, Thread};
+use super::jsonata;
+use crate::program::{Catcher, QueryLanguage};
+use super::{AssignOn, ExecShared, Flow, Phase, Suspend, Thread};
 
 /// Whether `names` (a retrier's or catcher's ErrorEquals) matches the error name.
 pub(crate) fn error_matches(names: &[Str], error: &str) -> bool {
@@ -60,17 +60,35 @@ impl Thread {
         }
         if let Some(c) = state.catch.iter().find(|c| error_matches(&c.error_equals, &name)) {
             let error_output = e.to_error_output();
-            let output = match apply_result_path(&c.result_path, self.input.clone(), error_output.clone()) {
+            let output = match self.catcher_output(c, state, exec, &error_output) {
                 Ok(v) => v,
-                Err(path_error) => return Flow::Fail(self.located(state, path_error)),
+                Err(output_error) => return Flow::Fail(self.located(state, output_error)),
             };
-            if let Err(assign_error) = self.assign(&c.assign, state, exec, &error_output) {
+            let on = AssignOn { dollar: &error_output, result: None, error_output: Some(&error_output) };
+            if let Err(assign_error) = self.assign(&c.assign, state, exec, on) {
                 return Flow::Fail(self.located(state, assign_error));
             }
             self.exited(state, exec, &output);
             return Flow::Next(c.next, output);
         }
         Flow::Fail(e)
+    }
+}
+
+impl Thread {
+    /// The state output when catcher `c` handles an error: the Error Output placed by
+    /// ResultPath (JSONPath), or the catcher's `Output` (JSONata; default the Error Output).
+    fn catcher_output(&self, c: &Catcher, state: &State, exec: &ExecShared, error_output: &Value) -> Result<Value, AslError> {
+        if state.query_language == QueryLanguage::Jsonata {
+            return match &c.output {
+                Some(t) => {
+                    let roots = self.roots(state, exec, &self.input);
+                    jsonata::eval(t, &jsonata::JEnv::new(&roots, None, Some(error_output)))
+                }
+                None => Ok(error_output.clone()),
+            };
+        }
+        apply_result_path(&c.result_path, self.input.clone(), error_output.clone())
     }
 }
 
