@@ -11,6 +11,7 @@ pub mod compile;
 pub mod error;
 pub mod ids;
 pub mod intrinsics;
+pub mod jsonata;
 pub mod jsonpath;
 pub mod machine;
 pub mod program;
