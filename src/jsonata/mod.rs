@@ -20,6 +20,9 @@ mod aws;
 mod convert;
 mod scan;
 
+pub use convert::UNSUPPORTED_RESULT;
+pub use scan::BUILTIN_FUNCTIONS;
+
 use std::sync::Arc;
 
 use jsonata_core::ast::AstNode;
@@ -112,6 +115,14 @@ impl Expression {
     pub fn parse(text: &str) -> Result<Expression, JsonataError> {
         let ast = parse_guarded(text)?;
         let names = scan::scan(&ast);
+        if let Some(symbol) = names.newer_operator {
+            // JSONata 2.0.6 reads `a ?? b` as `a ? (?b)` and `a ?: b` as `a ? (:b)`, and
+            // fails on the second symbol as a prefix operator.
+            return Err(JsonataError::new(
+                "S0211",
+                format!("The symbol {symbol} cannot be used as a unary operator"),
+            ));
+        }
         Ok(Expression {
             inner: Arc::new(Inner {
                 ast,
@@ -212,6 +223,11 @@ fn eval_error(e: EvaluatorError) -> JsonataError {
         "D1012" => {
             err.code = "U1001".into();
             err.message = "Expression evaluation timeout: Check for infinite loop".into();
+        }
+        // jsonata-js's T1006 names nothing; the crate sometimes appends the callee, and AWS
+        // quotes the bare text ("T1006: Attempted to invoke a non-function").
+        "T1006" if !err.message.contains("$eval") => {
+            err.message = "Attempted to invoke a non-function".into();
         }
         _ => {}
     }

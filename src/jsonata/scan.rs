@@ -15,6 +15,8 @@ pub struct Names {
     pub referenced: Vec<String>,
     pub free: Vec<String>,
     pub functions: Vec<String>,
+    /// An operator newer than JSONata 2.0.6 (`??` or `?:`), which AWS does not parse.
+    pub newer_operator: Option<&'static str>,
 }
 
 /// JSONata 2.0.6's built-in functions plus AWS's additions.
@@ -38,6 +40,7 @@ struct Walk {
     bound: HashSet<String>,
     functions: Vec<String>,
     seen_fn: HashSet<String>,
+    newer_operator: Option<&'static str>,
 }
 
 impl Walk {
@@ -107,6 +110,12 @@ impl Walk {
                             self.bind(name);
                         }
                     }
+                    (BinaryOp::Coalesce, _) => {
+                        self.newer_operator.get_or_insert("?");
+                    }
+                    (BinaryOp::Default, _) => {
+                        self.newer_operator.get_or_insert(":");
+                    }
                     _ => {}
                 }
                 self.node(lhs);
@@ -173,10 +182,8 @@ pub fn scan(ast: &AstNode) -> Names {
         .collect();
     // A call by name is not a variable reference: AWS accepts `$undefinedFn()` at definition
     // time and fails it at run time with T1006 (conformance case test_math_random_seeded).
-    let referenced = w
-        .referenced
-        .into_iter()
-        .filter(|n| !BUILTIN_FUNCTIONS.contains(&n.as_str()))
-        .collect();
-    Names { referenced, free, functions: w.functions }
+    // All referenced names are asked for: a workflow variable named like a built-in (`$count`)
+    // shadows it, as bindings do in jsonata-js.
+    let referenced = w.referenced;
+    Names { referenced, free, functions: w.functions, newer_operator: w.newer_operator }
 }
