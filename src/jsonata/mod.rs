@@ -162,7 +162,7 @@ impl Expression {
             ..EvaluatorOptions::default()
         };
         let mut ev = Evaluator::with_options(context, options);
-        aws::register(&mut ev);
+        aws::register(&mut ev, &self.inner.functions);
         let data = match input {
             Some(v) => convert::to_jvalue(v),
             None => jsonata_core::value::JValue::Undefined,
