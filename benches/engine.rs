@@ -67,8 +67,10 @@ fn benches(c: &mut Criterion) {
 
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let engine = engine_with_annotate();
-    for (name, input) in [("chain", &event), ("branchy", &event_branchy), ("task", &event)] {
-        let machine = StateMachine::new(name, &read(&format!("{name}.asl.json")), StateMachineType::Express).unwrap();
+    let twin = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/benches/workflows/chain-jsonata.asl.json")).unwrap();
+    for (name, input) in [("chain", &event), ("chain-jsonata", &event), ("branchy", &event_branchy), ("task", &event)] {
+        let text = if name == "chain-jsonata" { twin.clone() } else { read(&format!("{name}.asl.json")) };
+        let machine = StateMachine::new(name, &text, StateMachineType::Express).unwrap();
         let input = parse_str(input).unwrap();
         let opts = StartOptions { name: Some("bench".into()), ..StartOptions::new(name) };
         c.bench_function(&format!("execute/{name}"), |b| {

@@ -242,3 +242,18 @@ fn catcher_assign_sees_the_error_output_and_state_assign_is_skipped() {
     let o = run(def, "{}", r);
     assert_eq!(json(&o.output), r#"{"err":"Boom"}"#);
 }
+
+/// The JSONata twin of the `chain` benchmark gives exactly the JSONPath version's output.
+#[test]
+fn jsonata_twin_of_chain_matches_the_jsonpath_output() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench");
+    let Ok(expected) = std::fs::read_to_string(dir.join("expected/chain.json")) else {
+        eprintln!("../shared/bench not found; nothing to compare");
+        return;
+    };
+    let event = std::fs::read_to_string(dir.join("event.json")).unwrap();
+    let twin = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/benches/workflows/chain-jsonata.asl.json")).unwrap();
+    let o = run(&twin, &event, Resources::default());
+    assert_eq!(o.status, ExecutionStatus::Succeeded, "{:?}", o.cause);
+    assert_eq!(o.output.unwrap(), parse_str(&expected).unwrap());
+}

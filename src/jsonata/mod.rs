@@ -16,6 +16,7 @@
 //! - Runaway expressions are bounded by an evaluation depth and a wall-clock limit
 //!   ([`Limits`]); both raise `U1001`, as jsonata-js's own guard does.
 
+pub mod fast;
 mod aws;
 mod convert;
 mod scan;
@@ -98,6 +99,8 @@ struct Inner {
     referenced: Vec<String>,
     free: Vec<String>,
     functions: Vec<String>,
+    /// Set when the expression is a plain field path (see `fast`).
+    simple: Option<fast::SimplePath>,
 }
 
 impl std::fmt::Debug for Expression {
@@ -129,6 +132,7 @@ impl Expression {
                 referenced: names.referenced,
                 free: names.free,
                 functions: names.functions,
+                simple: fast::SimplePath::recognise(text),
             }),
         })
     }
@@ -169,6 +173,11 @@ impl Expression {
         };
         let result = ev.evaluate(&self.inner.ast, &data).map_err(eval_error)?;
         convert::from_jvalue(&result)
+    }
+
+    /// The expression as a plain field path, when it is one (callers may walk it directly).
+    pub fn simple_path(&self) -> Option<&fast::SimplePath> {
+        self.inner.simple.as_ref()
     }
 
     /// Names of the free variables the expression references (without `$`), in order of first

@@ -9,6 +9,8 @@ use std::cell::OnceCell;
 
 use crate::error::AslError;
 use crate::jsonpath::Roots;
+use crate::jsonata::fast::{Step, Walk};
+use crate::jsonata::Expression;
 use crate::program::JTemplate;
 use crate::value::{Map, Value};
 
@@ -58,7 +60,7 @@ impl<'a> JEnv<'a> {
 pub fn eval(t: &JTemplate, env: &JEnv) -> Result<Value, AslError> {
     match t {
         JTemplate::Const(v) => Ok(v.clone()),
-        JTemplate::Expr { expr, source, field } => match expr.evaluate(None, &|name| env.binding(name)) {
+        JTemplate::Expr { expr, source, field } => match fast_path(expr, env).unwrap_or_else(|| expr.evaluate(None, &|name| env.binding(name))) {
             Ok(Some(v)) => Ok(v),
             Ok(None) => Err(AslError::query_evaluation(format!(
                 "The JSONata expression '{source}' specified for the field '{field}' returned nothing (undefined)."
@@ -79,6 +81,37 @@ pub fn eval(t: &JTemplate, env: &JEnv) -> Result<Value, AslError> {
             Ok(Value::from(m))
         }
         JTemplate::Array(items) => items.iter().map(|i| eval(i, env)).collect::<Result<Vec<_>, _>>().map(Value::array),
+    }
+}
+
+/// Answers a plain field path (`$states.input.a`, `$var.b[0]`) straight from our values, or
+/// `None` when the full evaluator must decide.
+fn fast_path(expr: &Expression, env: &JEnv) -> Option<Result<Option<Value>, crate::jsonata::JsonataError>> {
+    let path = expr.simple_path()?;
+    let walk = if path.root == "states" {
+        let Some(Step::Field(first)) = path.steps.first() else { return None };
+        match &**first {
+            "input" => path.walk(env.roots.input, 1),
+            "result" => match env.result {
+                Some(r) => path.walk(r, 1),
+                None => Walk::Undefined,
+            },
+            "errorOutput" => match env.error_output {
+                Some(e) => path.walk(e, 1),
+                None => Walk::Undefined,
+            },
+            "context" => path.walk(&env.roots.context(), 1),
+            _ => Walk::Undefined,
+        }
+    } else {
+        // A name that is no variable may be a built-in function: let the evaluator say.
+        let value = env.roots.vars.and_then(|v| v.get(&path.root))?;
+        path.walk(&value, 0)
+    };
+    match walk {
+        Walk::Value(v) => Some(Ok(Some(v))),
+        Walk::Undefined => Some(Ok(None)),
+        Walk::Fallback => None,
     }
 }
 
