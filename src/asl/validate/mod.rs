@@ -15,6 +15,7 @@
 //! [`rules`] (Retry/Catch/Choice rules/payload templates), [`paths`] (path, intrinsic and
 //! timestamp syntax), [`transitions`] (targets, reachability, names), [`express`].
 
+mod jsonata_exprs;
 mod express;
 mod json_text;
 mod paths;
@@ -83,6 +84,7 @@ pub fn validate(definition: &str, kind: StateMachineType) -> Vec<Diagnostic> {
     };
     let mut ctx = Ctx::new(kind);
     states::check_machine(&mut ctx, &root);
+    jsonata_exprs::check(&mut ctx, &root);
     ctx.diagnostics
 }
 
