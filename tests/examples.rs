@@ -30,6 +30,22 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
+        example: "call-center-jsonata",
+        input: "case-001.json",
+        test_case: "Resolved",
+        path: &[&["Open Case"], &["Assign Case"], &["Work on Case"], &["Is Case Resolved"], &["Close Case"]],
+        elapsed_ms: 0,
+        wait_ms: None,
+    },
+    Case {
+        example: "call-center-jsonata",
+        input: "case-001.json",
+        test_case: "Unresolved",
+        path: &[&["Open Case"], &["Assign Case"], &["Work on Case"], &["Is Case Resolved"], &["Escalate Case"], &["Fail"]],
+        elapsed_ms: 0,
+        wait_ms: None,
+    },
+    Case {
         example: "call-center",
         input: "case-001.json",
         test_case: "Resolved",
@@ -236,6 +252,11 @@ fn check_case(case: &Case) {
 #[test]
 fn call_center() {
     CASES.iter().filter(|c| c.example == "call-center").for_each(check_case);
+}
+
+#[test]
+fn call_center_jsonata() {
+    CASES.iter().filter(|c| c.example == "call-center-jsonata").for_each(check_case);
 }
 
 #[test]
