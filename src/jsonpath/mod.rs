@@ -90,7 +90,8 @@ impl Path {
         let trimmed = text.trim();
         // The parser recurses once per nested bracket or parenthesis (filters inside filters);
         // bounding the nesting up front keeps any input from exhausting the stack.
-        if nesting_depth(trimmed) > MAX_NESTING {
+        // (Unbalanced text is left to the parser, which reports where it goes wrong.)
+        if bracket_nesting(trimmed).is_some_and(|d| d > MAX_NESTING) || trimmed.matches(['[', '(']).count() > 4 * MAX_NESTING {
             return Err(PathSyntaxError { message: format!("Path is nested more than {MAX_NESTING} levels deep") });
         }
         let mut cur = Cursor::new(trimmed);
@@ -193,8 +194,9 @@ impl fmt::Display for Path {
 /// Deepest bracket/parenthesis nesting a path may have.
 const MAX_NESTING: usize = 32;
 
-/// Maximum nesting of `[`/`(` in `text`, ignoring quoted strings.
-fn nesting_depth(text: &str) -> usize {
+/// The deepest `[`/`(` nesting in `text` (quoted strings ignored), or `None` when brackets or
+/// quotes do not pair up.
+pub(crate) fn bracket_nesting(text: &str) -> Option<usize> {
     let (mut depth, mut max, mut quote, mut escaped) = (0usize, 0usize, None::<char>, false);
     for c in text.chars() {
         if let Some(q) = quote {
@@ -213,9 +215,9 @@ fn nesting_depth(text: &str) -> usize {
                 depth += 1;
                 max = max.max(depth);
             }
-            ']' | ')' => depth = depth.saturating_sub(1),
+            ']' | ')' => depth = depth.checked_sub(1)?,
             _ => {}
         }
     }
-    max
+    (depth == 0 && quote.is_none()).then_some(max)
 }

@@ -115,29 +115,17 @@ fn fast_path(expr: &Expression, env: &JEnv) -> Option<Result<Option<Value>, crat
     }
 }
 
-/// The JSON type name AWS uses in "unexpected result type" causes.
-fn type_word(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
 /// AWS's cause when an expression's value has the wrong type for its field.
 pub fn unexpected_type(t: &JTemplate, expected: &str, v: &Value) -> AslError {
     match t {
         JTemplate::Expr { source, field, .. } => AslError::query_evaluation(format!(
             "The JSONata expression '{source}' specified for the field '{field}' returned an unexpected result type. Expected '{expected}', but was '{}' for value: {}",
-            type_word(v),
+            v.type_name(),
             v.to_json()
         )),
         _ => AslError::query_evaluation(format!(
             "The value specified for the field returned an unexpected result type. Expected '{expected}', but was '{}' for value: {}",
-            type_word(v),
+            v.type_name(),
             v.to_json()
         )),
     }

@@ -46,33 +46,7 @@ pub(super) fn path_syntax_ok(text: &str, rule: PathRule) -> bool {
 
 /// Brackets and quotes pair up (outside quotes).
 fn brackets_balanced(text: &str) -> bool {
-    let mut depth: i32 = 0;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for c in text.chars() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
-            continue;
-        }
-        match c {
-            '\'' | '"' => quote = Some(c),
-            '[' | '(' => depth += 1,
-            ']' | ')' => {
-                depth -= 1;
-                if depth < 0 {
-                    return false;
-                }
-            }
-            _ => {}
-        }
-    }
-    depth == 0 && quote.is_none()
+    crate::jsonpath::bracket_nesting(text).is_some()
 }
 
 /// Only member (`.name`, `['name']`) and index (`[3]`) steps after the root.
