@@ -1,5 +1,6 @@
-//! Random identifiers (execution names, ARN suffixes): version-4 UUIDs from a per-thread
-//! generator seeded once from the OS, so starting an execution costs no system call.
+//! The engine's one source of non-cryptographic randomness: execution names and ARN suffixes,
+//! `States.UUID`/`$uuid`, unseeded `States.MathRandom`/`$random`, retry jitter. A per-thread
+//! SplitMix64 generator seeded once from the OS, so none of these costs a system call.
 
 use std::cell::Cell;
 
@@ -14,7 +15,7 @@ fn seed() -> u64 {
 }
 
 /// SplitMix64 step: fast, well-spread; identifiers need uniqueness, not secrecy.
-fn next_u64() -> u64 {
+pub fn next_u64() -> u64 {
     STATE.with(|s| {
         let mut z = s.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
         s.set(z);
@@ -22,6 +23,11 @@ fn next_u64() -> u64 {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     })
+}
+
+/// A random fraction in [0, 1) with 53 bits of precision.
+pub fn next_fraction() -> f64 {
+    (next_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// A random version-4 UUID in its hyphenated lowercase text form.
@@ -39,5 +45,13 @@ mod tests {
         assert_ne!(a, b);
         let parsed = uuid::Uuid::parse_str(&a).unwrap();
         assert_eq!(parsed.get_version_num(), 4);
+    }
+
+    #[test]
+    fn fractions_stay_in_the_unit_interval() {
+        for _ in 0..1000 {
+            let f = super::next_fraction();
+            assert!((0.0..1.0).contains(&f));
+        }
     }
 }

@@ -4,7 +4,6 @@
 //! `States.IntrinsicFailure` cause. Behaviour confirmed by recorded AWS cases is noted at each
 //! function; where no case exists, the choice follows the AWS developer guide and is commented.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use base64::Engine as _;
 use md5::Md5;
@@ -197,7 +196,7 @@ pub(crate) fn call(function: Function, args: &[ArgValue]) -> Result<Value, Failu
         }
         Function::Uuid => {
             expect(0)?;
-            Ok(Value::from(uuid_v4()))
+            Ok(Value::from(crate::ids::uuid_v4()))
         }
     }
 }
@@ -337,7 +336,7 @@ fn math_random(name: &str, start: i64, end: i64, seed: Option<i64>) -> Result<Va
     if end <= start || bound > i128::from(i32::MAX) {
         return Err(format!("Function {name}: the end ({end}) must be greater than the start ({start})"));
     }
-    let seed = seed.unwrap_or_else(fresh_seed);
+    let seed = seed.unwrap_or_else(|| crate::ids::next_u64() as i64);
     let mut random = JavaRandom::new(seed);
     Ok(Value::from(start + i64::from(random.next_int(bound as i32))))
 }
@@ -373,38 +372,6 @@ impl JavaRandom {
             u = self.next(31);
         }
     }
-}
-
-/// Entropy for unseeded randomness and UUIDs without an extra crate: std's per-process random
-/// hasher keys, the clock and a counter, mixed with SplitMix64.
-fn fresh_seed() -> i64 {
-    use std::hash::{BuildHasher, Hasher};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    hasher.write_u128(nanos);
-    splitmix64(hasher.finish()) as i64
-}
-
-fn splitmix64(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
-/// A random (version 4, RFC 4122 variant) UUID in lowercase hex.
-pub(crate) fn uuid_v4() -> String {
-    let hi = splitmix64(fresh_seed() as u64);
-    let lo = splitmix64(fresh_seed() as u64 ^ hi);
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&hi.to_be_bytes());
-    bytes[8..].copy_from_slice(&lo.to_be_bytes());
-    bytes[6] = (bytes[6] & 0x0F) | 0x40;
-    bytes[8] = (bytes[8] & 0x3F) | 0x80;
-    let h = hex(&bytes);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
 /// Shallow merge, right wins. AWS builds the result in a Java `HashMap`, so keys come out in

@@ -165,7 +165,7 @@ fn hash(a: &[JValue]) -> Result<JValue, EvaluatorError> {
 /// `$uuid()`: a random version-4 UUID.
 fn uuid(a: &[JValue]) -> Result<JValue, EvaluatorError> {
     too_many(a, 0, "uuid")?;
-    Ok(JValue::string(uuid::Uuid::new_v4().to_string()))
+    Ok(JValue::string(crate::ids::uuid_v4()))
 }
 
 /// `$random([seed])`: a double in [0, 1). With a seed (truncated to an integer) the draw is
@@ -174,11 +174,7 @@ fn random(a: &[JValue]) -> Result<JValue, EvaluatorError> {
     too_many(a, 1, "random")?;
     match int_arg(a, 0, "random")? {
         Some(seed) => Ok(JValue::Number(java_random_double(seed))),
-        None => {
-            // 53 random bits from a v4 UUID's randomness (the uuid crate's RNG).
-            let bits = uuid::Uuid::new_v4().as_u128() as u64 >> 11;
-            Ok(JValue::Number(bits as f64 / (1u64 << 53) as f64))
-        }
+        None => Ok(JValue::Number(crate::ids::next_fraction())),
     }
 }
 

@@ -47,7 +47,7 @@ impl Thread {
                     delay = delay.min(max);
                 }
                 if r.jitter_full {
-                    delay *= jitter_fraction(exec, attempts);
+                    delay *= crate::ids::next_fraction();
                 }
                 let until_ms = exec.clock.now_ms() + (delay * 1000.0).round() as i64;
                 self.failed_event = None;
@@ -90,17 +90,6 @@ impl Thread {
         }
         apply_result_path(&c.result_path, self.input.clone(), error_output.clone())
     }
-}
-
-/// A pseudo-random fraction in [0, 1) for FULL jitter, varied per execution and attempt.
-fn jitter_fraction(exec: &ExecShared, attempt: u32) -> f64 {
-    let seed = exec.clock.now_ms() as u64 ^ ((attempt as u64) << 32) ^ (exec as *const ExecShared as u64);
-    // SplitMix64: good enough spread for back-off jitter; not for anything security-related.
-    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]
