@@ -128,6 +128,22 @@ fn definition_text(case: &Json) -> String {
     }
 }
 
+/// Starts the case's execution in-process on a paused (virtual) clock, as StartExecution or
+/// StartSyncExecution would; `Err` holds the REJECTED result when AWS would refuse to start it.
+fn execute(case: &Json, record_history: bool) -> Result<expressway::runtime::ExecutionOutcome, Json> {
+    let kind = machine_type(case);
+    let machine = StateMachine::new("ConformanceCase", &definition_text(case), kind)
+        .map_err(|e| serde_json::json!({"status": "REJECTED", "error": "InvalidDefinition", "cause": e.message}))?;
+    let input = value::parse_str(case["input"].as_str().unwrap_or("{}"))
+        .map_err(|e| serde_json::json!({"status": "REJECTED", "error": "InvalidExecutionInput", "cause": e.to_string()}))?;
+    let mut opts = StartOptions::new("ConformanceCase");
+    opts.express = kind == StateMachineType::Express;
+    opts.sync = opts.express && case["start_api"].as_str() != Some("StartExecution");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().expect("runtime");
+    let engine = Engine::new(expressway::runtime::EngineConfig { record_history, ..Default::default() }, Default::default());
+    Ok(runtime.block_on(run_execution(&engine, Arc::clone(&machine.program), input, &opts)))
+}
+
 /// Runs a case in-process and returns what the CLI would print (as serde JSON).
 fn run_case(case: &Json) -> Json {
     let kind = machine_type(case);
@@ -139,20 +155,10 @@ fn run_case(case: &Json) -> Json {
             Some(d) => serde_json::json!({"status": "REJECTED", "error": d.code, "cause": d.message}),
         };
     }
-    let machine = match StateMachine::new("ConformanceCase", &text, kind) {
-        Ok(m) => m,
-        Err(e) => return serde_json::json!({"status": "REJECTED", "error": "InvalidDefinition", "cause": e.message}),
+    let outcome = match execute(case, false) {
+        Ok(o) => o,
+        Err(rejected) => return rejected,
     };
-    let input = match value::parse_str(case["input"].as_str().unwrap_or("{}")) {
-        Ok(v) => v,
-        Err(e) => return serde_json::json!({"status": "REJECTED", "error": "InvalidExecutionInput", "cause": e.to_string()}),
-    };
-    let mut opts = StartOptions::new("ConformanceCase");
-    opts.express = kind == StateMachineType::Express;
-    opts.sync = opts.express && case["start_api"].as_str() != Some("StartExecution");
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().expect("runtime");
-    let engine = Engine::default();
-    let outcome = runtime.block_on(run_execution(&engine, Arc::clone(&machine.program), input, &opts));
     let mut out = serde_json::Map::new();
     out.insert("status".into(), Json::from(outcome.status.as_str()));
     if let Some(o) = &outcome.output {
@@ -295,14 +301,7 @@ fn matcher_follows_compare_py_rules() {
 
 /// History event types per case, as our engine records them (for comparing with the recording).
 fn history_types(case: &Json) -> Option<Vec<String>> {
-    let kind = machine_type(case);
-    let machine = StateMachine::new("ConformanceCase", &definition_text(case), kind).ok()?;
-    let input = value::parse_str(case["input"].as_str().unwrap_or("{}")).ok()?;
-    let mut opts = StartOptions::new("ConformanceCase");
-    opts.express = kind == StateMachineType::Express;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().ok()?;
-    let engine = Engine::new(expressway::runtime::EngineConfig { record_history: true, ..Default::default() }, Default::default());
-    let outcome = runtime.block_on(run_execution(&engine, Arc::clone(&machine.program), input, &opts));
+    let outcome = execute(case, true).ok()?;
     Some(outcome.history.iter().map(|e| e.kind.clone()).collect())
 }
 

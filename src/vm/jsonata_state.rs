@@ -82,12 +82,8 @@ impl Thread {
                 }))
             }
             StateKind::Map(spec) => {
-                let mut run = {
-                    let roots = self.roots(state, exec, &input);
-                    map::prepare(spec, &roots, exec)?
-                };
-                run.vars = std::sync::Arc::clone(&self.vars);
-                Ok(Flow::Suspend(Suspend::Map(run)))
+                let roots = self.roots(state, exec, &input);
+                Ok(Flow::Suspend(Suspend::Map(map::prepare(spec, &roots, exec, &self.vars)?)))
             }
         }
     }

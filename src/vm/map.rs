@@ -2,12 +2,15 @@
 //! (ItemSelector with `$$.Map.Item`), batching, and the concurrency and failure-tolerance
 //! settings, each checked with AWS's runtime causes. Running the iterations is the driver's job.
 
+use std::sync::Arc;
+
 use crate::error::AslError;
 use crate::jsonpath::Roots;
 use crate::program::{BlockId, ItemSelector, MapMode, MapSpec, NumberSource};
 use crate::value::{Map, Value};
 
 use super::context::{ExecShared, MapItem, StateRoots};
+use super::Frame;
 use super::io::{eval_template, quote_raw};
 use super::jsonata::{self, JEnv};
 
@@ -24,7 +27,7 @@ pub struct MapRun {
     pub tolerated_failure_count: Option<u64>,
     pub tolerated_failure_percentage: Option<f64>,
     /// The Map state's variables, which inline iterations read.
-    pub vars: std::sync::Arc<super::Frame>,
+    pub vars: Arc<Frame>,
 }
 
 impl MapRun {
@@ -52,8 +55,8 @@ impl MapRun {
     }
 }
 
-pub(super) fn prepare(spec: &MapSpec, roots: &StateRoots, exec: &ExecShared) -> Result<MapRun, AslError> {
-    let jsonata_state = spec.items.is_some() || matches!(spec.item_selector, Some(ItemSelector::Jsonata(_)));
+/// `vars` is the Map state's variable frame, which inline iterations read.
+pub(super) fn prepare(spec: &MapSpec, roots: &StateRoots, exec: &ExecShared, vars: &Arc<Frame>) -> Result<MapRun, AslError> {
     let items_value = match (&spec.items, &spec.items_path) {
         (Some(t), _) => jsonata::eval_array(t, &JEnv::new(roots, None, None))?,
         (None, Some(p)) => p
@@ -64,7 +67,7 @@ pub(super) fn prepare(spec: &MapSpec, roots: &StateRoots, exec: &ExecShared) -> 
     let Value::Array(items) = &items_value else {
         let cause = format!("Map state input must be an array but was: {}", items_value.to_json());
         // Recorded: JSONata states report this as a query evaluation error.
-        return Err(if jsonata_state || is_jsonata(roots) { AslError::query_evaluation(cause) } else { AslError::runtime(cause) });
+        return Err(if roots.jsonata { AslError::query_evaluation(cause) } else { AslError::runtime(cause) });
     };
     // Recorded AWS histories: a bad MaxConcurrencyPath fails before MapStateStarted, bad
     // tolerance values after it.
@@ -118,7 +121,7 @@ pub(super) fn prepare(spec: &MapSpec, roots: &StateRoots, exec: &ExecShared) -> 
         max_concurrency,
         tolerated_failure_count,
         tolerated_failure_percentage,
-        vars: super::Frame::root(),
+        vars: Arc::clone(vars),
     })
 }
 
@@ -200,9 +203,4 @@ fn float(src: &NumberSource, path_field: &str, roots: &StateRoots) -> Result<f64
             })
         }
     }
-}
-
-/// Whether the Map state being prepared is a JSONata state (its errors are query errors).
-fn is_jsonata(roots: &StateRoots) -> bool {
-    roots.jsonata
 }

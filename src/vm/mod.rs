@@ -298,7 +298,7 @@ impl Thread {
     fn work(&mut self, state: &State, exec: &ExecShared) -> Flow {
         match self.work_inner(state, exec) {
             Ok(flow) => flow,
-            Err(e) => self.fail_state(state, exec, e),
+            Err(e) => self.handle_error(state, exec, e),
         }
     }
 
@@ -385,9 +385,7 @@ impl Thread {
             }
             StateKind::Map(spec) => {
                 let roots = self.roots(state, exec, &self.effective);
-                let mut run = map::prepare(spec, &roots, exec)?;
-                run.vars = Arc::clone(&self.vars);
-                Ok(Flow::Suspend(Suspend::Map(run)))
+                Ok(Flow::Suspend(Suspend::Map(map::prepare(spec, &roots, exec, &self.vars)?)))
             }
         }
     }
@@ -423,14 +421,14 @@ impl Thread {
         match result {
             Ok(value) => {
                 if let Err(e) = check_size(&value, &state.name) {
-                    return self.fail_state(state, exec, e);
+                    return self.handle_error(state, exec, e);
                 }
                 exec.event(if lambda { "LambdaFunctionSucceeded" } else { "TaskSucceeded" }, Some(&state.name), || {
                     Some(Value::object([("output", Value::from(value.to_json()))]))
                 });
                 match self.finish(state, exec, value) {
                     Ok(flow) => flow,
-                    Err(e) => self.fail_state(state, exec, e),
+                    Err(e) => self.handle_error(state, exec, e),
                 }
             }
             Err(e) => {
@@ -447,7 +445,7 @@ impl Thread {
     fn wait_done(&mut self, state: &State, exec: &ExecShared) -> Flow {
         match self.wait_done_inner(state, exec) {
             Ok(flow) => flow,
-            Err(e) => self.fail_state(state, exec, e),
+            Err(e) => self.handle_error(state, exec, e),
         }
     }
 
@@ -472,7 +470,7 @@ impl Thread {
                 let value = Value::array(values);
                 match self.finish(state, exec, value) {
                     Ok(flow) => flow,
-                    Err(e) => self.fail_state(state, exec, e),
+                    Err(e) => self.handle_error(state, exec, e),
                 }
             }
             Err(e) => {
@@ -511,12 +509,6 @@ impl Thread {
         exec.event(state.kind.exited_event(), Some(&state.name), || {
             Some(Value::object([("name", Value::String(state.name.clone())), ("output", output.clone())]))
         });
-    }
-
-    /// An error raised by the state's own processing: Retry/Catch apply for the state types
-    /// that have them; otherwise the thread fails.
-    fn fail_state(&mut self, state: &State, exec: &ExecShared, e: AslError) -> Flow {
-        self.handle_error(state, exec, e)
     }
 }
 
