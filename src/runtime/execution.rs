@@ -166,21 +166,27 @@ enum Ended {
 
 pub(super) fn make_identity(engine: &Engine, opts: &StartOptions, start_ms: i64) -> ExecutionIdentity {
     let cfg = &engine.config;
+    let sm = &*opts.state_machine_name;
+    // Built with push_str rather than format!: this runs once per execution.
     let name: Str = opts.name.clone().unwrap_or_else(|| Str::from(crate::ids::uuid_v4()));
-    let sm = &opts.state_machine_name;
-    let execution_arn = if opts.express {
-        format!("arn:aws:states:{}:{}:express:{sm}:{name}:{}", cfg.region, cfg.account, crate::ids::uuid_v4())
-    } else {
-        format!("arn:aws:states:{}:{}:execution:{sm}:{name}", cfg.region, cfg.account)
-    };
+    let mut arn = String::with_capacity(64 + sm.len() + name.len() + cfg.region.len() + cfg.account.len());
+    for part in ["arn:aws:states:", &cfg.region, ":", &cfg.account, if opts.express { ":express:" } else { ":execution:" }, sm, ":", &name] {
+        arn.push_str(part);
+    }
+    if opts.express {
+        arn.push(':');
+        crate::ids::push_uuid_v4(&mut arn);
+    }
+    let concat = |parts: &[&str]| Str::from(parts.concat());
     ExecutionIdentity {
-        execution_arn: Str::from(execution_arn),
+        execution_arn: Str::from(arn),
         name,
-        state_machine_arn: Str::from(format!("arn:aws:states:{}:{}:stateMachine:{sm}", cfg.region, cfg.account)),
-        state_machine_name: sm.clone(),
-        role_arn: opts.role_arn.clone().unwrap_or_else(|| {
-            Str::from(format!("arn:aws:iam::{}:role/service-role/StepFunctions-{sm}-role", cfg.account))
-        }),
+        state_machine_arn: concat(&["arn:aws:states:", &cfg.region, ":", &cfg.account, ":stateMachine:", sm]),
+        state_machine_name: opts.state_machine_name.clone(),
+        role_arn: opts
+            .role_arn
+            .clone()
+            .unwrap_or_else(|| concat(&["arn:aws:iam::", &cfg.account, ":role/service-role/StepFunctions-", sm, "-role"])),
         start_ms,
         redrive_count: if opts.sync && opts.express { None } else { Some(0) },
     }
