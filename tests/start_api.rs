@@ -66,12 +66,12 @@ fn admission_is_bounded_and_frees_its_slot_when_an_execution_ends() {
         let (_, second) = start(&engine, &m, StartOptions::new("M"));
         let refused = engine.start(Arc::clone(&m.program), Value::Null, StartOptions::new("M"), |_| {});
         assert_eq!(refused.err(), Some(StartError::Throttled { limit: 2 }));
-        let refused = engine.start_sync(Arc::clone(&m.program), Value::Null, StartOptions::new("M")).await;
+        let refused = engine.start_sync(&m.program, Value::Null, StartOptions::new("M")).await;
         assert_eq!(refused.err().map(|e| e.aws_type()), Some("ThrottlingException"));
         first.await.expect("first outcome");
         second.await.expect("second outcome");
         assert_eq!(engine.in_flight(), 0);
-        let again = engine.start_sync(Arc::clone(&m.program), Value::Null, StartOptions::new("M")).await;
+        let again = engine.start_sync(&m.program, Value::Null, StartOptions::new("M")).await;
         assert_eq!(again.map(|o| o.status).ok(), Some(ExecutionStatus::Succeeded));
     });
 }
@@ -115,10 +115,10 @@ fn a_per_execution_test_case_answers_the_task_without_touching_the_engine_wide_r
         let engine = engine(10);
         let m = machine(TASK);
         let opts = StartOptions { mock: Some(Arc::new(mocks.test_case("M", "Ok").expect("test case"))), ..StartOptions::new("M") };
-        let mocked = engine.start_sync(Arc::clone(&m.program), Value::Null, opts).await.expect("admitted");
+        let mocked = engine.start_sync(&m.program, Value::Null, opts).await.expect("admitted");
         assert_eq!(mocked.status, ExecutionStatus::Succeeded);
         assert_eq!(mocked.output.map(|v| v.to_json()).as_deref(), Some(r#"{"mocked":true}"#));
-        let plain = engine.start_sync(Arc::clone(&m.program), parse_str("{}").unwrap(), StartOptions::new("M")).await.expect("admitted");
+        let plain = engine.start_sync(&m.program, parse_str("{}").unwrap(), StartOptions::new("M")).await.expect("admitted");
         assert_eq!(plain.status, ExecutionStatus::Failed, "without the test case the resource has no handler");
     });
 }

@@ -78,20 +78,21 @@ const VIRTUAL_COST_OF_BUDGET: Duration = Duration::from_secs(1);
 pub async fn run_execution(engine: &Engine, program: Arc<Program>, input: Value, opts: &StartOptions) -> ExecutionOutcome {
     let clock = Clock::new();
     let identity = make_identity(engine, opts, clock.now_ms());
-    execute(engine, program, clock, identity, input, opts, None).await
+    execute(engine, &program, clock, identity, input, opts, None).await
 }
 
 /// Runs one execution whose identity is already fixed (by [`Engine::start`], which must answer
 /// with the ARN before the execution runs), optionally stoppable.
 pub(super) async fn execute(
     engine: &Engine,
-    program: Arc<Program>,
+    program: &Arc<Program>,
     clock: Clock,
     identity: ExecutionIdentity,
     input: Value,
     opts: &StartOptions,
     stop: Option<&StopSignal>,
 ) -> ExecutionOutcome {
+    let program = super::local::local_program(&program);
     let with_mock;
     let engine = match &opts.mock {
         Some(mock) => {

@@ -13,6 +13,7 @@
 
 mod execution;
 mod fanout;
+mod local;
 mod start;
 
 use std::sync::Arc;

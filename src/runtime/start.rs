@@ -139,7 +139,7 @@ impl StopHandle {
 impl Engine {
     /// Runs an execution to its end in the caller's task: no spawn, and a pure workflow
     /// completes within this one poll.
-    pub async fn start_sync(&self, program: Arc<Program>, input: Value, opts: StartOptions) -> Result<ExecutionOutcome, StartError> {
+    pub async fn start_sync(&self, program: &Arc<Program>, input: Value, opts: StartOptions) -> Result<ExecutionOutcome, StartError> {
         let _permit = self.admission.admit(self.config.max_in_flight)?;
         let clock = Clock::new();
         let identity = make_identity(self, &opts, clock.now_ms());
@@ -166,7 +166,7 @@ impl Engine {
         let engine = self.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let outcome = execute(&engine, program, clock, identity, input, &opts, Some(&signal)).await;
+            let outcome = execute(&engine, &program, clock, identity, input, &opts, Some(&signal)).await;
             on_done(outcome);
         });
         Ok(started)
