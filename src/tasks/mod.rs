@@ -168,7 +168,8 @@ impl Resources {
         match call.timeout_ms {
             Some(ms) => match tokio::time::timeout(std::time::Duration::from_millis(ms), fut).await {
                 Ok(r) => r,
-                Err(_) => Err(AslError::named(STATES_TIMEOUT)),
+                // AWS's Task timeout carries an empty cause (recorded: a catcher sees "Cause": "").
+                Err(_) => Err(AslError::new(STATES_TIMEOUT, "")),
             },
             None => fut.await,
         }

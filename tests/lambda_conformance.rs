@@ -1,0 +1,88 @@
+//! The corpus's `task-lambda` cases (`../shared/conformance/cases`, or
+//! `$EXPRESSWAY_CONFORMANCE_DIR`), run in-process against a Lambda-compatible server this test
+//! starts on 127.0.0.1:0 (`common::lambda_server`), each function behaving as its case's
+//! `needs[].behaviour` says. Executions use `Integrations` exactly as the CLI does, on a
+//! virtual clock, so retry back-off takes no time while a function that sleeps past its Task's
+//! `TimeoutSeconds` is cut in real time.
+//!
+//! Judged as `compare.py` judges, plus LocalStack's key-name redactions
+//! (`"x-amzn-RequestId": "x-amzn-RequestId"`). Every case we do not pass is listed with its
+//! reason in `tests/lambda-conformance-known-failures.txt`; the test fails on an unlisted
+//! failure, on a listed case that passes, and below the 90% bar.
+
+use std::collections::{BTreeMap, HashMap};
+
+use expressway::runtime::EngineConfig;
+use expressway::tasks::Integrations;
+use serde_json::Value as Json;
+
+mod common;
+use common::lambda_server::{Behaviour, LambdaServer};
+use common::{case_words, judge_with, known_failures, outcome_result, Matcher};
+
+/// Worker threads running cases at once (cases that wait for a sleeping function overlap).
+const PARALLEL: usize = 6;
+
+fn run_case(case: &Json, server: &LambdaServer, index: usize) -> Json {
+    let functions: HashMap<String, Behaviour> = case["needs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|n| n["type"] == "lambda")
+        .filter_map(|n| Some((n["function_name"].as_str()?.to_string(), Behaviour::from_need(&n["behaviour"])?)))
+        .collect();
+    let endpoint = server.endpoint(&format!("case{index}"), functions);
+    let config = EngineConfig { virtual_time: true, ..Default::default() };
+    let resources = || {
+        Integrations { lambda_endpoint: Some(endpoint), virtual_time: true, ..Default::default() }
+            .resources()
+            .expect("valid integrations")
+    };
+    match common::execute(case, config, resources) {
+        Ok(outcome) => outcome_result(&outcome),
+        Err(rejected) => rejected,
+    }
+}
+
+#[test]
+fn task_lambda_cases_against_a_local_lambda_server() {
+    let Some(cases) = common::all_cases() else {
+        eprintln!("conformance corpus not found (set EXPRESSWAY_CONFORMANCE_DIR); nothing to check");
+        return;
+    };
+    let cases: Vec<Json> = cases.into_iter().filter(|c| c["category"] == "task-lambda" && c["mode"] == "run").collect();
+    let server = LambdaServer::start();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: BTreeMap<String, Option<String>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..PARALLEL)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(case) = cases.get(i) else { break };
+                        let result = run_case(case, &server, i);
+                        let why = judge_with(case, &result, Matcher::with_key_redaction(case_words(case)));
+                        mine.push((case["id"].as_str().unwrap_or_default().to_string(), why));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("worker finished")).collect()
+    });
+    let known = known_failures(include_str!("lambda-conformance-known-failures.txt"));
+    let failed: BTreeMap<&String, &String> = results.iter().filter_map(|(id, why)| why.as_ref().map(|w| (id, w))).collect();
+    let passed = results.len() - failed.len();
+    eprintln!("task-lambda: {passed} passed, {} failed, of {} cases", failed.len(), results.len());
+    let unexpected: Vec<String> = failed.iter().filter(|(id, _)| !known.contains_key(**id)).map(|(id, why)| format!("  {id}: {why}")).collect();
+    let now_passing: Vec<&String> = known.keys().filter(|id| results.get(*id).is_some_and(Option::is_none)).collect();
+    let stale: Vec<&String> = known.keys().filter(|id| !results.contains_key(*id)).collect();
+    assert!(
+        unexpected.is_empty() && now_passing.is_empty() && stale.is_empty(),
+        "unexpected failures:\n{}\nlisted as failing but now passing: {now_passing:?}\nlisted but not in the corpus: {stale:?}",
+        unexpected.join("\n")
+    );
+    assert!(results.len() >= 60, "the task-lambda selection is unexpectedly small ({})", results.len());
+    assert!(passed * 10 >= results.len() * 9, "fewer than 90% of the task-lambda cases pass ({passed} of {})", results.len());
+}
