@@ -5,6 +5,7 @@
 mod compile_cmd;
 mod input;
 mod run;
+mod task_args;
 mod validate_cmd;
 
 use std::path::PathBuf;

@@ -5,11 +5,9 @@
 //! and AWS Lambda's response headers. Each test registers its functions under a path prefix of
 //! its own, so one server serves cases that reuse a function name with different behaviours.
 //!
-//! The server runs on its own thread and runtime (real time, whatever clock the engine under
-//! test uses) and stops when dropped.
+//! It runs on [`TestServer`]: its own runtime, real time, stopped when dropped.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,6 +15,8 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response};
 use serde_json::Value as Json;
+
+use super::server::TestServer;
 
 /// What one function does.
 #[derive(Clone, Debug)]
@@ -55,63 +55,41 @@ type Tables = Arc<Mutex<HashMap<String, HashMap<String, Behaviour>>>>;
 
 /// The running server.
 pub struct LambdaServer {
-    port: u16,
+    server: TestServer,
     tables: Tables,
-    runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl LambdaServer {
     pub fn start() -> LambdaServer {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("server runtime");
         let tables: Tables = Arc::default();
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind 127.0.0.1:0");
-        let port = listener.local_addr().expect("local address").port();
         let shared = Arc::clone(&tables);
-        runtime.spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let tables = Arc::clone(&shared);
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| handle(Arc::clone(&tables), req));
-                    let io = hyper_util::rt::TokioIo::new(stream);
-                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
-                });
-            }
-        });
-        LambdaServer { port, tables, runtime: Some(runtime) }
+        let server = TestServer::start(move |req| handle(Arc::clone(&shared), req));
+        LambdaServer { server, tables }
     }
 
     /// Registers `functions` under `prefix` and returns the endpoint URL that reaches them.
     pub fn endpoint(&self, prefix: &str, functions: HashMap<String, Behaviour>) -> String {
         self.tables.lock().expect("tables lock").insert(prefix.to_string(), functions);
-        format!("http://127.0.0.1:{}/{prefix}", self.port)
-    }
-}
-
-impl Drop for LambdaServer {
-    fn drop(&mut self) {
-        // Sleeping functions must not hold the test up.
-        if let Some(rt) = self.runtime.take() {
-            rt.shutdown_background();
-        }
+        self.server.url(&format!("/{prefix}"))
     }
 }
 
 const ACCOUNT: &str = "123456789012";
 
-async fn handle(tables: Tables, req: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(tables: Tables, req: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_string();
     let qualifier = req.uri().query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("Qualifier="))).map(str::to_string);
     let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let (prefix, name) = match parts.as_slice() {
         [prefix, "2015-03-31", "functions", name, "invocations"] => (*prefix, *name),
-        _ => return Ok(error(400, "InvalidRequestContentException", &format!("unexpected path {path}"))),
+        _ => return error(400, "InvalidRequestContentException", &format!("unexpected path {path}")),
     };
     let version = qualifier.unwrap_or_else(|| "$LATEST".to_string());
     let behaviour = tables.lock().expect("tables lock").get(prefix).and_then(|t| t.get(name)).cloned();
     let Some(behaviour) = behaviour else {
         let arn = format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}:{version}");
-        return Ok(error(404, "ResourceNotFoundException", &format!("Function not found: {arn}")));
+        return error(404, "ResourceNotFoundException", &format!("Function not found: {arn}"));
     };
     // Lambda hands an empty payload to the function as {}.
     let event: Json = if body.is_empty() { serde_json::json!({}) } else { serde_json::from_slice(&body).unwrap_or(Json::Null) };
@@ -150,7 +128,7 @@ async fn handle(tables: Tables, req: Request<hyper::body::Incoming>) -> Result<R
     if function_error {
         response = response.header("X-Amz-Function-Error", "Unhandled");
     }
-    Ok(response.body(Full::new(Bytes::from(payload))).expect("valid response"))
+    response.body(Full::new(Bytes::from(payload))).expect("valid response")
 }
 
 fn error(status: u16, code: &str, message: &str) -> Response<Full<Bytes>> {

@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test crate uses its own subset
 
 pub mod lambda_server;
+pub mod server;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
