@@ -131,7 +131,7 @@ pub fn run(args: RunArgs) -> i32 {
     opts.name = args.name.as_deref().map(Str::from);
 
     let runtime = if args.virtual_time {
-        tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build()
+        tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build()
     } else {
         tokio::runtime::Builder::new_multi_thread().enable_all().build()
     };
