@@ -274,7 +274,7 @@ fn json_diff(want: &Json, got: &Json, path: &str, out: &mut Vec<String>) {
 }
 
 fn percent(part: usize, whole: usize) -> String {
-    if whole == 0 { "-".into() } else { format!("{}%", part * 100 / whole) }
+    (part * 100).checked_div(whole).map_or_else(|| "-".into(), |p| format!("{p}%"))
 }
 
 fn print_coverage(coverage: &Coverage) {
