@@ -11,7 +11,6 @@
 //! list stays true.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use expressway::machine::StateMachine;
 use expressway::runtime::EngineConfig;
 use expressway::tasks::Resources;
@@ -43,28 +42,21 @@ fn conformance_corpus_jsonata_and_variables() {
 }
 
 fn run_selection(label: &str, selected: impl Fn(&Json) -> bool, known: &BTreeMap<String, String>) {
-    let Some(dir) = corpus_dir() else {
+    let Some(cases) = common::all_cases() else {
         eprintln!("conformance corpus not found (set EXPRESSWAY_CONFORMANCE_DIR); nothing to check");
         return;
     };
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("corpus folder is readable")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
     let mut failures: BTreeMap<String, String> = BTreeMap::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut passed = 0usize;
-    for path in &paths {
-        let case: Json = serde_json::from_str(&std::fs::read_to_string(path).expect("case readable")).expect("case is JSON");
-        if !selected(&case) {
+    for case in &cases {
+        if !selected(case) {
             continue;
         }
         let id = case["id"].as_str().unwrap_or_default().to_string();
         seen.insert(id.clone());
-        let result = run_case(&case);
-        match judge(&case, &result) {
+        let result = run_case(case);
+        match judge(case, &result) {
             None => passed += 1,
             Some(why) => {
                 failures.insert(id, why);

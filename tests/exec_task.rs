@@ -2,14 +2,12 @@
 //! result on stdout, exit codes and stderr errors, bad output, timeouts, unknown names.
 #![cfg(unix)]
 
-use std::sync::Arc;
-
 use serde_json::{json, Value as Json};
 
-use expressway::asl::StateMachineType;
-use expressway::machine::StateMachine;
-use expressway::runtime::{run_execution, Engine, EngineConfig, ExecutionOutcome, StartOptions};
+use expressway::runtime::ExecutionOutcome;
 use expressway::tasks::{ExecConfig, Integrations};
+
+mod common;
 
 const CONFIG: &str = r#"{"commands": {
   "echo":    {"argv": ["cat"]},
@@ -24,26 +22,12 @@ const CONFIG: &str = r#"{"commands": {
   "missing": {"argv": ["/nonexistent/program"]}
 }}"#;
 
+/// Runs `resource` as the only Task, on a virtual clock as `expressway run --virtual-time`
+/// does: commands still get real time.
 fn run(resource: &str, input: &str, extra: Json) -> ExecutionOutcome {
-    let mut state = json!({"Type": "Task", "Resource": resource, "End": true});
-    if let (Some(s), Some(e)) = (state.as_object_mut(), extra.as_object()) {
-        s.extend(e.clone());
-    }
-    let mut states = json!({"Run": state});
-    if extra.get("Catch").is_some() {
-        states["Handled"] = json!({"Type": "Pass", "End": true});
-    }
-    let definition = json!({"StartAt": "Run", "States": states}).to_string();
-    let machine = StateMachine::new("exec", &definition, StateMachineType::Express).expect("valid definition");
     let exec = ExecConfig::parse(CONFIG).expect("valid exec config");
-    // Virtual time, as `expressway run --virtual-time` uses it: commands still get real time.
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().expect("runtime");
-    runtime.block_on(async {
-        let resources = Integrations { exec: Some(exec), virtual_time: true, ..Default::default() }.resources().expect("integrations");
-        let engine = Engine::new(EngineConfig { virtual_time: true, ..Default::default() }, resources);
-        let input = expressway::value::parse_str(input).expect("json input");
-        run_execution(&engine, Arc::clone(&machine.program), input, &StartOptions::new("exec")).await
-    })
+    let integrations = Integrations { exec: Some(exec), virtual_time: true, ..Default::default() };
+    common::run_task_state(json!({"Type": "Task", "Resource": resource}), extra, input, integrations)
 }
 
 fn ok(o: &ExecutionOutcome) -> Json {

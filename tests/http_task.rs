@@ -3,7 +3,6 @@
 //! headers, JSON and text bodies), failures (status codes, a closed port, a Task timeout) and
 //! the host allow-list. Executions run through `Integrations`, as the CLI builds them.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -11,9 +10,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response};
 use serde_json::{json, Value as Json};
 
-use expressway::asl::StateMachineType;
-use expressway::machine::StateMachine;
-use expressway::runtime::{run_execution, Engine, EngineConfig, ExecutionOutcome, StartOptions};
+use expressway::runtime::ExecutionOutcome;
 use expressway::tasks::{HostAllowList, Integrations};
 
 mod common;
@@ -47,30 +44,10 @@ async fn handler(req: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
     .expect("valid response")
 }
 
-/// Runs a machine whose first state `Call` is an HTTP Task with `params` (plus `extra` state
-/// fields); a catcher may go to `Handled`, a Pass state.
+/// Runs an HTTP Task with `params` (plus `extra` state fields; a catcher may go to `Handled`).
 fn run_task(params: Json, extra: Json, integrations: Integrations) -> ExecutionOutcome {
-    let mut state = json!({"Type": "Task", "Resource": "arn:aws:states:::http:invoke", "Parameters": params, "End": true});
-    if let (Some(s), Some(e)) = (state.as_object_mut(), extra.as_object()) {
-        s.extend(e.clone());
-    }
-    let mut states = json!({"Call": state});
-    if extra.get("Catch").is_some() {
-        states["Handled"] = json!({"Type": "Pass", "End": true});
-    }
-    let definition = json!({"StartAt": "Call", "States": states}).to_string();
-    let machine = StateMachine::new("http", &definition, StateMachineType::Express).expect("valid definition");
-    let virtual_time = integrations.virtual_time;
-    let runtime = if virtual_time {
-        tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build()
-    } else {
-        tokio::runtime::Builder::new_current_thread().enable_all().build()
-    }
-    .expect("runtime");
-    runtime.block_on(async {
-        let engine = Engine::new(EngineConfig { virtual_time, ..Default::default() }, integrations.resources().expect("integrations"));
-        run_execution(&engine, Arc::clone(&machine.program), expressway::value::parse_str("{}").expect("json"), &StartOptions::new("http")).await
-    })
+    let task = json!({"Type": "Task", "Resource": "arn:aws:states:::http:invoke", "Parameters": params});
+    common::run_task_state(task, extra, "{}", integrations)
 }
 
 fn output(o: &ExecutionOutcome) -> Json {
