@@ -39,7 +39,9 @@ pub struct Integrations {
     pub http_allow: HostAllowList,
     /// Commands for `exec:NAME` resources (`--exec-config`).
     pub exec: Option<ExecConfig>,
-    /// Executions run on a paused clock (`--virtual-time`): outside calls let real time pass.
+    /// Executions run on a paused current-thread runtime (`--virtual-time`, as
+    /// `EngineConfig::virtual_time`): outside calls resume its clock while they are in flight.
+    /// Must not be set for a runtime whose clock is not paused.
     pub virtual_time: bool,
 }
 
