@@ -432,9 +432,14 @@ impl Thread {
             }
             Err(e) => {
                 if matches!(state.kind, StateKind::Task(_)) {
-                    exec.event(if lambda { "LambdaFunctionFailed" } else { "TaskFailed" }, Some(&state.name), || {
-                        Some(e.to_error_output())
-                    });
+                    let timed_out = e.error_name() == crate::error::STATES_TIMEOUT;
+                    let kind = match (lambda, timed_out) {
+                        (true, true) => "LambdaFunctionTimedOut",
+                        (true, false) => "LambdaFunctionFailed",
+                        (false, true) => "TaskTimedOut",
+                        (false, false) => "TaskFailed",
+                    };
+                    exec.event(kind, Some(&state.name), || Some(e.to_error_output()));
                 }
                 self.handle_error(state, exec, e)
             }
