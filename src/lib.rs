@@ -17,6 +17,7 @@ pub mod machine;
 pub mod program;
 pub mod runtime;
 pub mod tasks;
+pub mod test_state;
 pub mod timestamp;
 pub mod value;
 pub mod vm;

@@ -5,6 +5,7 @@
 mod compile_cmd;
 mod input;
 mod run;
+mod test_state_cmd;
 mod validate_cmd;
 
 use std::path::PathBuf;
@@ -54,6 +55,8 @@ enum Command {
     Compile {
         definition: PathBuf,
     },
+    /// Test one state as AWS's TestState API does: its output, error, next state and (DEBUG/TRACE) each data-flow stage.
+    TestState(test_state_cmd::TestStateArgs),
 }
 
 pub fn main() -> i32 {
@@ -69,5 +72,6 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(args),
         Command::Validate { definitions, machine_type, json } => validate_cmd::validate(&definitions, machine_type.into(), json),
         Command::Compile { definition } => compile_cmd::compile(&definition),
+        Command::TestState(args) => test_state_cmd::test_state_cmd(args),
     }
 }
