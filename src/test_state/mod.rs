@@ -21,6 +21,8 @@ mod prepare;
 mod response;
 mod run;
 mod shapes;
+#[cfg(test)]
+mod tests;
 
 use serde::Deserialize;
 
