@@ -134,7 +134,7 @@ mod tests {
             (r#"{"Map":{}}"#, "Invalid Context object provided: 'Map' field is not supported when mocking a Context object"),
         ];
         for (text, message) in cases {
-            let e = caller_context(text, default()).err().expect("refused");
+            let e = caller_context(text, default()).expect_err("refused");
             assert_eq!((e.aws_type(), e.message()), ("ValidationException", message));
         }
     }

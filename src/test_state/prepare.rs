@@ -126,7 +126,7 @@ pub fn prepare(engine: &Engine, req: &TestStateRequest) -> Result<Plan, TestStat
     let items_override = match &config.map_item_reader_data {
         None => None,
         Some(text) => {
-            if !map.is_some_and(|m| m.item_reader.is_some()) {
+            if map.is_none_or(|m| m.item_reader.is_none()) {
                 return Err(TestStateError::validation("mapItemReaderData can only be specified when testing a Map state with an ItemReader"));
             }
             Some(crate::value::parse_str(text).map_err(|_| TestStateError::validation("mapItemReaderData must be valid JSON"))?)

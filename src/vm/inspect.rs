@@ -45,3 +45,62 @@ pub struct Inspection {
     /// Where the state would go next (a `Next`, a Choice branch, a catcher's `Next`).
     pub next_state: Option<StateId>,
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::asl::StateMachineType;
+    use crate::clock::Clock;
+    use crate::machine::StateMachine;
+    use crate::vm::{ExecShared, ExecutionIdentity, Step, Thread};
+
+    fn exec() -> Arc<ExecShared> {
+        let identity = ExecutionIdentity {
+            execution_arn: "arn:aws:states:us-east-1:123456789012:execution:M:e".into(),
+            name: "e".into(),
+            state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:M".into(),
+            state_machine_name: "M".into(),
+            role_arn: "arn:aws:iam::123456789012:role/R".into(),
+            start_ms: 0,
+            redrive_count: None,
+        };
+        ExecShared::new(identity, Value::Null, Clock::new(), false)
+    }
+
+    const TWO_PASSES: &str = r#"{"StartAt":"A","States":{
+        "A":{"Type":"Pass","InputPath":"$.in","Parameters":{"v.$":"$.x"},"ResultPath":"$.r","Next":"B"},
+        "B":{"Type":"Pass","Result":"second","End":true}}}"#;
+
+    fn input() -> Value {
+        crate::value::parse_str(r#"{"in":{"x":1}}"#).expect("json")
+    }
+
+    #[test]
+    fn an_inspected_thread_records_the_stages_and_stops_at_the_transition() {
+        let machine = StateMachine::new("M", TWO_PASSES, StateMachineType::Standard).expect("valid");
+        let program = Arc::clone(&machine.program);
+        let a = program.find_state_anywhere("A").expect("A");
+        let mut thread = Thread::at_state(Arc::clone(&program), a, input());
+        thread.inspect(Inspection::default());
+        let Step::Succeeded(output) = thread.run(&exec()) else { panic!("the state succeeds") };
+        assert_eq!(output.to_json(), r#"{"in":{"x":1},"r":{"v":1}}"#);
+        let ins = thread.inspection().expect("recorded");
+        assert_eq!(ins.next_state, program.find_state_anywhere("B"));
+        let stage = |v: &Option<Value>| v.as_ref().map(Value::to_json);
+        assert_eq!(stage(&ins.after_input_path).as_deref(), Some(r#"{"x":1}"#));
+        assert_eq!(stage(&ins.after_parameters).as_deref(), Some(r#"{"v":1}"#));
+        assert_eq!(stage(&ins.after_result_selector).as_deref(), Some(r#"{"v":1}"#));
+        assert_eq!(stage(&ins.after_result_path).as_deref(), Some(r#"{"in":{"x":1},"r":{"v":1}}"#));
+    }
+
+    #[test]
+    fn without_an_inspection_the_thread_runs_on() {
+        let machine = StateMachine::new("M", TWO_PASSES, StateMachineType::Standard).expect("valid");
+        let mut thread = Thread::new(Arc::clone(&machine.program), crate::program::ROOT_BLOCK, input());
+        let Step::Succeeded(output) = thread.run(&exec()) else { panic!("the machine succeeds") };
+        assert_eq!(output.to_json(), r#""second""#);
+        assert!(thread.inspection().is_none());
+    }
+}

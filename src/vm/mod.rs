@@ -537,7 +537,8 @@ impl Thread {
         if state.query_language == QueryLanguage::Jsonata {
             return self.finish_jsonata(state, exec, Some(result));
         }
-        if matches!(state.kind, StateKind::Task(_) | StateKind::Parallel { .. } | StateKind::Map(_)) {
+        // A Pass state's value is recorded where it is made (its `Result`, or its parameters).
+        if !matches!(state.kind, StateKind::Pass { .. }) {
             self.record(|i| i.result = Some(result.clone()));
         }
         let selected = match &state.io.result_selector {

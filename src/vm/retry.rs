@@ -36,8 +36,7 @@ impl Thread {
             return Flow::Fail(e);
         }
         let name = e.error_name().to_string();
-        let recorded = e.clone();
-        self.record(|i| i.error = Some(recorded));
+        self.record(|i| i.error = Some(e.clone()));
         if let Some(i) = state.retry.iter().position(|r| error_matches(&r.error_equals, &name)) {
             let r = &state.retry[i];
             let prior = self.inspection.as_ref().map_or(0, |ins| ins.prior_retries);
