@@ -158,3 +158,70 @@ fn a_map_with_an_item_reader_reads_the_given_items() {
     let r = run(def, params).expect("runs");
     assert_eq!((r.status, r.error.as_deref()), (TestExecutionStatus::Failed, Some("States.ExceedToleratedFailureThreshold")));
 }
+
+mod no_panic {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const STATES: [&str; 8] = [
+        r#"{"Type":"Pass","End":true}"#,
+        r#"{"Type":"Task","Resource":"arn:aws:states:::states:startExecution","Retry":[{"ErrorEquals":["States.ALL"],"MaxAttempts":2}],"Catch":[{"ErrorEquals":["States.ALL"],"Next":"C"}],"End":true}"#,
+        r#"{"Type":"Map","ItemsPath":"$.items","ToleratedFailurePercentage":50,"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}"#,
+        r#"{"Type":"Map","ItemReader":{"Resource":"arn:aws:states:::s3:getObject","Parameters":{"Bucket":"b","Key":"k"}},"ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"b","Prefix":"p"}},"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}"#,
+        r#"{"Type":"Parallel","Branches":[{"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}}],"ResultSelector":{"x.$":"$[0]"},"Next":"N"}"#,
+        r#"{"Type":"Choice","Choices":[{"Variable":"$.a","IsPresent":true,"Next":"Y"}],"Default":"N"}"#,
+        r#"{"Type":"Wait","SecondsPath":"$.s","End":true}"#,
+        r#"{"Type":"Fail","ErrorPath":"$.e","CausePath":"$.c"}"#,
+    ];
+
+    fn text() -> impl Strategy<Value = serde_json::Value> {
+        prop_oneof![
+            Just(serde_json::json!("{}")),
+            Just(serde_json::json!("[1, 2, 3]")),
+            Just(serde_json::json!("{\"items\": [1, 2], \"a\": 1, \"s\": -1, \"e\": 5}")),
+            ".{0,16}".prop_map(serde_json::Value::String),
+            any::<i64>().prop_map(serde_json::Value::from),
+        ]
+    }
+
+    fn params() -> impl Strategy<Value = serde_json::Value> {
+        let level = prop_oneof![Just("INFO"), Just("DEBUG"), Just("TRACE"), Just("LOUD")];
+        let mode = prop_oneof![Just("STRICT"), Just("PRESENT"), Just("NONE"), Just("?")];
+        (level, mode, text(), text(), text(), text(), any::<bool>(), -2i64..5, -2i64..5, prop::option::of(prop_oneof![Just("P"), Just("B"), Just("X")]))
+            .prop_map(|(level, mode, input, result, context, vars, error, retries, failures, caused_by)| {
+                let mock = if error {
+                    serde_json::json!({"errorOutput": {"error": "E", "cause": "C"}, "fieldValidationMode": mode})
+                } else {
+                    serde_json::json!({"result": result, "fieldValidationMode": mode})
+                };
+                serde_json::json!({"inspectionLevel": level, "input": input, "mock": mock, "context": context, "variables": vars,
+                    "stateConfiguration": {"retrierRetryCount": retries, "mapIterationFailureCount": failures,
+                        "errorCausedByState": caused_by, "mapItemReaderData": "[1, 2]"}})
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_request_gets_a_response_or_a_refusal(state in 0..STATES.len(), params in params(), drop_keys in prop::collection::vec(0usize..6, 0..4)) {
+            let mut params = params;
+            let keys = ["input", "mock", "context", "variables", "stateConfiguration", "inspectionLevel"];
+            if let Some(obj) = params.as_object_mut() {
+                for k in drop_keys {
+                    obj.remove(keys[k]);
+                }
+            }
+            if let Some(obj) = params.as_object_mut() {
+                obj.insert("definition".into(), serde_json::Value::String(STATES[state].into()));
+            }
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().expect("runtime");
+            let outcome = TestStateRequest::from_json(&params.to_string())
+                .and_then(|req| runtime.block_on(test_state(&Engine::default(), req)));
+            if let Err(e) = outcome {
+                prop_assert!(!e.message().is_empty());
+            }
+        }
+    }
+}
