@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use clap::Args;
 use expressway::runtime::Engine;
 use expressway::test_state::{test_state, TestExecutionStatus, TestStateError, TestStateRequest};
-use expressway::value::Value;
 
 use super::input::{read_file, read_stdin};
+use super::run::reject;
 
 #[derive(Args)]
 #[command(after_help = "Exit codes: 0 the state ran (SUCCEEDED, CAUGHT_ERROR or RETRIABLE), 1 it FAILED, 2 the request was refused or a file could not be read.\n\n\
@@ -39,13 +39,6 @@ pub struct TestStateArgs {
     /// Pretty-print the response.
     #[arg(long)]
     pretty: bool,
-}
-
-fn reject(error: &str, cause: &str) -> i32 {
-    let v = Value::object([("status", Value::from("REJECTED")), ("error", Value::from(error)), ("cause", Value::from(cause))]);
-    println!("{v}");
-    eprintln!("{error}: {cause}");
-    2
 }
 
 pub fn test_state_cmd(args: TestStateArgs) -> i32 {
