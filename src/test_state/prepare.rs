@@ -71,11 +71,6 @@ pub fn prepare(engine: &Engine, req: &TestStateRequest) -> Result<Plan, TestStat
         Some("NONE") => FieldValidation::None,
         Some(other) => return Err(enum_error(other, "mock.fieldValidationMode", "STRICT, PRESENT, NONE")),
     };
-    if let Some(m) = &req.mock {
-        if m.result.is_some() == m.error_output.is_some() {
-            return Err(TestStateError::validation("A test mock should have only one of the following fields: [result, errorOutput]."));
-        }
-    }
     let subject = definition::load(&req.definition, req.state_name.as_deref())?;
     let program = Arc::clone(&subject.machine.program);
     let state = program.state(subject.state);
@@ -93,7 +88,10 @@ pub fn prepare(engine: &Engine, req: &TestStateRequest) -> Result<Plan, TestStat
     let mock = match &req.mock {
         None => None,
         Some(m) => Some(match (&m.result, &m.error_output) {
-            (Some(text), _) => {
+            (Some(_), Some(_)) | (None, None) => {
+                return Err(TestStateError::validation("A test mock should have only one of the following fields: [result, errorOutput]."))
+            }
+            (Some(text), None) => {
                 let value =
                     crate::value::parse_str(text).map_err(|_| TestStateError::validation("Mocked result must be valid JSON"))?;
                 Mock::Result { value, text: text.clone() }
@@ -103,13 +101,12 @@ pub fn prepare(engine: &Engine, req: &TestStateRequest) -> Result<Plan, TestStat
                 cause: e.cause.as_deref().map(Str::from),
                 needs_state_prefix: false,
             }),
-            (None, None) => return Err(TestStateError::validation("A test mock should have only one of the following fields: [result, errorOutput].")),
         }),
     };
     check_mock_fits_state(state, mock.as_ref(), field_validation)?;
 
     let config = req.state_configuration.clone().unwrap_or_default();
-    let prior_retries = non_negative(config.retrier_retry_count, "retrierRetryCount")?;
+    let prior_retries = u32::try_from(non_negative(config.retrier_retry_count, "retrierRetryCount")?).unwrap_or(u32::MAX);
     let map_failures = non_negative(config.map_iteration_failure_count, "mapIterationFailureCount")?;
     let map = match &state.kind {
         StateKind::Map(spec) => Some(spec),
@@ -149,7 +146,7 @@ pub fn prepare(engine: &Engine, req: &TestStateRequest) -> Result<Plan, TestStat
     let task_token = matches!(&state.kind, StateKind::Task(t) if t.resource.ends_with(".waitForTaskToken"))
         .then(|| Str::from(crate::ids::uuid_v4()));
     let state_name = if req.state_name.is_some() { &*state.name } else { SINGLE_STATE_NAME };
-    let default_context = context::default_context(&identity, &input, state_name, prior_retries as u32, task_token);
+    let default_context = context::default_context(&identity, &input, state_name, prior_retries, task_token);
     let context = match &req.context {
         Some(text) => context::caller_context(text, default_context)?,
         None => default_context,
@@ -164,7 +161,7 @@ pub fn prepare(engine: &Engine, req: &TestStateRequest) -> Result<Plan, TestStat
         identity,
         clock,
         context,
-        inspection: Inspection { prior_retries: prior_retries.min(u32::MAX as u64) as u32, items_override, ..Inspection::default() },
+        inspection: Inspection { prior_retries, items_override, ..Inspection::default() },
         map_failures,
     })
 }
