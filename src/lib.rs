@@ -18,6 +18,7 @@ pub mod machine;
 pub mod program;
 pub mod runtime;
 pub mod tasks;
+pub mod test_state;
 pub mod timestamp;
 pub mod value;
 pub mod vm;

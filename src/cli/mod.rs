@@ -7,6 +7,7 @@ mod input;
 mod run;
 mod task_args;
 mod test_cmd;
+mod test_state_cmd;
 mod validate_cmd;
 
 use std::path::PathBuf;
@@ -58,6 +59,8 @@ enum Command {
     Compile {
         definition: PathBuf,
     },
+    /// Test one state as AWS's TestState API does: its output, error, next state and (DEBUG/TRACE) each data-flow stage.
+    TestState(test_state_cmd::TestStateArgs),
 }
 
 pub fn main() -> i32 {
@@ -74,5 +77,6 @@ pub fn main() -> i32 {
         Command::Test(args) => test_cmd::test(args),
         Command::Validate { definitions, machine_type, json } => validate_cmd::validate(&definitions, machine_type.into(), json),
         Command::Compile { definition } => compile_cmd::compile(&definition),
+        Command::TestState(args) => test_state_cmd::test_state_cmd(args),
     }
 }

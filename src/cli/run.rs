@@ -68,8 +68,9 @@ pub struct RunArgs {
     integrations: IntegrationArgs,
 }
 
-/// The usage-or-definition failure of `run`: a REJECTED result on stdout, the reason on stderr.
-fn reject(error: &str, cause: &str) -> i32 {
+/// A request refused (bad definition or input; `test-state` also uses it): a REJECTED result
+/// on stdout, the reason on stderr, exit code 2.
+pub(super) fn reject(error: &str, cause: &str) -> i32 {
     let v = Value::object([("status", Value::from("REJECTED")), ("error", Value::from(error)), ("cause", Value::from(cause))]);
     println!("{v}");
     eprintln!("{error}: {cause}");
