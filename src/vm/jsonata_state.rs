@@ -86,7 +86,7 @@ impl Thread {
             StateKind::Map(spec) => {
                 let roots = self.roots(state, exec, &input);
                 let items = self.items_override();
-                Ok(Flow::Suspend(Suspend::Map(map::prepare(spec, &roots, exec, &self.vars, items)?)))
+                Ok(Flow::Suspend(Suspend::Map(Box::new(map::prepare(spec, &roots, exec, &self.vars, items)?))))
             }
         }
     }

@@ -54,14 +54,15 @@ pub enum Step {
 /// What a suspended thread waits for.
 #[derive(Debug)]
 pub enum Suspend {
-    /// Invoke a Task resource; resume with [`Thread::resume_task`].
-    Task(TaskCall),
+    /// Invoke a Task resource; resume with [`Thread::resume_task`]. (Boxed, as is the Map run:
+    /// the enum is held by every parked execution, and Waits need only the small variants.)
+    Task(Box<TaskCall>),
     /// Sleep until a wall time (Wait state or retry back-off); resume with [`Thread::resume_wait`].
     Wait { until_ms: i64 },
     /// Run every branch on the same input; resume with [`Thread::resume_branches`].
     Parallel { branches: Vec<BlockId>, input: Value, vars: Arc<Frame> },
     /// Run the iterations of a Map; resume with [`Thread::resume_branches`].
-    Map(MapRun),
+    Map(Box<MapRun>),
     /// The transition budget ran out; call `run` again (after yielding).
     Yield,
 }
@@ -437,7 +438,7 @@ impl Thread {
             StateKind::Map(spec) => {
                 let roots = self.roots(state, exec, &self.effective);
                 let items = self.items_override();
-                Ok(Flow::Suspend(Suspend::Map(map::prepare(spec, &roots, exec, &self.vars, items)?)))
+                Ok(Flow::Suspend(Suspend::Map(Box::new(map::prepare(spec, &roots, exec, &self.vars, items)?))))
             }
         }
     }
@@ -457,7 +458,7 @@ impl Thread {
             Some(Value::object([("resource", Value::String(spec.resource.clone())), ("parameters", Value::from(task_input.to_json()))]))
         });
         exec.event(if lambda { "LambdaFunctionStarted" } else { "TaskStarted" }, Some(&state.name), || None);
-        Flow::Suspend(Suspend::Task(TaskCall {
+        Flow::Suspend(Suspend::Task(Box::new(TaskCall {
             resource: spec.resource.clone(),
             input: task_input,
             state_name: state.name.clone(),
@@ -465,7 +466,7 @@ impl Thread {
             heartbeat_ms,
             credentials: spec.credentials.clone(),
             attempt: self.retries,
-        }))
+        })))
     }
 
     fn task_done(&mut self, state: &State, exec: &ExecShared, result: Result<Value, AslError>) -> Flow {
