@@ -174,3 +174,20 @@ fn test_state_finds_a_state_by_name_and_refuses_with_aws_names() {
     assert_eq!(o.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&o.stdout).contains("Exit codes"));
 }
+
+#[test]
+fn ndjson_batches_keep_input_order_when_executions_wait_different_times() {
+    let def = write_temp(
+        "wait-var.asl.json",
+        r#"{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.d","Next":"P"},"P":{"Type":"Pass","End":true}}}"#,
+    );
+    let input: String = (0..150).map(|i| format!("{{\"i\":{i},\"d\":{}}}\n", (150 - i) % 7)).collect();
+    let o = with_stdin({ let mut c = bin(); c.args(["run", "--ndjson", "--virtual-time"]).arg(&def); c }, &input);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
+    assert_eq!(lines.len(), 150);
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(l["output"]["i"], i as i64, "line {i}: {l}");
+    }
+}
