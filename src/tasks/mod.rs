@@ -80,6 +80,12 @@ impl Resources {
         self.mock = Some(Arc::new(test_case));
     }
 
+    /// These resources with `test_case` in place of any engine-wide mock (one execution's
+    /// `#TestCase`).
+    pub fn with_mock(&self, test_case: Arc<MockTestCase>) -> Resources {
+        Resources { mock: Some(test_case), ..self.clone() }
+    }
+
     fn handler(&self, resource: &str) -> Option<&Arc<dyn TaskHandler>> {
         self.exact
             .get(resource)
