@@ -16,6 +16,7 @@ pub mod jsonpath;
 pub mod machine;
 pub mod program;
 pub mod runtime;
+pub mod server;
 pub mod tasks;
 pub mod timestamp;
 pub mod value;

@@ -5,6 +5,7 @@
 mod compile_cmd;
 mod input;
 mod run;
+mod serve;
 mod validate_cmd;
 
 use std::path::PathBuf;
@@ -54,6 +55,8 @@ enum Command {
     Compile {
         definition: PathBuf,
     },
+    /// Serve the AWS Step Functions API (aws CLI, boto3, SDKs) on a local port.
+    Serve(serve::ServeArgs),
 }
 
 pub fn main() -> i32 {
@@ -69,5 +72,6 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(args),
         Command::Validate { definitions, machine_type, json } => validate_cmd::validate(&definitions, machine_type.into(), json),
         Command::Compile { definition } => compile_cmd::compile(&definition),
+        Command::Serve(args) => serve::serve(args),
     }
 }

@@ -10,7 +10,7 @@
 //! - Timestamps are epoch seconds as JSON numbers with millisecond precision (botocore and the
 //!   SDKs parse `unixtimestamp` members this way).
 
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde_json::Value as Json;
 
 /// Namespace of Step Functions' own exceptions.
@@ -33,6 +33,7 @@ pub enum ErrorCode {
     InvalidToken,
     MissingRequiredParameter,
     ResourceNotFound,
+    ServiceQuotaExceededException,
     StateMachineAlreadyExists,
     StateMachineDoesNotExist,
     StateMachineLimitExceeded,
@@ -61,6 +62,7 @@ impl ErrorCode {
             ErrorCode::InvalidToken => "InvalidToken",
             ErrorCode::MissingRequiredParameter => "MissingRequiredParameter",
             ErrorCode::ResourceNotFound => "ResourceNotFound",
+            ErrorCode::ServiceQuotaExceededException => "ServiceQuotaExceededException",
             ErrorCode::StateMachineAlreadyExists => "StateMachineAlreadyExists",
             ErrorCode::StateMachineDoesNotExist => "StateMachineDoesNotExist",
             ErrorCode::StateMachineLimitExceeded => "StateMachineLimitExceeded",
@@ -91,6 +93,7 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         match self {
             ErrorCode::InternalFailure => 500,
+            ErrorCode::ServiceQuotaExceededException => 402,
             // AWS's front end refuses bodies over its limit before the service sees them; we
             // answer 413 with a JSON body so SDKs still surface a named error.
             ErrorCode::RequestEntityTooLargeException => 413,
@@ -217,8 +220,13 @@ impl ApiError {
 /// Parses a request body into an operation's request shape. An empty body is `{}`; a body
 /// that is not a JSON object, or whose members have the wrong types, is a
 /// `SerializationException` as on AWS.
-pub fn parse_request<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let body = if body.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { body };
+pub fn parse_request<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, ApiError> {
+    let body = match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => b"{}".as_slice(),
+        Some(b'{') => body,
+        // serde would read a JSON array positionally into a request struct.
+        Some(_) => return Err(ApiError::new(ErrorCode::SerializationException, "The request body must be a JSON object")),
+    };
     serde_json::from_slice(body).map_err(|e| ApiError::new(ErrorCode::SerializationException, e.to_string()))
 }
 
