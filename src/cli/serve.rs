@@ -21,6 +21,9 @@ pub struct ServeArgs {
     /// Step Functions Local mock file; start executions with `stateMachineArn#TestCase` to use one of its test cases (also read from SFN_MOCK_CONFIG).
     #[arg(long, env = "SFN_MOCK_CONFIG", value_name = "FILE")]
     mock_config: Option<PathBuf>,
+    /// Mock test case for executions whose ARN has no #TestCase suffix (on the state machines the mock file has it for).
+    #[arg(long, requires = "mock_config", value_name = "NAME")]
+    test_case: Option<String>,
     /// Executions running at once, at most; further starts answer ThrottlingException (HTTP 400).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     max_in_flight: u64,
@@ -99,7 +102,7 @@ pub fn serve(args: ServeArgs) -> i32 {
         }
     };
     runtime.block_on(async move {
-        let state = ServerState::new(&config, Resources::default(), mocks, logs);
+        let state = ServerState::new(&config, Resources::default(), mocks, logs).with_default_test_case(args.test_case.clone());
         let preload = config.preload.clone();
         let server = match Server::bind(config, state).await {
             Ok(s) => s,

@@ -99,6 +99,8 @@ pub struct ServerState {
     pub logs: LogSink,
     pub region: String,
     mocks: Option<MockConfig>,
+    /// The test case for executions whose ARN has no `#TestCase` suffix (`--test-case`).
+    default_test_case: Option<String>,
     mock_cases: Mutex<FxHashMap<(String, String), Arc<MockTestCase>>>,
 }
 
@@ -121,12 +123,30 @@ impl ServerState {
             logs,
             region: config.region.clone(),
             mocks,
+            default_test_case: None,
             mock_cases: Mutex::new(FxHashMap::default()),
         }
     }
 
+    /// Uses `case` for executions that name no test case, on the machines the mock file has it
+    /// for; other machines run unmocked.
+    pub fn with_default_test_case(mut self, case: Option<String>) -> ServerState {
+        self.default_test_case = case;
+        self
+    }
+
+    /// The mocks an execution of `machine` runs with: the `#TestCase` it names (which must
+    /// exist), else the default test case when the mock file has it for this machine.
+    pub fn mocks_for(&self, machine: &str, named: Option<&str>) -> Result<Option<Arc<MockTestCase>>, ApiError> {
+        match (named, &self.default_test_case) {
+            (Some(case), _) => self.test_case(machine, case).map(Some),
+            (None, Some(case)) => Ok(self.test_case(machine, case).ok()),
+            (None, None) => Ok(None),
+        }
+    }
+
     /// The mock test case a `#TestCase` ARN suffix selects (built once per pair, then shared).
-    pub fn test_case(&self, machine: &str, case: &str) -> Result<Arc<MockTestCase>, ApiError> {
+    fn test_case(&self, machine: &str, case: &str) -> Result<Arc<MockTestCase>, ApiError> {
         let invalid = |why: String| {
             ApiError::new(ErrorCode::InvalidName, format!("Invalid mock test case name '{case}' for state machine '{machine}': {why}"))
         };

@@ -73,10 +73,7 @@ fn prepare(state: &ServerState, req: &StartRequest<'_>, ctx: &CallContext<'_>, s
             "This operation is not supported by this type of state machine",
         ));
     }
-    let mock = match &target.test_case {
-        Some(case) => Some(state.test_case(&revision.name, case)?),
-        None => None,
-    };
+    let mock = state.mocks_for(&revision.name, target.test_case.as_deref())?;
     let input = value::parse_str(input_text).map_err(|e| {
         ApiError::new(ErrorCode::InvalidExecutionInput, format!("Invalid State Machine Execution Input: '{e}'"))
     })?;
