@@ -201,7 +201,8 @@ fn main() {
     };
     let server_pid = _server.as_ref().map(|s| s.0.id());
     let req = std::sync::Arc::new(request(&machine, &event));
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(o.client_threads).enable_all().build().expect("runtime");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(o.client_threads).enable_all().build().expect("runtime");
     // A short warm-up, then the measured run.
     let results = runtime.block_on(async {
         let warm = Instant::now() + Duration::from_millis(500);
@@ -210,6 +211,7 @@ fn main() {
             let _ = w.await;
         }
         let cpu_before = server_pid.and_then(cpu_time);
+        let own_before = cpu_time(std::process::id());
         let start = Instant::now();
         let until = start + Duration::from_secs(o.seconds);
         let tasks: Vec<_> = (0..o.connections).map(|_| tokio::spawn(drive(addr, req.clone(), until))).collect();
@@ -221,9 +223,10 @@ fn main() {
         }
         let elapsed = start.elapsed();
         let cpu = server_pid.and_then(cpu_time).zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
-        (all, elapsed, cpu)
+        let own = cpu_time(std::process::id()).zip(own_before).map(|(after, before)| after.saturating_sub(before));
+        (all, elapsed, cpu, own)
     });
-    let (all, elapsed, server_cpu) = results;
+    let (all, elapsed, server_cpu, client_cpu) = results;
     let ok: u64 = all.iter().map(|r| r.ok).sum();
     let failed: u64 = all.iter().map(|r| r.failed).sum();
     let mut lat: Vec<u32> = all.into_iter().flat_map(|r| r.latencies_us).collect();
@@ -241,6 +244,14 @@ fn main() {
     );
     if let Some(cpu) = server_cpu.filter(|_| ok > 0) {
         // Server CPU per request does not depend on what else the machine runs (unlike req/s).
-        println!("server CPU: {:.1} µs per request ({:.2} s in {:.2} s)", cpu.as_secs_f64() * 1e6 / ok as f64, cpu.as_secs_f64(), elapsed.as_secs_f64());
+        println!(
+            "server CPU: {:.1} µs per request ({:.2} s in {:.2} s)",
+            cpu.as_secs_f64() * 1e6 / ok as f64,
+            cpu.as_secs_f64(),
+            elapsed.as_secs_f64()
+        );
+    }
+    if let Some(cpu) = client_cpu.filter(|_| ok > 0) {
+        println!("client CPU: {:.1} µs per request", cpu.as_secs_f64() * 1e6 / ok as f64);
     }
 }

@@ -97,7 +97,8 @@ impl Harness {
     }
 
     async fn create(&self, name: &str, definition: &str, kind: &str) -> String {
-        let r = self.call("CreateStateMachine", json!({"name": name, "definition": definition, "roleArn": ROLE, "type": kind})).await;
+        let r =
+            self.call("CreateStateMachine", json!({"name": name, "definition": definition, "roleArn": ROLE, "type": kind})).await;
         r.ok()["stateMachineArn"].as_str().unwrap().to_string()
     }
 }
@@ -125,10 +126,10 @@ async fn read_reply(conn: &mut TcpStream) -> Reply {
     let head = String::from_utf8_lossy(&buf[..header_end]).to_string();
     let mut lines = head.split("\r\n");
     let status: u16 = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
-        .collect();
-    let len: usize = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-length")).map_or(0, |(_, v)| v.parse().unwrap());
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))).collect();
+    let len: usize =
+        headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-length")).map_or(0, |(_, v)| v.parse().unwrap());
     while buf.len() < header_end + len {
         let n = conn.read(&mut chunk).await.unwrap();
         assert!(n > 0, "connection closed before the response body");
@@ -158,7 +159,10 @@ async fn envelope_headers_and_error_shape() {
     assert_eq!(r.body["message"], format!("State Machine Does Not Exist: '{ACCOUNT_PREFIX}:stateMachine:nope'"));
     let r = h.call("DescribeStateMachine", json!({})).await;
     assert_eq!(r.body["__type"], "com.amazon.coral.validate#ValidationException");
-    assert_eq!(r.body["message"], "1 validation error detected: Value null at 'stateMachineArn' failed to satisfy constraint: Member must not be null");
+    assert_eq!(
+        r.body["message"],
+        "1 validation error detected: Value null at 'stateMachineArn' failed to satisfy constraint: Member must not be null"
+    );
 }
 
 #[tokio::test]
@@ -193,7 +197,10 @@ async fn oversized_bodies_are_refused_before_and_while_reading() {
     let chunk = vec![b' '; 64 * 1024];
     for _ in 0..20 {
         let head = format!("{:x}\r\n", chunk.len());
-        if conn.write_all(head.as_bytes()).await.is_err() || conn.write_all(&chunk).await.is_err() || conn.write_all(b"\r\n").await.is_err() {
+        if conn.write_all(head.as_bytes()).await.is_err()
+            || conn.write_all(&chunk).await.is_err()
+            || conn.write_all(b"\r\n").await.is_err()
+        {
             break;
         }
     }
@@ -267,15 +274,22 @@ async fn create_refuses_bad_input_with_aws_errors() {
         .expect_error("InvalidDefinition")
         .to_string();
     assert!(msg.starts_with("Invalid State Machine Definition: '"), "{msg}");
-    let msg = h.call("CreateStateMachine", json!({"name": "a b", "definition": PASS, "roleArn": ROLE})).await.expect_error("InvalidName").to_string();
+    let msg = h
+        .call("CreateStateMachine", json!({"name": "a b", "definition": PASS, "roleArn": ROLE}))
+        .await
+        .expect_error("InvalidName")
+        .to_string();
     assert_eq!(msg, "Invalid Name: 'a b'");
     h.call("CreateStateMachine", json!({"name": "T", "definition": PASS, "roleArn": ROLE, "type": "FAST"}))
         .await
         .expect_error("ValidationException");
     h.call("CreateStateMachine", json!({"name": "T", "definition": PASS})).await.expect_error("ValidationException");
-    h.call("CreateStateMachine", json!({"name": "T", "definition": PASS, "roleArn": ROLE, "loggingConfiguration": {"level": "ALL"}}))
-        .await
-        .expect_error("InvalidLoggingConfiguration");
+    h.call(
+        "CreateStateMachine",
+        json!({"name": "T", "definition": PASS, "roleArn": ROLE, "loggingConfiguration": {"level": "ALL"}}),
+    )
+    .await
+    .expect_error("InvalidLoggingConfiguration");
     h.call("CreateStateMachine", json!({"name": "T", "definition": PASS, "roleArn": ROLE, "versionDescription": "v"}))
         .await
         .expect_error("ValidationException");
@@ -342,7 +356,11 @@ async fn start_errors_carry_aws_names() {
     let h = Harness::start().await;
     let express = h.create("Ex", PASS, "EXPRESS").await;
     let standard = h.create("St", PASS, "STANDARD").await;
-    let msg = h.call("StartExecution", json!({"stateMachineArn": express, "input": "{not json"})).await.expect_error("InvalidExecutionInput").to_string();
+    let msg = h
+        .call("StartExecution", json!({"stateMachineArn": express, "input": "{not json"}))
+        .await
+        .expect_error("InvalidExecutionInput")
+        .to_string();
     assert!(msg.starts_with("Invalid State Machine Execution Input: '"), "{msg}");
     h.call("StartSyncExecution", json!({"stateMachineArn": standard})).await.expect_error("StateMachineTypeNotSupported");
     h.call("StartExecution", json!({"stateMachineArn": format!("{ACCOUNT_PREFIX}:stateMachine:Nope")}))
@@ -363,7 +381,11 @@ async fn standard_names_are_unique_and_express_names_may_repeat() {
     let first = h.call("StartExecution", json!({"stateMachineArn": standard, "name": "n1"})).await;
     assert_eq!(first.ok()["executionArn"], format!("{ACCOUNT_PREFIX}:execution:Std:n1"));
     wait_until_done(&h, first.body["executionArn"].as_str().unwrap()).await;
-    let msg = h.call("StartExecution", json!({"stateMachineArn": standard, "name": "n1"})).await.expect_error("ExecutionAlreadyExists").to_string();
+    let msg = h
+        .call("StartExecution", json!({"stateMachineArn": standard, "name": "n1"}))
+        .await
+        .expect_error("ExecutionAlreadyExists")
+        .to_string();
     assert_eq!(msg, format!("Execution Already Exists: '{ACCOUNT_PREFIX}:execution:Std:n1'"));
     let a = h.call("StartExecution", json!({"stateMachineArn": express, "name": "same"})).await;
     let b = h.call("StartExecution", json!({"stateMachineArn": express, "name": "same"})).await;
@@ -387,7 +409,12 @@ async fn async_executions_are_described_listed_and_have_history() {
     let arn = h.create("Hist", PASS, "EXPRESS").await;
     let mut arns = Vec::new();
     for i in 0..3 {
-        let r = h.call("StartExecution", json!({"stateMachineArn": arn, "name": format!("e{i}"), "input": "{\"payload\": \"hi mom\"}"})).await;
+        let r = h
+            .call(
+                "StartExecution",
+                json!({"stateMachineArn": arn, "name": format!("e{i}"), "input": "{\"payload\": \"hi mom\"}"}),
+            )
+            .await;
         assert!(r.ok()["startDate"].is_number());
         arns.push(r.body["executionArn"].as_str().unwrap().to_string());
     }
@@ -420,18 +447,26 @@ async fn async_executions_are_described_listed_and_have_history() {
     assert_eq!(events[0]["previousEventId"], 0);
     assert_eq!(events[1]["stateEnteredEventDetails"]["name"], "P");
     assert_eq!(events[3]["executionSucceededEventDetails"]["output"], r#"{"payload":"hi mom","r":{"ok":true}}"#);
-    let rev = h.call("GetExecutionHistory", json!({"executionArn": arns[0], "reverseOrder": true, "maxResults": 1, "includeExecutionData": false})).await;
+    let rev = h
+        .call(
+            "GetExecutionHistory",
+            json!({"executionArn": arns[0], "reverseOrder": true, "maxResults": 1, "includeExecutionData": false}),
+        )
+        .await;
     assert_eq!(rev.ok()["events"][0]["type"], "ExecutionSucceeded");
     assert_eq!(rev.body["events"][0]["executionSucceededEventDetails"], json!({}));
     let token = rev.body["nextToken"].as_str().unwrap();
-    let rev2 = h.call("GetExecutionHistory", json!({"executionArn": arns[0], "reverseOrder": true, "maxResults": 1, "nextToken": token})).await;
+    let rev2 = h
+        .call("GetExecutionHistory", json!({"executionArn": arns[0], "reverseOrder": true, "maxResults": 1, "nextToken": token}))
+        .await;
     assert_eq!(rev2.ok()["events"][0]["type"], "PassStateExited");
 
     let d = h.call("DescribeStateMachineForExecution", json!({"executionArn": arns[0]})).await;
     assert_eq!(d.ok()["definition"], PASS);
     assert_eq!(d.body["stateMachineArn"], arn);
     let missing = format!("{ACCOUNT_PREFIX}:execution:Hist:missing");
-    let msg = h.call("DescribeExecution", json!({"executionArn": missing})).await.expect_error("ExecutionDoesNotExist").to_string();
+    let msg =
+        h.call("DescribeExecution", json!({"executionArn": missing})).await.expect_error("ExecutionDoesNotExist").to_string();
     assert_eq!(msg, format!("Execution Does Not Exist: '{missing}'"));
     h.call("DescribeExecution", json!({"executionArn": "nope"})).await.expect_error("InvalidArn");
     h.call("GetExecutionHistory", json!({"executionArn": missing})).await.expect_error("ExecutionDoesNotExist");
@@ -504,12 +539,19 @@ async fn versions_and_aliases_route_executions() {
     // Publishing an unchanged revision answers the same version.
     let p = h.call("PublishStateMachineVersion", json!({"stateMachineArn": arn})).await;
     assert_eq!(p.ok()["stateMachineVersionArn"], v1);
-    h.call("PublishStateMachineVersion", json!({"stateMachineArn": arn, "revisionId": "stale"})).await.expect_error("ConflictException");
+    h.call("PublishStateMachineVersion", json!({"stateMachineArn": arn, "revisionId": "stale"}))
+        .await
+        .expect_error("ConflictException");
     let u = h.call("UpdateStateMachine", json!({"stateMachineArn": arn, "definition": FAIL, "publish": true})).await;
     let v2 = u.ok()["stateMachineVersionArn"].as_str().unwrap().to_string();
     assert_eq!(v2, format!("{arn}:2"));
     let l = h.call("ListStateMachineVersions", json!({"stateMachineArn": arn})).await;
-    let listed: Vec<&str> = l.ok()["stateMachineVersions"].as_array().unwrap().iter().map(|v| v["stateMachineVersionArn"].as_str().unwrap()).collect();
+    let listed: Vec<&str> = l.ok()["stateMachineVersions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["stateMachineVersionArn"].as_str().unwrap())
+        .collect();
     assert_eq!(listed, [v2.as_str(), v1.as_str()]);
     let d = h.call("DescribeStateMachine", json!({"stateMachineArn": v1})).await;
     assert_eq!(d.ok()["definition"], PASS);
@@ -521,7 +563,12 @@ async fn versions_and_aliases_route_executions() {
     let d = h.call("DescribeExecution", json!({"executionArn": r.body["executionArn"]})).await;
     assert_eq!(d.ok()["stateMachineVersionArn"], v1);
 
-    let a = h.call("CreateStateMachineAlias", json!({"name": "live", "routingConfiguration": [{"stateMachineVersionArn": v2, "weight": 100}]})).await;
+    let a = h
+        .call(
+            "CreateStateMachineAlias",
+            json!({"name": "live", "routingConfiguration": [{"stateMachineVersionArn": v2, "weight": 100}]}),
+        )
+        .await;
     let alias = a.ok()["stateMachineAliasArn"].as_str().unwrap().to_string();
     assert_eq!(alias, format!("{arn}:live"));
     let r = h.call("StartSyncExecution", json!({"stateMachineArn": alias})).await;
@@ -538,20 +585,35 @@ async fn versions_and_aliases_route_executions() {
     h.call("UpdateStateMachineAlias", json!({"stateMachineAliasArn": alias, "routingConfiguration": routes})).await.ok();
     h.call("UpdateStateMachineAlias", json!({"stateMachineAliasArn": alias})).await.expect_error("MissingRequiredParameter");
     let bad = json!([{"stateMachineVersionArn": v1, "weight": 60}, {"stateMachineVersionArn": v2, "weight": 50}]);
-    h.call("CreateStateMachineAlias", json!({"name": "odd", "routingConfiguration": bad})).await.expect_error("ValidationException");
-    h.call("CreateStateMachineAlias", json!({"name": "123", "routingConfiguration": [{"stateMachineVersionArn": v1, "weight": 100}]}))
+    h.call("CreateStateMachineAlias", json!({"name": "odd", "routingConfiguration": bad}))
         .await
         .expect_error("ValidationException");
-    h.call("CreateStateMachineAlias", json!({"name": "live", "routingConfiguration": [{"stateMachineVersionArn": v1, "weight": 100}]}))
-        .await
-        .expect_error("ConflictException");
-    h.call("CreateStateMachineAlias", json!({"name": "x", "routingConfiguration": [{"stateMachineVersionArn": format!("{arn}:9"), "weight": 100}]}))
-        .await
-        .expect_error("ResourceNotFound");
+    h.call(
+        "CreateStateMachineAlias",
+        json!({"name": "123", "routingConfiguration": [{"stateMachineVersionArn": v1, "weight": 100}]}),
+    )
+    .await
+    .expect_error("ValidationException");
+    h.call(
+        "CreateStateMachineAlias",
+        json!({"name": "live", "routingConfiguration": [{"stateMachineVersionArn": v1, "weight": 100}]}),
+    )
+    .await
+    .expect_error("ConflictException");
+    h.call(
+        "CreateStateMachineAlias",
+        json!({"name": "x", "routingConfiguration": [{"stateMachineVersionArn": format!("{arn}:9"), "weight": 100}]}),
+    )
+    .await
+    .expect_error("ResourceNotFound");
     let l = h.call("ListStateMachineAliases", json!({"stateMachineArn": arn})).await;
     assert_eq!(l.ok()["stateMachineAliases"][0]["stateMachineAliasArn"], alias);
 
-    let msg = h.call("DeleteStateMachineVersion", json!({"stateMachineVersionArn": v1})).await.expect_error("ConflictException").to_string();
+    let msg = h
+        .call("DeleteStateMachineVersion", json!({"stateMachineVersionArn": v1}))
+        .await
+        .expect_error("ConflictException")
+        .to_string();
     assert!(msg.contains("[live]"), "{msg}");
     h.call("DeleteStateMachineAlias", json!({"stateMachineAliasArn": alias})).await.ok();
     h.call("DescribeStateMachineAlias", json!({"stateMachineAliasArn": alias})).await.expect_error("ResourceNotFound");
@@ -566,7 +628,9 @@ async fn versions_and_aliases_route_executions() {
 async fn tags_are_added_listed_and_removed() {
     let h = Harness::start().await;
     let arn = h.create("Tagged", PASS, "EXPRESS").await;
-    h.call("TagResource", json!({"resourceArn": arn, "tags": [{"key": "a", "value": "1"}, {"key": "b", "value": "2"}]})).await.ok();
+    h.call("TagResource", json!({"resourceArn": arn, "tags": [{"key": "a", "value": "1"}, {"key": "b", "value": "2"}]}))
+        .await
+        .ok();
     h.call("TagResource", json!({"resourceArn": arn, "tags": [{"key": "a", "value": "3"}]})).await.ok();
     let l = h.call("ListTagsForResource", json!({"resourceArn": arn})).await;
     assert_eq!(l.ok()["tags"], json!([{"key": "a", "value": "3"}, {"key": "b", "value": "2"}]));
@@ -594,7 +658,9 @@ async fn validate_state_machine_definition_reports_diagnostics() {
     assert_eq!(r.body["diagnostics"][0]["code"], "MISSING_TRANSITION_TARGET");
     assert_eq!(r.body["diagnostics"][0]["severity"], "ERROR");
     assert_eq!(r.body["diagnostics"][0]["location"], "/States/A/Next");
-    h.call("ValidateStateMachineDefinition", json!({"definition": PASS, "severity": "LOUD"})).await.expect_error("ValidationException");
+    h.call("ValidateStateMachineDefinition", json!({"definition": PASS, "severity": "LOUD"}))
+        .await
+        .expect_error("ValidationException");
 }
 
 #[tokio::test]
@@ -639,14 +705,21 @@ async fn logging_configuration_writes_aws_format_records() {
     let h = Harness::with(config(), None, LogSink::new(Box::new(file))).await;
     let logging = json!({"level": "ALL", "includeExecutionData": true,
         "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": "arn:aws:logs:us-east-1:123456789012:log-group:g:*"}}]});
-    let r = h.call("CreateStateMachine", json!({"name": "Logged", "definition": PASS, "roleArn": ROLE, "type": "EXPRESS", "loggingConfiguration": logging})).await;
+    let r = h
+        .call(
+            "CreateStateMachine",
+            json!({"name": "Logged", "definition": PASS, "roleArn": ROLE, "type": "EXPRESS", "loggingConfiguration": logging}),
+        )
+        .await;
     let arn = r.ok()["stateMachineArn"].as_str().unwrap().to_string();
     let d = h.call("DescribeStateMachine", json!({"stateMachineArn": arn})).await;
     assert_eq!(d.ok()["loggingConfiguration"]["level"], "ALL");
     let r = h.call("StartSyncExecution", json!({"stateMachineArn": arn, "input": "{}"})).await;
     let exec = r.ok()["executionArn"].as_str().unwrap().to_string();
     let fail_logging = json!({"level": "FATAL", "destinations": logging["destinations"]});
-    h.call("UpdateStateMachine", json!({"stateMachineArn": arn, "definition": FAIL, "loggingConfiguration": fail_logging})).await.ok();
+    h.call("UpdateStateMachine", json!({"stateMachineArn": arn, "definition": FAIL, "loggingConfiguration": fail_logging}))
+        .await
+        .ok();
     h.call("StartSyncExecution", json!({"stateMachineArn": arn})).await.ok();
     let text = std::fs::read_to_string(&path).unwrap();
     let records: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -695,6 +768,6 @@ async fn shutdown_stops_what_outlives_the_grace_period() {
     let exec = h.call("StartExecution", json!({"stateMachineArn": arn})).await.ok()["executionArn"].as_str().unwrap().to_string();
     let state = Arc::clone(&h.state);
     let report = h.stop().await;
-    assert_eq!(report.aborted, [exec.clone()]);
+    assert_eq!(report.aborted, std::slice::from_ref(&exec));
     assert_eq!(state.executions.get(&exec).unwrap().status(), "ABORTED");
 }

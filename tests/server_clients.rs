@@ -23,7 +23,8 @@ fn root() -> PathBuf {
 
 /// The clients' virtualenv, set up on first use; `None` (with a loud message) when it cannot be.
 fn venv() -> Option<PathBuf> {
-    let dir = std::env::var_os("EXPRESSWAY_CLIENTS_VENV").map(PathBuf::from).unwrap_or_else(|| root().join("target/clients-venv"));
+    let dir =
+        std::env::var_os("EXPRESSWAY_CLIENTS_VENV").map(PathBuf::from).unwrap_or_else(|| root().join("target/clients-venv"));
     let ready = |d: &Path| d.join("bin/python").exists() && d.join("bin/aws").exists();
     if !ready(&dir) {
         let status = Command::new("bash").arg(root().join("scripts/setup-clients.sh")).arg(&dir).status();

@@ -129,8 +129,27 @@ pub fn valid_name(name: &str) -> bool {
                 || c.is_control()
                 || matches!(
                     c,
-                    '<' | '>' | '{' | '}' | '[' | ']' | '?' | '*' | '"' | '#' | '%' | '\\' | '^' | '|' | '~' | '`' | '$'
-                        | '&' | ',' | ';' | ':' | '/'
+                    '<' | '>'
+                        | '{'
+                        | '}'
+                        | '['
+                        | ']'
+                        | '?'
+                        | '*'
+                        | '"'
+                        | '#'
+                        | '%'
+                        | '\\'
+                        | '^'
+                        | '|'
+                        | '~'
+                        | '`'
+                        | '$'
+                        | '&'
+                        | ','
+                        | ';'
+                        | ':'
+                        | '/'
                 )
         })
 }
@@ -164,7 +183,9 @@ mod tests {
 
     #[test]
     fn rejects_malformed_arns_and_wrong_resource_types() {
-        for bad in ["nope", "arn:aws:states:us-east-1:1234:stateMachine:S", "arn:aws:states:us-east-1:123456789012:stateMachine:a b"] {
+        for bad in
+            ["nope", "arn:aws:states:us-east-1:1234:stateMachine:S", "arn:aws:states:us-east-1:123456789012:stateMachine:a b"]
+        {
             assert_eq!(parse_machine_arn(bad, &scope()).err().unwrap().aws_type(), "InvalidArn", "{bad}");
         }
         let e = parse_machine_arn("arn:aws:states:us-east-1:123456789012:execution:S:e", &scope()).err().unwrap();

@@ -55,8 +55,6 @@ pub struct ExecutionRecord {
     pub version_arn: Option<Str>,
     pub alias_arn: Option<Str>,
     pub express: bool,
-    /// Whether started by StartSyncExecution.
-    pub sync: bool,
     pub start_ms: i64,
     /// Input as JSON text.
     pub input: Str,
@@ -102,10 +100,6 @@ pub struct Locked<'a> {
 }
 
 impl Locked<'_> {
-    pub fn contains(&self, arn: &str) -> bool {
-        self.inner.by_arn.contains_key(arn)
-    }
-
     pub fn get(&self, arn: &str) -> Option<Arc<ExecutionRecord>> {
         self.inner.by_arn.get(arn).cloned()
     }
@@ -129,7 +123,8 @@ impl Locked<'_> {
         let limits = self.store.limits;
         self.inner.ring.push_back((arn, bytes));
         self.inner.ring_bytes += bytes;
-        while self.inner.ring.len() > limits.max_count || (self.inner.ring_bytes > limits.max_bytes && self.inner.ring.len() > 1) {
+        while self.inner.ring.len() > limits.max_count || (self.inner.ring_bytes > limits.max_bytes && self.inner.ring.len() > 1)
+        {
             let Some((old, b)) = self.inner.ring.pop_front() else { break };
             self.inner.ring_bytes -= b;
             if let Some(record) = self.inner.by_arn.remove(&old) {
@@ -141,10 +136,7 @@ impl Locked<'_> {
 
 impl ExecutionStore {
     pub fn new(limits: RingLimits) -> ExecutionStore {
-        ExecutionStore {
-            limits,
-            inner: Mutex::new(Inner { by_arn: FxHashMap::default(), ring: VecDeque::new(), ring_bytes: 0 }),
-        }
+        ExecutionStore { limits, inner: Mutex::new(Inner { by_arn: FxHashMap::default(), ring: VecDeque::new(), ring_bytes: 0 }) }
     }
 
     pub fn limits(&self) -> RingLimits {
@@ -206,13 +198,12 @@ mod tests {
     use super::*;
     use crate::asl::StateMachineType;
     use crate::server::arns::ArnScope;
-    use crate::server::logging::LoggingConfig;
-    use crate::server::registry::Registry;
+    use crate::server::registry::{Registry, Settings};
 
     fn revision() -> Arc<Revision> {
         let r = Registry::new(ArnScope { region: "us-east-1".into(), account: "123456789012".into() });
         let def = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
-        Arc::new(r.build_revision("Sm", def, StateMachineType::Express, "role", LoggingConfig::default(), false, 0).unwrap())
+        Arc::new(r.build_revision("Sm", def, StateMachineType::Express, Settings::default(), 0).unwrap())
     }
 
     fn record(rev: &Arc<Revision>, arn: &str, input: &str, done: bool) -> Arc<ExecutionRecord> {
@@ -223,7 +214,6 @@ mod tests {
             version_arn: None,
             alias_arn: None,
             express: true,
-            sync: done,
             start_ms: 0,
             input: Str::from(input),
             trace_header: None,
@@ -275,7 +265,8 @@ mod tests {
         let rev = revision();
         let store = ExecutionStore::new(RingLimits { max_count: 0, max_bytes: 0 });
         store.insert(record(&rev, "r", "{}", false));
-        let fin = Finished { status: ExecutionStatus::Aborted, stop_ms: 2, output: None, error: None, cause: None, history: vec![] };
+        let fin =
+            Finished { status: ExecutionStatus::Aborted, stop_ms: 2, output: None, error: None, cause: None, history: vec![] };
         assert_eq!(store.finish("r", fin).unwrap().status(), "ABORTED");
         assert!(store.get("r").is_none());
         store.insert(record(&rev, "s", "{}", true));

@@ -241,14 +241,17 @@ mod tests {
     #[test]
     fn maps_execution_state_and_task_events_to_aws_shapes() {
         let input = crate::value::parse_str(r#"{"a":1}"#).unwrap();
-        let events = vec![
+        let events = [
             ev(1, "ExecutionStarted", None, Some(Value::object([("input", input.clone())]))),
             ev(2, "TaskStateEntered", Some("T"), Some(Value::object([("name", Value::from("T")), ("input", input.clone())]))),
             ev(
                 3,
                 "TaskScheduled",
                 Some("T"),
-                Some(Value::object([("resource", Value::from("arn:aws:states:::lambda:invoke")), ("parameters", Value::from("{}"))])),
+                Some(Value::object([
+                    ("resource", Value::from("arn:aws:states:::lambda:invoke")),
+                    ("parameters", Value::from("{}")),
+                ])),
             ),
             ev(4, "TaskStarted", Some("T"), None),
             ev(5, "TaskFailed", Some("T"), Some(Value::object([("Error", Value::from("E")), ("Cause", Value::from("C"))]))),

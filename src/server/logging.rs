@@ -88,7 +88,8 @@ impl LoggingConfig {
     /// Reads a request's `loggingConfiguration`, with AWS's rules: at most one destination,
     /// and exactly one unless the level is OFF.
     pub fn from_request(v: &Json) -> Result<LoggingConfig, ApiError> {
-        let invalid = |m: &str| ApiError::new(ErrorCode::InvalidLoggingConfiguration, format!("Invalid Logging Configuration: {m}"));
+        let invalid =
+            |m: &str| ApiError::new(ErrorCode::InvalidLoggingConfiguration, format!("Invalid Logging Configuration: {m}"));
         let level = match v.get("level").map(|l| l.as_str()) {
             None | Some(Some("OFF")) => LogLevel::Off,
             Some(Some("ALL")) => LogLevel::All,
@@ -210,7 +211,13 @@ mod tests {
     fn history() -> Vec<HistoryEvent> {
         let input = crate::value::parse_str(r#"{"x":1}"#).unwrap();
         vec![
-            HistoryEvent { id: 1, kind: "ExecutionStarted".into(), timestamp_ms: 5, state: None, details: Some(Value::object([("input", input)])) },
+            HistoryEvent {
+                id: 1,
+                kind: "ExecutionStarted".into(),
+                timestamp_ms: 5,
+                state: None,
+                details: Some(Value::object([("input", input)])),
+            },
             HistoryEvent {
                 id: 2,
                 kind: "ExecutionFailed".into(),
@@ -252,7 +259,9 @@ mod tests {
         assert_eq!(LoggingConfig::from_request(&json!({})).unwrap(), LoggingConfig::default());
         let e = LoggingConfig::from_request(&json!({"level": "ALL"})).err().unwrap();
         assert_eq!(e.aws_type(), "InvalidLoggingConfiguration");
-        let ok = LoggingConfig::from_request(&json!({"level": "ERROR", "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": "a"}}]}));
+        let ok = LoggingConfig::from_request(
+            &json!({"level": "ERROR", "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": "a"}}]}),
+        );
         assert_eq!(ok.unwrap().level, LogLevel::Error);
         assert_eq!(LoggingConfig::from_request(&json!({"level": "LOUD"})).err().unwrap().aws_type(), "ValidationException");
     }

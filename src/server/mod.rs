@@ -47,13 +47,12 @@ use crate::runtime::{Engine, EngineConfig};
 use crate::tasks::{MockConfig, MockTestCase, Resources};
 
 pub use executions::RingLimits;
-pub use ops::OPERATIONS;
 
 use arns::ArnScope;
 use executions::ExecutionStore;
-use logging::{LogSink, LoggingConfig};
+use logging::LogSink;
 use protocol::{ApiError, ErrorCode, CONTENT_TYPE_JSON_1_0};
-use registry::Registry;
+use registry::{Registry, Settings};
 
 /// AWS's limit on an API request (the largest member, a definition, is 1 MiB of characters).
 pub const MAX_REQUEST_BYTES: usize = 1024 * 1024 + 64 * 1024;
@@ -148,10 +147,15 @@ impl ServerState {
     /// The mock test case a `#TestCase` ARN suffix selects (built once per pair, then shared).
     fn test_case(&self, machine: &str, case: &str) -> Result<Arc<MockTestCase>, ApiError> {
         let invalid = |why: String| {
-            ApiError::new(ErrorCode::InvalidName, format!("Invalid mock test case name '{case}' for state machine '{machine}': {why}"))
+            ApiError::new(
+                ErrorCode::InvalidName,
+                format!("Invalid mock test case name '{case}' for state machine '{machine}': {why}"),
+            )
         };
         let Some(mocks) = &self.mocks else {
-            return Err(invalid("no mock configuration is loaded (start the server with --mock-config FILE or SFN_MOCK_CONFIG)".into()));
+            return Err(invalid(
+                "no mock configuration is loaded (start the server with --mock-config FILE or SFN_MOCK_CONFIG)".into(),
+            ));
         };
         let key = (machine.to_string(), case.to_string());
         let mut cache = self.mock_cases.lock().unwrap_or_else(|p| p.into_inner());
@@ -184,7 +188,7 @@ impl ServerState {
             let role = format!("arn:aws:iam::{}:role/expressway-preload", self.registry.scope.account);
             let revision = self
                 .registry
-                .build_revision(&name, &text, StateMachineType::Express, &role, LoggingConfig::default(), false, now)
+                .build_revision(&name, &text, StateMachineType::Express, Settings { role_arn: role, ..Settings::default() }, now)
                 .map_err(|e| format!("{}: {}", path.display(), e.message))?;
             self.registry.create(revision, Vec::new(), None, now).map_err(|e| format!("{}: {}", path.display(), e.message))?;
             names.push(name);
@@ -391,12 +395,7 @@ fn error_response(e: &ApiError, content_type: &'static str) -> Response<Full<Byt
 }
 
 /// An error of another API module (EventBridge) in the same envelope.
-pub fn foreign_error_response(
-    name: &str,
-    http_status: u16,
-    message: &str,
-    content_type: &'static str,
-) -> Response<Full<Bytes>> {
+pub fn foreign_error_response(name: &str, http_status: u16, message: &str, content_type: &'static str) -> Response<Full<Bytes>> {
     let body = serde_json::json!({"__type": name, "message": message});
     let status = StatusCode::from_u16(http_status).unwrap_or(StatusCode::BAD_REQUEST);
     json_response(status, protocol::to_body(&body), content_type)

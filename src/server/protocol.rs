@@ -194,11 +194,6 @@ impl ApiError {
         ApiError::new(ErrorCode::ValidationException, format!("1 validation error detected: {}", detail.into()))
     }
 
-    /// A validation failure AWS words without the Coral prefix, with its `reason`.
-    pub fn validation_reason(message: impl Into<String>, reason: &str) -> ApiError {
-        ApiError::new(ErrorCode::ValidationException, message).with("reason", reason)
-    }
-
     pub fn missing(field: &str) -> ApiError {
         ApiError::validation(format!("Value null at '{field}' failed to satisfy constraint: Member must not be null"))
     }

@@ -29,6 +29,14 @@ pub const MAX_VERSIONS: usize = 1_000;
 /// Tags per resource (AWS's quota).
 pub const MAX_TAGS: usize = 50;
 
+/// The settings of a revision besides its definition.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub role_arn: String,
+    pub logging: LoggingConfig,
+    pub tracing_enabled: bool,
+}
+
 /// One revision of a state machine: what an execution runs and what Describe* report.
 #[derive(Debug)]
 pub struct Revision {
@@ -145,21 +153,20 @@ impl Registry {
         name: &str,
         definition: &str,
         kind: StateMachineType,
-        role_arn: &str,
-        logging: LoggingConfig,
-        tracing_enabled: bool,
+        settings: Settings,
         now_ms: i64,
     ) -> Result<Revision, ApiError> {
-        let machine = StateMachine::new(name, definition, kind).map_err(|e| ApiError::new(ErrorCode::InvalidDefinition, e.message))?;
+        let machine =
+            StateMachine::new(name, definition, kind).map_err(|e| ApiError::new(ErrorCode::InvalidDefinition, e.message))?;
         Ok(Revision {
             machine_arn: Str::from(self.scope.state_machine(name)),
             name: Str::from(name),
             kind,
             definition: machine.definition,
             program: machine.program,
-            role_arn: Str::from(role_arn),
-            logging,
-            tracing_enabled,
+            role_arn: Str::from(settings.role_arn),
+            logging: settings.logging,
+            tracing_enabled: settings.tracing_enabled,
             revision_id: Str::from(crate::ids::uuid_v4()),
             update_ms: now_ms,
         })
@@ -281,8 +288,8 @@ mod tests {
     }
 
     fn revision(r: &Registry, def: &str) -> Revision {
-        r.build_revision("Sm", def, StateMachineType::Express, "arn:aws:iam::123456789012:role/R", LoggingConfig::default(), false, 1)
-            .unwrap()
+        let settings = Settings { role_arn: "arn:aws:iam::123456789012:role/R".into(), ..Settings::default() };
+        r.build_revision("Sm", def, StateMachineType::Express, settings, 1).unwrap()
     }
 
     #[test]
@@ -298,10 +305,7 @@ mod tests {
     #[test]
     fn bad_definitions_are_invalid_definition() {
         let r = registry();
-        let e = r
-            .build_revision("Sm", "{}", StateMachineType::Express, "role", LoggingConfig::default(), false, 1)
-            .err()
-            .unwrap();
+        let e = r.build_revision("Sm", "{}", StateMachineType::Express, Settings::default(), 1).err().unwrap();
         assert_eq!(e.aws_type(), "InvalidDefinition");
         assert!(e.message.starts_with("Invalid State Machine Definition: '"), "{}", e.message);
     }

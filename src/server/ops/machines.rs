@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use super::super::arns::{parse_machine_arn, valid_name, Qualifier};
 use super::super::logging::LoggingConfig;
 use super::super::protocol::{check_length, parse_request, timestamp, ApiError, ErrorCode};
-use super::super::registry::Revision;
+use super::super::registry::{Revision, Settings};
 use super::super::ServerState;
 use super::{ok, parse_tags, required_str, Page};
 
@@ -93,7 +93,8 @@ pub fn create(state: &ServerState, body: &[u8]) -> Result<Vec<u8>, ApiError> {
         return Err(ApiError::new(ErrorCode::ValidationException, "Version description can only be set when publish is true"));
     }
     let now = now();
-    let revision = state.registry.build_revision(name, definition, kind, role_arn, logging, tracing, now)?;
+    let settings = Settings { role_arn: role_arn.to_string(), logging, tracing_enabled: tracing };
+    let revision = state.registry.build_revision(name, definition, kind, settings, now)?;
     let publish = publish.then_some(req.version_description);
     let (arn, created, version) = state.registry.create(revision, tags, publish, now)?;
     let mut out = json!({"stateMachineArn": &*arn, "creationDate": timestamp(created)});
@@ -167,7 +168,11 @@ pub fn update(state: &ServerState, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let req: UpdateRequest = parse_request(body)?;
     let arn = required_str(&req.state_machine_arn, "stateMachineArn")?;
     let name = state.registry.machine_name(arn)?;
-    if req.definition.is_none() && req.role_arn.is_none() && req.logging_configuration.is_none() && req.tracing_configuration.is_none() {
+    if req.definition.is_none()
+        && req.role_arn.is_none()
+        && req.logging_configuration.is_none()
+        && req.tracing_configuration.is_none()
+    {
         return Err(ApiError::new(
             ErrorCode::MissingRequiredParameter,
             "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified",
@@ -196,15 +201,12 @@ pub fn update(state: &ServerState, body: &[u8]) -> Result<Vec<u8>, ApiError> {
         || logging.as_ref().is_some_and(|l| *l != current.logging)
         || tracing.is_some_and(|t| t != current.tracing_enabled);
     let new_revision = if changed {
-        Some(state.registry.build_revision(
-            &name,
-            definition,
-            current.kind,
-            req.role_arn.as_deref().unwrap_or(&current.role_arn),
-            logging.unwrap_or_else(|| current.logging.clone()),
-            tracing.unwrap_or(current.tracing_enabled),
-            now,
-        )?)
+        let settings = Settings {
+            role_arn: req.role_arn.clone().unwrap_or_else(|| current.role_arn.to_string()),
+            logging: logging.unwrap_or_else(|| current.logging.clone()),
+            tracing_enabled: tracing.unwrap_or(current.tracing_enabled),
+        };
+        Some(state.registry.build_revision(&name, definition, current.kind, settings, now)?)
     } else {
         None
     };
@@ -294,10 +296,8 @@ pub fn validate(body: &[u8]) -> Result<Vec<u8>, ApiError> {
             )))
         }
     };
-    let diagnostics: Vec<_> = validate_definition(definition, kind)
-        .into_iter()
-        .filter(|d| with_warnings || d.severity == Severity::Error)
-        .collect();
+    let diagnostics: Vec<_> =
+        validate_definition(definition, kind).into_iter().filter(|d| with_warnings || d.severity == Severity::Error).collect();
     let failed = diagnostics.iter().any(|d| d.severity == Severity::Error);
     let truncated = diagnostics.len() > max;
     let shown: Vec<Json> = diagnostics.iter().take(max).map(|d| serde_json::to_value(d).unwrap_or(Json::Null)).collect();

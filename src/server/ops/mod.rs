@@ -26,34 +26,6 @@ pub struct CallContext<'a> {
     pub trace_header: Option<&'a str>,
 }
 
-/// Every operation we serve. TestState is wired in separately (another module builds it).
-pub const OPERATIONS: &[&str] = &[
-    "CreateStateMachine",
-    "DescribeStateMachine",
-    "UpdateStateMachine",
-    "DeleteStateMachine",
-    "ListStateMachines",
-    "ValidateStateMachineDefinition",
-    "StartExecution",
-    "StartSyncExecution",
-    "DescribeExecution",
-    "ListExecutions",
-    "StopExecution",
-    "GetExecutionHistory",
-    "DescribeStateMachineForExecution",
-    "TagResource",
-    "UntagResource",
-    "ListTagsForResource",
-    "PublishStateMachineVersion",
-    "ListStateMachineVersions",
-    "DeleteStateMachineVersion",
-    "CreateStateMachineAlias",
-    "DescribeStateMachineAlias",
-    "UpdateStateMachineAlias",
-    "DeleteStateMachineAlias",
-    "ListStateMachineAliases",
-];
-
 /// Runs one operation; an unknown name is `UnknownOperationException`.
 pub async fn dispatch(state: &Arc<ServerState>, op: &str, body: &[u8], ctx: &CallContext<'_>) -> Result<Vec<u8>, ApiError> {
     match op {

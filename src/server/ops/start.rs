@@ -74,9 +74,8 @@ fn prepare(state: &ServerState, req: &StartRequest<'_>, ctx: &CallContext<'_>, s
         ));
     }
     let mock = state.mocks_for(&revision.name, target.test_case.as_deref())?;
-    let input = value::parse_str(input_text).map_err(|e| {
-        ApiError::new(ErrorCode::InvalidExecutionInput, format!("Invalid State Machine Execution Input: '{e}'"))
-    })?;
+    let input = value::parse_str(input_text)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidExecutionInput, format!("Invalid State Machine Execution Input: '{e}'")))?;
     let mut opts = StartOptions::new(&revision.name);
     opts.name = req.name.as_deref().map(Str::from);
     opts.express = revision.is_express();
@@ -192,7 +191,10 @@ pub fn start_execution(state: &Arc<ServerState>, body: &[u8], ctx: &CallContext<
     let mut store = state.executions.lock();
     if !revision.is_express() {
         if let Some(name) = &p.opts.name {
-            let arn = format!("arn:aws:states:{}:{}:execution:{}:{name}", state.registry.scope.region, state.registry.scope.account, revision.name);
+            let arn = format!(
+                "arn:aws:states:{}:{}:execution:{}:{name}",
+                state.registry.scope.region, state.registry.scope.account, revision.name
+            );
             if let Some(existing) = store.get(&arn) {
                 // Idempotent while running with the same input (AWS, STANDARD only).
                 if existing.finished.get().is_none() && *existing.input == *p.input_text {
@@ -216,7 +218,6 @@ pub fn start_execution(state: &Arc<ServerState>, body: &[u8], ctx: &CallContext<
         version_arn: p.target.version_arn,
         alias_arn: p.target.alias_arn,
         express: revision.is_express(),
-        sync: false,
         start_ms: id.start_ms,
         input: p.input_text,
         trace_header: p.trace_header,
@@ -268,7 +269,6 @@ fn record_finished(
         revision: target.revision,
         version_arn: target.version_arn,
         alias_arn: target.alias_arn,
-        sync: true,
         start_ms: id.start_ms,
         input,
         trace_header,

@@ -24,7 +24,8 @@ fn with_machine<T>(state: &ServerState, arn: &str, f: impl FnOnce(&mut Machine) 
     let name = match parse_machine_arn(arn, &state.registry.scope) {
         Ok(Some(MachineArn { name, qualifier: Qualifier::None, test_case: None })) => name,
         Ok(_) => return Err(ApiError::resource_not_found(arn)),
-        Err(e) if e.message.contains("Resource type not valid") => return Err(ApiError::resource_not_found(arn)),
+        // Any other resource (an execution, an activity) is not one we can tag.
+        Err(_) if arn.starts_with("arn:") => return Err(ApiError::resource_not_found(arn)),
         Err(e) => return Err(e),
     };
     let mut machines = state.registry.write();

@@ -98,8 +98,12 @@ pub fn delete_version(state: &ServerState, body: &[u8]) -> Result<Vec<u8>, ApiEr
     };
     let mut machines = state.registry.write();
     if let Some(machine) = machines.get_mut(&name) {
-        let referencing: Vec<&str> =
-            machine.aliases.values().filter(|a| a.routing.iter().any(|r| r.version_arn == arn)).map(|a| a.name.as_str()).collect();
+        let referencing: Vec<&str> = machine
+            .aliases
+            .values()
+            .filter(|a| a.routing.iter().any(|r| r.version_arn == arn))
+            .map(|a| a.name.as_str())
+            .collect();
         if !referencing.is_empty() {
             return Err(ApiError::conflict(format!(
                 "Version to be deleted must not be referenced by an alias. Current list of aliases referencing this version: [{}]",
@@ -132,9 +136,10 @@ fn parse_routing(state: &ServerState, routes: &[Json]) -> Result<(String, Vec<Ro
     }
     let mut parsed = Vec::with_capacity(routes.len());
     for (i, r) in routes.iter().enumerate() {
-        let arn = r.get("stateMachineVersionArn").and_then(Json::as_str).ok_or_else(|| {
-            ApiError::missing(&format!("routingConfiguration.{}.member.stateMachineVersionArn", i + 1))
-        })?;
+        let arn = r
+            .get("stateMachineVersionArn")
+            .and_then(Json::as_str)
+            .ok_or_else(|| ApiError::missing(&format!("routingConfiguration.{}.member.stateMachineVersionArn", i + 1)))?;
         let weight = r
             .get("weight")
             .and_then(Json::as_i64)
