@@ -17,6 +17,7 @@ pub mod jsonpath;
 pub mod machine;
 pub mod program;
 pub mod runtime;
+pub mod server;
 pub mod tasks;
 pub mod test_state;
 pub mod timestamp;
