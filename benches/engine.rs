@@ -2,8 +2,8 @@
 //! `$EXPRESSWAY_BENCH_DIR`): compile time, one in-process execution of each workflow, and the
 //! JSON boundary (parse, serialise) alone, so a regression shows where it comes from.
 //!
-//! Run: `cargo bench --bench engine`. Throughput on worker threads and the load harness belong
-//! to the runtime benchmarks (issue 4).
+//! Run: `cargo bench --bench engine`. Throughput on 1 and 2 worker threads is
+//! `benches/throughput.rs`; latency under load is `expressway-loadtest` (`loadtest/`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -62,6 +62,7 @@ fn benches(c: &mut Criterion) {
     let event = read("event.json");
     let event_branchy = read("event-branchy.json");
     c.bench_function("json/parse-event", |b| b.iter(|| parse_str(black_box(&event)).unwrap()));
+    c.bench_function("json/parse-event-branchy", |b| b.iter(|| parse_str(black_box(&event_branchy)).unwrap()));
     let parsed = parse_str(&event).unwrap();
     c.bench_function("json/serialise-event", |b| b.iter(|| black_box(&parsed).to_json()));
 
@@ -76,6 +77,9 @@ fn benches(c: &mut Criterion) {
         c.bench_function(&format!("execute/{name}"), |b| {
             b.iter(|| rt.block_on(run_execution(&engine, Arc::clone(&machine.program), input.clone(), &opts)))
         });
+        // The other half of the boundary: the execution's output leaving as JSON text.
+        let output = rt.block_on(run_execution(&engine, Arc::clone(&machine.program), input.clone(), &opts)).output.unwrap();
+        c.bench_function(&format!("json/serialise-output-{name}"), |b| b.iter(|| black_box(&output).to_json()));
     }
 }
 
