@@ -23,7 +23,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a scenario file (TOML; see loadtest/scenarios/) and write JSON and HTML reports.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Print events a scenario would send, one per line, to check its template.
     Sample {
         scenario: PathBuf,
@@ -129,7 +129,7 @@ impl From<OverrideArgs> for Overrides {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(*args),
         Command::Sample { scenario, count } => sample(&scenario, count).map(|()| ExitCode::SUCCESS),
     };
     result.unwrap_or_else(|e| {

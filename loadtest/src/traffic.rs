@@ -54,7 +54,7 @@ impl Traffic {
                 }
                 Ok(())
             }
-            Traffic::Closed { clients } if clients == 0 => Err(TrafficError("clients must be at least 1".into())),
+            Traffic::Closed { clients: 0 } => Err(TrafficError("clients must be at least 1".into())),
             Traffic::Closed { .. } => Ok(()),
         }
     }
