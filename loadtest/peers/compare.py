@@ -15,9 +15,10 @@ What it does:
   4. prints executions/s and the ratio to the peer, plus executions per CPU-second, which is
      steadier than wall-clock throughput on a busy machine.
 
-Our side is charged more than the peer: each execution parses the event text and serialises
-the output (the peer receives and returns JavaScript objects), and our figures include the load
-generator's own work in the same process.
+Both sides run the engine alone: the peer takes and returns JavaScript objects, and ours
+(`json_boundary = false` in peers/*.toml) takes the event parsed before the run and does not
+serialise outputs. Our figures still include the load generator's own work (same process).
+The whole path with the JSON boundary is `scenarios/*-closed.toml`.
 """
 
 import argparse

@@ -258,7 +258,7 @@ async fn closed_loop(spec: LoadSpec, clients: usize, shared: Arc<Shared>, deadli
                 let n = shared.dispatched.fetch_add(1, Ordering::Relaxed);
                 let events = renderer.render(&mut rng, n);
                 let sent = Instant::now();
-                let outcome = client.call(events).await;
+                let outcome = client.call(n, events).await;
                 shared.recorders.shard(c as u64).record(sent.elapsed(), batch, outcome);
             }
         }));
@@ -392,7 +392,7 @@ async fn run_job(ctx: Arc<OpenLoop>, job: Job) {
     let mut client = ctx.pool.lock().ok().and_then(|mut p| p.pop()).unwrap_or_else(|| ctx.spec.target.client());
     let mut renderer = Renderer::new(ctx.spec.source.clone(), ctx.spec.batch);
     let mut rng = Rng::new(request_seed(ctx.spec.seed, job.n));
-    let outcome: Outcome = client.call(renderer.render(&mut rng, job.n)).await;
+    let outcome: Outcome = client.call(job.n, renderer.render(&mut rng, job.n)).await;
     // From the intended time when the request left late (the delay is the system's), from the
     // hand-over when it left early (it cannot have waited before it existed).
     let latency = job.intended.max(job.handed).elapsed();

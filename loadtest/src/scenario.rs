@@ -18,6 +18,7 @@
 //! kind = "in-process"                  # in-process | start-sync | start | put-events | ndjson
 //! threads = 2                          # tokio worker threads (default: one per CPU)
 //! max_in_flight = 10000                # in-process open loop: requests running at once
+//! json_boundary = true                 # in-process: false = replayed events parsed before the run, outputs not serialised
 //! # HTTP: url, connections, state_machine_arn, batch, event_bus, source, detail_type,
 //! #       timeout_secs, server_pid (to sample the server's memory and CPU)
 //! # in-process Task resources answered by a local function adding fields to its input:
@@ -137,6 +138,9 @@ pub struct TargetSpec {
     pub detail_type: Option<String>,
     pub timeout_secs: Option<f64>,
     pub server_pid: Option<u32>,
+    /// In-process: parse each event and serialise each output (the default), or, with replayed
+    /// events, parse them before the run and measure the engine alone.
+    pub json_boundary: Option<bool>,
     #[serde(default)]
     pub local_functions: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
 }
@@ -261,7 +265,13 @@ impl Scenario {
                 let text = std::fs::read_to_string(&path).map_err(|e| invalid(format!("workflow {}: {e}", path.display())))?;
                 let machine = StateMachine::new(&name, &text, StateMachineType::Express)
                     .map_err(|e| invalid(format!("workflow {}: {}", path.display(), e.message)))?;
-                let inproc = InProcess::new(&name, machine.program, &self.target.local_functions);
+                let mut inproc = InProcess::new(&name, machine.program, &self.target.local_functions);
+                if self.target.json_boundary == Some(false) {
+                    let EventSource::Replay(lines) = &source else {
+                        return Err(invalid("json_boundary = false needs replayed events (`replay`), parsed before the run".into()));
+                    };
+                    inproc = inproc.without_json_boundary(lines).map_err(invalid)?;
+                }
                 if self.target.batch.is_some_and(|b| b != 1) {
                     return Err(invalid("the in-process target runs one event per execution (batch = 1)".into()));
                 }
@@ -269,6 +279,9 @@ impl Scenario {
             }
             Some(http_kind) => {
                 let t = &self.target;
+                if t.json_boundary.is_some() || !t.local_functions.is_empty() {
+                    return Err(invalid("json_boundary and local_functions apply to the in-process target only".into()));
+                }
                 let url = t.url.as_deref().ok_or_else(|| invalid(format!("the {} target needs `url`", kind.label())))?;
                 let (authority, path) = HttpTarget::parse_url(url).map_err(invalid)?;
                 let batch = t.batch.unwrap_or(if http_kind == HttpKind::PutEvents { 10 } else { 1 });
@@ -402,6 +415,8 @@ mod tests {
         assert!(err(&no_url, Overrides::default()).contains("needs `url`"));
         let closed = INLINE.replace("kind = \"constant\"\n        rate = 100", "kind = \"closed\"\n        clients = 2");
         assert!(err(&closed, Overrides { rate: Some(5.0), ..Overrides::default() }).contains("--clients"));
+        let boundary = INLINE.to_string() + "[target]\njson_boundary = false\n";
+        assert!(err(&boundary, Overrides::default()).contains("needs replayed events"));
         let bad_template = INLINE.replace("{{seq}}", "{{nope}}");
         assert!(err(&bad_template, Overrides::default()).contains("unknown placeholder"));
         assert!(toml::from_str::<Scenario>(&(INLINE.to_string() + "bogus = 1\n")).is_err());
