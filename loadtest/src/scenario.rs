@@ -401,6 +401,9 @@ mod tests {
         assert_eq!((plan.duration, plan.traffic), (Duration::from_secs(2), Traffic::Constant { rate: 7.0 }));
         let o = Overrides { clients: Some(3), ..Overrides::default() };
         assert_eq!(scenario(INLINE).plan(&dir, &o).unwrap().traffic, Traffic::Closed { clients: 3 });
+        let boundary = INLINE.to_string() + "[target]\njson_boundary = false\n";
+        let refused = scenario(&boundary).plan(&dir, &Overrides::default()).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(refused.contains("needs replayed events"), "{refused}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -415,8 +418,6 @@ mod tests {
         assert!(err(&no_url, Overrides::default()).contains("needs `url`"));
         let closed = INLINE.replace("kind = \"constant\"\n        rate = 100", "kind = \"closed\"\n        clients = 2");
         assert!(err(&closed, Overrides { rate: Some(5.0), ..Overrides::default() }).contains("--clients"));
-        let boundary = INLINE.to_string() + "[target]\njson_boundary = false\n";
-        assert!(err(&boundary, Overrides::default()).contains("needs replayed events"));
         let bad_template = INLINE.replace("{{seq}}", "{{nope}}");
         assert!(err(&bad_template, Overrides::default()).contains("unknown placeholder"));
         assert!(toml::from_str::<Scenario>(&(INLINE.to_string() + "bogus = 1\n")).is_err());
