@@ -72,6 +72,8 @@ fn throughput(c: &mut Criterion) {
     let engine = Arc::new(engine());
     let mut group = c.benchmark_group("throughput");
     group.throughput(Throughput::Elements(EXECUTIONS as u64));
+    // Each sample is thousands of executions: 20 samples are plenty and keep a run short.
+    group.sample_size(20);
     for threads in [1, 2] {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build().unwrap();
         for (name, event) in [("chain", "event.json"), ("branchy", "event-branchy.json"), ("task", "event.json")] {

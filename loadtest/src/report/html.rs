@@ -143,6 +143,23 @@ fn summary_table(r: &Report) -> String {
     row("run", format!("{:.1}s from {}{}", r.elapsed_secs, r.started_at, if r.interrupted { " (interrupted)" } else { "" }));
     row("machine", format!("{} CPUs, {} ({})", r.machine.cpus, r.machine.cpu_model, r.machine.os));
     s.push_str("</table>");
+    if !r.bursts.is_empty() {
+        s.push_str("<h2>Bursts</h2><table><tr><th>window</th><th>events/s</th><th>p99</th><th>errors</th><th>p99 in the seconds after</th></tr>");
+        for b in &r.bursts {
+            let after: Vec<String> = b.p99_after_us.iter().map(|p| fmt_us(*p)).collect();
+            let _ = write!(
+                s,
+                "<tr><td>{:.0}–{:.0} s</td><td class=\"n\">{:.0}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                b.start_secs,
+                b.end_secs,
+                b.events_per_sec,
+                esc(&fmt_us(b.p99_us)),
+                b.errors,
+                esc(&after.join(", "))
+            );
+        }
+        s.push_str("</table>");
+    }
     if !r.errors.is_empty() {
         s.push_str("<h2>Errors by kind</h2><table><tr><th>kind</th><th>count</th></tr>");
         for (kind, n) in &r.errors {

@@ -63,6 +63,8 @@ pub struct Report {
     pub errors: BTreeMap<String, u64>,
     pub resources: Resources,
     pub generator: Generator,
+    /// Burst traffic: how each burst went and how fast latency came back (empty otherwise).
+    pub bursts: Vec<Burst>,
     pub timeline: Vec<Tick>,
     /// Latency at increasing percentiles, for the distribution chart.
     pub distribution: Vec<Percentile>,
@@ -122,6 +124,19 @@ pub struct Generator {
     pub max_dispatch_lag_ms: f64,
     /// Requests dispatched 10 ms or more after their due time.
     pub late_requests: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Burst {
+    pub start_secs: f64,
+    pub end_secs: f64,
+    /// Events answered per second during the burst.
+    pub events_per_sec: f64,
+    /// The worst per-second p99 during the burst.
+    pub p99_us: f64,
+    pub errors: u64,
+    /// p99 of each of the first two seconds after the burst (fewer when the run ended).
+    pub p99_after_us: Vec<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -199,9 +214,39 @@ pub(crate) fn build(i: Inputs<'_>) -> Report {
             cpu_mean_percent: cpu_mean,
         },
         generator: Generator { max_dispatch_lag_ms: i.max_lag.as_secs_f64() * 1000.0, late_requests: i.late },
+        bursts: bursts(&i.plan.traffic, &i.ticks),
         timeline: i.ticks,
         distribution,
     }
+}
+
+/// Summarises each complete burst from the per-second ticks (which start at whole seconds, as
+/// bursts do when their lengths are whole seconds; a tick counts for a burst when it lies in it).
+fn bursts(traffic: &Traffic, ticks: &[Tick]) -> Vec<Burst> {
+    let Traffic::Burst { burst_secs, every_secs, .. } = *traffic else { return Vec::new() };
+    const SLACK: f64 = 0.05;
+    let last = ticks.last().map_or(0.0, |t| t.t);
+    let mut out = Vec::new();
+    let mut k = 0.0;
+    loop {
+        let (start, end) = (k * every_secs + every_secs - burst_secs, (k + 1.0) * every_secs);
+        if end > last + SLACK {
+            break;
+        }
+        let during: Vec<&Tick> = ticks.iter().filter(|t| t.t - t.dt >= start - SLACK && t.t <= end + SLACK).collect();
+        let secs: f64 = during.iter().map(|t| t.dt).sum();
+        let answered: f64 = during.iter().map(|t| t.events_per_sec * t.dt).sum();
+        out.push(Burst {
+            start_secs: start,
+            end_secs: end,
+            events_per_sec: if secs > 0.0 { answered / secs } else { 0.0 },
+            p99_us: during.iter().map(|t| t.p99_us).fold(0.0, f64::max),
+            errors: during.iter().map(|t| t.requests_failed).sum(),
+            p99_after_us: ticks.iter().filter(|t| t.t - t.dt >= end - SLACK && t.dt >= 0.5).take(2).map(|t| t.p99_us).collect(),
+        });
+        k += 1.0;
+    }
+    out
 }
 
 /// Microseconds for people: `850µs`, `12.3ms`, `1.20s`.
@@ -247,6 +292,18 @@ impl Report {
         if let (Some(max), Some(cpu)) = (self.resources.rss_max_bytes, self.resources.cpu_mean_percent) {
             s.push_str(&format!("memory max {:.1} MiB, cpu {cpu:.0}% of one core\n", max as f64 / 1048576.0));
         }
+        for b in &self.bursts {
+            let after: Vec<String> = b.p99_after_us.iter().map(|p| fmt_us(*p)).collect();
+            s.push_str(&format!(
+                "burst {:.0}-{:.0}s: {:.0} events/s, p99 {}, {} errors; p99 in the seconds after: {}\n",
+                b.start_secs,
+                b.end_secs,
+                b.events_per_sec,
+                fmt_us(b.p99_us),
+                b.errors,
+                after.join(", ")
+            ));
+        }
         if self.generator.late_requests > 0 {
             s.push_str(&format!(
                 "note: {} requests left 10 ms or more after their due time (worst {:.1} ms); latencies include that delay\n",
@@ -259,7 +316,40 @@ impl Report {
 
 #[cfg(test)]
 mod tests {
-    use super::fmt_us;
+    use super::*;
+
+    fn tick(t: f64, p99_us: f64, failed: u64) -> Tick {
+        Tick {
+            t,
+            dt: 1.0,
+            requests_ok: 10,
+            requests_failed: failed,
+            events_per_sec: 10.0 + failed as f64,
+            errors_per_sec: failed as f64,
+            intended_events_per_sec: 10.0,
+            p50_us: p99_us / 2.0,
+            p90_us: p99_us,
+            p99_us,
+            max_us: p99_us,
+            in_flight: 0,
+            rss_bytes: None,
+            cpu_percent: None,
+        }
+    }
+
+    #[test]
+    fn bursts_are_summarised_from_the_ticks_they_cover() {
+        let traffic = Traffic::Burst { rate: 10.0, factor: 10.0, burst_secs: 2.0, every_secs: 5.0 };
+        // Seconds 1..=11; bursts at 3-5 and 8-10; the third (13-15) is past the run.
+        let ticks: Vec<Tick> = (1..=11).map(|t| tick(t as f64, if t == 4 || t == 5 { 90.0 } else { 10.0 }, u64::from(t == 9))).collect();
+        let b = bursts(&traffic, &ticks);
+        assert_eq!(b.len(), 2);
+        assert_eq!((b[0].start_secs, b[0].end_secs, b[0].p99_us, b[0].errors), (3.0, 5.0, 90.0, 0));
+        assert_eq!(b[0].p99_after_us, vec![10.0, 10.0]);
+        assert_eq!((b[1].errors, b[1].events_per_sec), (1, 10.5));
+        assert_eq!(b[1].p99_after_us, vec![10.0]);
+        assert!(bursts(&Traffic::Constant { rate: 1.0 }, &ticks).is_empty());
+    }
 
     #[test]
     fn microseconds_read_naturally() {
