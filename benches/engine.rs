@@ -5,26 +5,16 @@
 //! Run: `cargo bench --bench engine`. Throughput on 1 and 2 worker threads is
 //! `benches/throughput.rs`; latency under load is `expressway-loadtest` (`loadtest/`).
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::Arc;
 
+use common::{engine_with_annotate, read};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use expressway::asl::StateMachineType;
 use expressway::machine::StateMachine;
-use expressway::runtime::{run_execution, Engine, StartOptions};
-use expressway::tasks::{handler_fn, Resources};
-use expressway::value::{parse_str, Value};
-
-fn bench_dir() -> PathBuf {
-    std::env::var_os("EXPRESSWAY_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench"))
-}
-
-fn read(name: &str) -> String {
-    let p = bench_dir().join(name);
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("cannot read {}: {e} (set EXPRESSWAY_BENCH_DIR)", p.display()))
-}
+use expressway::runtime::{run_execution, StartOptions};
+use expressway::value::parse_str;
 
 /// A 100-state chain of Pass states with Parameters and ResultPath, for compile time.
 fn hundred_states() -> String {
@@ -36,21 +26,6 @@ fn hundred_states() -> String {
         ));
     }
     format!("{{\"StartAt\": \"S0\", \"States\": {{{}}}}}", states.join(","))
-}
-
-fn engine_with_annotate() -> Engine {
-    let mut r = Resources::default();
-    r.register(
-        "arn:aws:lambda:us-east-1:123456789012:function:annotate",
-        handler_fn(|req| async move {
-            let mut v = req.input;
-            if let Some(m) = v.as_object_mut() {
-                m.insert("processedBy".into(), Value::from("local-fn"));
-            }
-            Ok(v)
-        }),
-    );
-    Engine::new(Default::default(), r)
 }
 
 fn benches(c: &mut Criterion) {

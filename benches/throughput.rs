@@ -7,46 +7,21 @@
 //! The JSON boundary is measured apart in `benches/engine.rs` (`json/*`), and the whole path
 //! with parsing, serialising and latency percentiles by `expressway-loadtest`.
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::Arc;
 
+use common::{engine_with_annotate, read};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use expressway::asl::StateMachineType;
 use expressway::machine::StateMachine;
 use expressway::program::Program;
 use expressway::runtime::{run_execution, Engine, ExecutionStatus, StartOptions};
-use expressway::tasks::{handler_fn, Resources};
 use expressway::value::{parse_str, Value};
 
 /// Executions per measured iteration, spread over `TASKS_PER_THREAD` tasks per worker thread.
 const EXECUTIONS: usize = 4_096;
 const TASKS_PER_THREAD: usize = 8;
-
-fn bench_dir() -> PathBuf {
-    std::env::var_os("EXPRESSWAY_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench"))
-}
-
-fn read(name: &str) -> String {
-    let p = bench_dir().join(name);
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("cannot read {}: {e} (set EXPRESSWAY_BENCH_DIR)", p.display()))
-}
-
-fn engine() -> Engine {
-    let mut r = Resources::default();
-    r.register(
-        "arn:aws:lambda:us-east-1:123456789012:function:annotate",
-        handler_fn(|req| async move {
-            let mut v = req.input;
-            if let Some(m) = v.as_object_mut() {
-                m.insert("processedBy".into(), Value::from("local-fn"));
-            }
-            Ok(v)
-        }),
-    );
-    Engine::new(Default::default(), r)
-}
 
 /// Runs `EXECUTIONS` executions as `tasks` tasks, each draining its share back to back (the
 /// way ingestion hands batches to workers); every execution must succeed.
@@ -69,7 +44,7 @@ async fn run_many(engine: Arc<Engine>, program: Arc<Program>, input: Value, opts
 }
 
 fn throughput(c: &mut Criterion) {
-    let engine = Arc::new(engine());
+    let engine = Arc::new(engine_with_annotate());
     let mut group = c.benchmark_group("throughput");
     group.throughput(Throughput::Elements(EXECUTIONS as u64));
     // Each sample is thousands of executions: 20 samples are plenty and keep a run short.
