@@ -34,6 +34,13 @@ enum Command {
 }
 
 #[derive(Args)]
+#[command(after_help = "Examples:
+  expressway-loadtest run loadtest/scenarios/chain-constant.toml --rate 20000 --duration 1m
+  expressway-loadtest run loadtest/scenarios/chain-burst.toml --threads 2 --plain
+  expressway-loadtest run loadtest/scenarios/chain-http-sync.toml --url http://127.0.0.1:8083/ --server-pid 4242
+
+Exit status: 0 when the run completed, 1 with --fail-on-errors when any request failed,
+2 for a bad scenario or argument. Scenario format, event templates and targets: loadtest/README.md")]
 struct RunArgs {
     /// The scenario file.
     scenario: PathBuf,

@@ -393,14 +393,19 @@ async fn run_job(ctx: Arc<OpenLoop>, job: Job) {
     let mut renderer = Renderer::new(ctx.spec.source.clone(), ctx.spec.batch);
     let mut rng = Rng::new(request_seed(ctx.spec.seed, job.n));
     let outcome: Outcome = client.call(job.n, renderer.render(&mut rng, job.n)).await;
-    // From the intended time when the request left late (the delay is the system's), from the
-    // hand-over when it left early (it cannot have waited before it existed).
-    let latency = job.intended.max(job.handed).elapsed();
+    let latency = latency_origin(job.intended, job.handed).elapsed();
     ctx.shared.recorders.shard(job.n).record(latency, ctx.spec.batch as u32, outcome);
     if let (Client::Http(_), Ok(mut pool)) = (&client, ctx.pool.lock()) {
         pool.push(client);
     }
     drop(job.permit);
+}
+
+/// Where an open-loop request's latency starts: the intended time when it left late (the
+/// delay is the system's: coordinated omission corrected), the hand-over when it left early
+/// (it cannot have waited before it existed). That is the earlier of the two.
+fn latency_origin(intended: std::time::Instant, handed: std::time::Instant) -> std::time::Instant {
+    intended.min(handed)
 }
 
 /// Writes the progress line each second.
@@ -441,5 +446,24 @@ impl Printer {
         if self.in_place {
             let _ = writeln!(std::io::stderr());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_counts_from_the_intended_time_unless_the_request_left_early() {
+        let t0 = std::time::Instant::now();
+        let t1 = t0 + Duration::from_micros(40);
+        assert_eq!(latency_origin(t0, t1), t0, "late: the 40 µs of lag are charged");
+        assert_eq!(latency_origin(t1, t0), t0, "early: timed from the hand-over");
+    }
+
+    #[test]
+    fn request_seeds_differ_per_request_and_repeat_per_run() {
+        assert_ne!(request_seed(1, 0), request_seed(1, 1));
+        assert_eq!(request_seed(7, 42), request_seed(7, 42));
     }
 }

@@ -63,7 +63,7 @@ pub fn render(r: &Report) -> String {
         y_label: "latency",
         log_y: true,
         x_ticks: None,
-        y_format: fmt_us,
+        y_format: fmt_us_axis,
         series: vec![
             Series { name: "p50", color: "#2ca02c", dashed: false, points: t(|k| k.p50_us) },
             Series { name: "p90", color: "#1f77b4", dashed: false, points: t(|k| k.p90_us) },
@@ -78,7 +78,7 @@ pub fn render(r: &Report) -> String {
         y_label: "latency",
         log_y: true,
         x_ticks: Some(["0%", "90%", "99%", "99.9%", "99.99%", "99.999%"].iter().enumerate().map(|(i, l)| (i as f64, l.to_string())).collect()),
-        y_format: fmt_us,
+        y_format: fmt_us_axis,
         series: vec![Series {
             name: "latency",
             color: "#9467bd",
@@ -223,7 +223,10 @@ fn chart(c: &Chart<'_>) -> String {
         let (a, b) = (y_min.log10().round() as i32, y_max.log10().round() as i32);
         (a..=b).map(|e| 10f64.powi(e)).collect()
     } else {
-        (0..=4).map(|k| y_max * k as f64 / 4.0).collect()
+        // 1 and 5 × 10^k split into fifths, 2 × 10^k into quarters: round labels either way.
+        let mantissa = y_max / 10f64.powf(y_max.log10().floor());
+        let parts = if (mantissa - 2.0).abs() < 1e-9 { 4 } else { 5 };
+        (0..=parts).map(|k| y_max * k as f64 / parts as f64).collect()
     };
     for y in y_ticks {
         let (right, row, label_x) = (WIDTH - RIGHT, py(y), LEFT - 6.0);
@@ -280,11 +283,28 @@ fn nice_ceiling(x: f64) -> f64 {
     [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).find(|v| *v >= x).unwrap_or(10.0 * magnitude)
 }
 
+/// Axis labels for latencies: `10µs`, `1ms`, `2.5ms`, `1s` (no trailing zeros).
+fn fmt_us_axis(us: f64) -> String {
+    let (v, unit) = if us < 1.0 {
+        (us * 1_000.0, "ns")
+    } else if us < 1_000.0 {
+        (us, "µs")
+    } else if us < 1_000_000.0 {
+        (us / 1_000.0, "ms")
+    } else {
+        (us / 1_000_000.0, "s")
+    };
+    let text = format!("{v:.2}");
+    format!("{}{unit}", text.trim_end_matches('0').trim_end_matches('.'))
+}
+
 fn fmt_count(x: f64) -> String {
     if x >= 1_000_000.0 {
         format!("{:.1}M", x / 1_000_000.0)
-    } else if x >= 1_000.0 {
+    } else if x >= 10_000.0 {
         format!("{:.0}k", x / 1_000.0)
+    } else if x >= 1_000.0 {
+        format!("{:.1}k", x / 1_000.0)
     } else {
         format!("{x:.0}")
     }
@@ -304,7 +324,12 @@ mod tests {
         assert_eq!(nice_ceiling(3.0), 5.0);
         assert_eq!(nice_ceiling(120.0), 200.0);
         assert_eq!(nice_ceiling(1000.0), 1000.0);
-        assert_eq!(fmt_count(2_600.0), "3k");
+        assert_eq!(fmt_count(2_600.0), "2.6k");
+        assert_eq!(fmt_count(25_000.0), "25k");
+        assert_eq!(fmt_us_axis(0.1), "100ns");
+        assert_eq!(fmt_us_axis(10.0), "10µs");
+        assert_eq!(fmt_us_axis(2_500.0), "2.5ms");
+        assert_eq!(fmt_us_axis(1e6), "1s");
         assert_eq!(esc("<a&\">"), "&lt;a&amp;&quot;&gt;");
     }
 }
