@@ -259,7 +259,8 @@ async fn closed_loop(spec: LoadSpec, clients: usize, shared: Arc<Shared>, deadli
                 let events = renderer.render(&mut rng, n);
                 let sent = Instant::now();
                 let outcome = client.call(n, events).await;
-                shared.recorders.shard(c as u64).record(sent.elapsed(), batch, outcome);
+                let took = sent.elapsed();
+                shared.recorders.shard(c as u64).record(took, took, batch, outcome);
             }
         }));
     }
@@ -394,7 +395,8 @@ async fn run_job(ctx: Arc<OpenLoop>, job: Job) {
     let mut rng = Rng::new(request_seed(ctx.spec.seed, job.n));
     let outcome: Outcome = client.call(job.n, renderer.render(&mut rng, job.n)).await;
     let latency = latency_origin(job.intended, job.handed).elapsed();
-    ctx.shared.recorders.shard(job.n).record(latency, ctx.spec.batch as u32, outcome);
+    let service = job.handed.elapsed();
+    ctx.shared.recorders.shard(job.n).record(latency, service, ctx.spec.batch as u32, outcome);
     if let (Client::Http(_), Ok(mut pool)) = (&client, ctx.pool.lock()) {
         pool.push(client);
     }

@@ -5,6 +5,11 @@
 //! each second into a [`Tick`] and adds the drained histogram into the run's total, so nothing
 //! is counted twice and no recording is lost. Latencies are nanoseconds in an hdrhistogram with
 //! three significant digits, up to one hour (longer ones are clamped to the maximum).
+//!
+//! Two times are kept per request: the *latency* (in open loop from the intended send time,
+//! corrected for coordinated omission) and the *service time* (from the moment the request was
+//! handed over). They differ by how far the sender fell behind its schedule; the service time
+//! is kept for the whole run only.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -34,6 +39,7 @@ pub enum Outcome {
 /// What a shard gathers between two collections.
 struct Window {
     latency: Histogram<u64>,
+    service: Histogram<u64>,
     ok: u64,
     failed: u64,
     events_ok: u64,
@@ -43,7 +49,7 @@ struct Window {
 
 impl Window {
     fn new() -> Window {
-        Window { latency: new_histogram(), ok: 0, failed: 0, events_ok: 0, events_failed: 0, errors: BTreeMap::new() }
+        Window { latency: new_histogram(), service: new_histogram(), ok: 0, failed: 0, events_ok: 0, events_failed: 0, errors: BTreeMap::new() }
     }
 }
 
@@ -55,12 +61,14 @@ impl Shard {
         self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Records one request of `events` events that took `latency`. Failed requests are timed
-    /// too: a slow error is as much a part of the user's experience as a slow success.
-    pub fn record(&self, latency: Duration, events: u32, outcome: Outcome) {
-        let ns = (latency.as_nanos().min(MAX_LATENCY_NS as u128) as u64).max(1);
+    /// Records one request of `events` events with its latency and service time. Failed
+    /// requests are timed too: a slow error is as much a part of the user's experience as a
+    /// slow success.
+    pub fn record(&self, latency: Duration, service: Duration, events: u32, outcome: Outcome) {
+        let ns = |d: Duration| (d.as_nanos().min(MAX_LATENCY_NS as u128) as u64).max(1);
         let mut w = self.lock();
-        w.latency.saturating_record(ns);
+        w.latency.saturating_record(ns(latency));
+        w.service.saturating_record(ns(service));
         match outcome {
             Outcome::Ok => {
                 w.ok += 1;
@@ -103,6 +111,8 @@ impl Recorders {
         for shard in self.0.iter() {
             let mut w = shard.lock();
             let _ = interval.latency.add(&w.latency);
+            let _ = totals.service.add(&w.service);
+            w.service.reset();
             interval.ok += w.ok;
             interval.failed += w.failed;
             interval.events_ok += w.events_ok;
@@ -137,6 +147,7 @@ pub struct Interval {
 /// Everything collected so far in a run.
 pub struct Totals {
     pub latency: Histogram<u64>,
+    pub service: Histogram<u64>,
     pub ok: u64,
     pub failed: u64,
     pub events_ok: u64,
@@ -146,7 +157,7 @@ pub struct Totals {
 
 impl Default for Totals {
     fn default() -> Totals {
-        Totals { latency: new_histogram(), ok: 0, failed: 0, events_ok: 0, events_failed: 0, errors: BTreeMap::new() }
+        Totals { latency: new_histogram(), service: new_histogram(), ok: 0, failed: 0, events_ok: 0, events_failed: 0, errors: BTreeMap::new() }
     }
 }
 
@@ -174,9 +185,9 @@ mod tests {
         let r = Recorders::new(3);
         for i in 0..30u64 {
             let outcome = if i % 10 == 0 { Outcome::Failed("boom".into()) } else { Outcome::Ok };
-            r.shard(i).record(Duration::from_micros(10 + i), 1, outcome);
+            r.shard(i).record(Duration::from_micros(10 + i), Duration::from_micros(5), 1, outcome);
         }
-        r.shard(1).record(Duration::from_micros(5), 10, Outcome::Partial { failed: 3, kind: "entry".into() });
+        r.shard(1).record(Duration::from_micros(5), Duration::from_micros(5), 10, Outcome::Partial { failed: 3, kind: "entry".into() });
         let mut totals = Totals::default();
         let first = r.collect(&mut totals);
         assert_eq!((first.ok, first.failed, first.events_ok, first.events_failed), (28, 3, 34, 6));
@@ -187,13 +198,15 @@ mod tests {
         assert_eq!(totals.errors.get("boom"), Some(&3));
         assert_eq!(totals.errors.get("entry"), Some(&3));
         assert_eq!(totals.latency.max(), totals.latency.highest_equivalent(39_000));
+        assert_eq!(totals.service.len(), 31);
+        assert_eq!(totals.service.max(), totals.service.highest_equivalent(5_000));
     }
 
     #[test]
     fn absurd_latencies_are_clamped_not_lost() {
         let r = Recorders::new(1);
-        r.shard(0).record(Duration::from_secs(10 * 3600), 1, Outcome::Ok);
-        r.shard(0).record(Duration::ZERO, 1, Outcome::Ok);
+        r.shard(0).record(Duration::from_secs(10 * 3600), Duration::ZERO, 1, Outcome::Ok);
+        r.shard(0).record(Duration::ZERO, Duration::ZERO, 1, Outcome::Ok);
         let mut totals = Totals::default();
         r.collect(&mut totals);
         assert_eq!(totals.latency.len(), 2);

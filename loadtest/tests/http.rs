@@ -140,6 +140,7 @@ async fn start_sync_open_loop_sends_the_schedule_and_groups_failures() {
     assert!(report.requests.ok > 0 && report.requests.failed > 0, "{:?}", report.requests);
     assert_eq!(report.errors.get("execution FAILED: Boom"), Some(&report.requests.failed));
     assert_eq!(report.latency_us.count, planned);
+    assert_eq!(report.service_time_us.count, planned);
     assert!(report.errors.len() == 1, "{:?}", report.errors);
 }
 

@@ -75,13 +75,14 @@ async fn the_report_has_its_documented_shape() {
     let plan = s.plan(&dir, &Overrides { clients: Some(2), ..short(0.3, None) }).unwrap();
     let report = run(&plan, Progress::Off, pending()).await;
     let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
-    for key in ["scenario", "target", "traffic", "machine", "requests", "throughput", "latency_us", "errors", "resources", "generator", "timeline", "distribution"] {
+    for key in ["scenario", "target", "traffic", "machine", "requests", "throughput", "latency_us", "service_time_us", "errors", "resources", "generator", "timeline", "distribution"] {
         assert!(json.get(key).is_some(), "missing {key}");
     }
     for key in ["p50", "p90", "p99", "p99_9", "max"] {
         assert!(json["latency_us"][key].is_number(), "latency_us.{key}");
     }
     assert_eq!(json["traffic"]["kind"], "closed");
+    assert_eq!(json["service_time_us"], json["latency_us"], "closed loop: latency is service time");
     assert!(!json["timeline"].as_array().unwrap().is_empty());
     let distribution = json["distribution"].as_array().unwrap();
     assert_eq!(distribution.last().unwrap()["percentile"], 100.0);

@@ -134,6 +134,8 @@ fn summary_table(r: &Report) -> String {
         "latency",
         format!("p50 {}  p90 {}  p99 {}  p99.9 {}  max {}", fmt_us(l.p50), fmt_us(l.p90), fmt_us(l.p99), fmt_us(l.p99_9), fmt_us(l.max)),
     );
+    let v = &r.service_time_us;
+    row("service time (from hand-over)", format!("p50 {}  p90 {}  p99 {}  p99.9 {}  max {}", fmt_us(v.p50), fmt_us(v.p90), fmt_us(v.p99), fmt_us(v.p99_9), fmt_us(v.max)));
     if let Some(max) = r.resources.rss_max_bytes {
         row("memory (RSS, max)", format!("{:.1} MiB", max as f64 / 1048576.0));
     }

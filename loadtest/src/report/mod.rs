@@ -59,6 +59,9 @@ pub struct Report {
     pub requests: Counts,
     pub throughput: Throughput,
     pub latency_us: Latency,
+    /// From hand-over to answer: the latency without the time the sender spent behind its
+    /// schedule (equal to the latency in closed loop).
+    pub service_time_us: Latency,
     /// Failed requests (or, for partial answers, failed events) by kind.
     pub errors: BTreeMap<String, u64>,
     pub resources: Resources,
@@ -105,6 +108,21 @@ pub struct Latency {
     pub p99: f64,
     pub p99_9: f64,
     pub max: f64,
+}
+
+impl Latency {
+    fn of(h: &hdrhistogram::Histogram<u64>) -> Latency {
+        Latency {
+            count: h.len(),
+            min: if h.is_empty() { 0.0 } else { h.min() as f64 / 1000.0 },
+            mean: if h.is_empty() { 0.0 } else { h.mean() / 1000.0 },
+            p50: quantile_us(h, 0.5),
+            p90: quantile_us(h, 0.9),
+            p99: quantile_us(h, 0.99),
+            p99_9: quantile_us(h, 0.999),
+            max: quantile_us(h, 1.0),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -195,16 +213,8 @@ pub(crate) fn build(i: Inputs<'_>) -> Report {
             events_per_sec: (t.events_ok + t.events_failed) as f64 / elapsed,
             peak_events_per_sec: peak,
         },
-        latency_us: Latency {
-            count: h.len(),
-            min: if h.is_empty() { 0.0 } else { h.min() as f64 / 1000.0 },
-            mean: if h.is_empty() { 0.0 } else { h.mean() / 1000.0 },
-            p50: quantile_us(h, 0.5),
-            p90: quantile_us(h, 0.9),
-            p99: quantile_us(h, 0.99),
-            p99_9: quantile_us(h, 0.999),
-            max: quantile_us(h, 1.0),
-        },
+        latency_us: Latency::of(h),
+        service_time_us: Latency::of(&t.service),
         errors: t.errors.clone(),
         resources: Resources {
             pid: i.plan.sample_pid,
@@ -286,6 +296,10 @@ impl Report {
             fmt_us(l.p99_9),
             fmt_us(l.max),
         );
+        if self.traffic.is_open_loop() {
+            let v = &self.service_time_us;
+            s.push_str(&format!("service time (from hand-over) p50 {}  p99 {}  max {}\n", fmt_us(v.p50), fmt_us(v.p99), fmt_us(v.max)));
+        }
         for (kind, n) in &self.errors {
             s.push_str(&format!("error {kind}: {n}\n"));
         }
