@@ -21,6 +21,7 @@ use expressway_loadtest::traffic::Traffic;
 
 #[derive(Default)]
 struct Seen {
+    connections: AtomicU64,
     sync: AtomicU64,
     start: AtomicU64,
     put_requests: AtomicU64,
@@ -107,6 +108,7 @@ async fn fake_server() -> (String, Arc<Seen>) {
     let counters = Arc::clone(&seen);
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
+            seen.connections.fetch_add(1, Ordering::SeqCst);
             let seen = Arc::clone(&seen);
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |req| answer(req, Arc::clone(&seen)));
@@ -136,6 +138,9 @@ async fn start_sync_open_loop_sends_the_schedule_and_groups_failures() {
     assert_eq!(report.requests.ok + report.requests.failed, planned);
     assert_eq!(seen.sync.load(Ordering::SeqCst), planned);
     assert_eq!(seen.malformed.load(Ordering::SeqCst), 0);
+    // Keep-alive: 200 requests over at most the 4 connections asked for.
+    let connections = seen.connections.load(Ordering::SeqCst);
+    assert!((1..=4).contains(&connections), "{connections} connections");
     // Random booleans: both outcomes occur among 200 requests, and failures carry their kind.
     assert!(report.requests.ok > 0 && report.requests.failed > 0, "{:?}", report.requests);
     assert_eq!(report.errors.get("execution FAILED: Boom"), Some(&report.requests.failed));
