@@ -16,15 +16,15 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use expressway::asl::StateMachineType;
 use expressway::machine::StateMachine;
 use expressway::program::Program;
-use expressway::runtime::{run_execution, Engine, ExecutionStatus, StartOptions};
+use expressway::runtime::{Engine, ExecutionStatus, StartOptions};
 use expressway::value::{parse_str, Value};
 
 /// Executions per measured iteration, spread over `TASKS_PER_THREAD` tasks per worker thread.
 const EXECUTIONS: usize = 4_096;
 const TASKS_PER_THREAD: usize = 8;
 
-/// Runs `EXECUTIONS` executions as `tasks` tasks, each draining its share back to back (the
-/// way ingestion hands batches to workers); every execution must succeed.
+/// Runs `EXECUTIONS` executions through `Engine::start_sync` as `tasks` tasks, each draining its
+/// share back to back (the way ingestion hands batches to workers); every execution must succeed.
 async fn run_many(engine: Arc<Engine>, program: Arc<Program>, input: Value, opts: Arc<StartOptions>, tasks: usize) {
     let per_task = EXECUTIONS / tasks;
     let handles: Vec<_> = (0..tasks)
@@ -32,8 +32,8 @@ async fn run_many(engine: Arc<Engine>, program: Arc<Program>, input: Value, opts
             let (engine, program, input, opts) = (Arc::clone(&engine), Arc::clone(&program), input.clone(), Arc::clone(&opts));
             tokio::spawn(async move {
                 for _ in 0..per_task {
-                    let outcome = run_execution(&engine, Arc::clone(&program), input.clone(), &opts).await;
-                    assert_eq!(outcome.status, ExecutionStatus::Succeeded);
+                    let outcome = engine.start_sync(&program, input.clone(), (*opts).clone()).await;
+                    assert_eq!(outcome.map(|o| o.status), Ok(ExecutionStatus::Succeeded));
                 }
             })
         })
@@ -54,7 +54,7 @@ fn throughput(c: &mut Criterion) {
         for (name, event) in [("chain", "event.json"), ("branchy", "event-branchy.json"), ("task", "event.json")] {
             let machine = StateMachine::new(name, &read(&format!("{name}.asl.json")), StateMachineType::Express).unwrap();
             let input = parse_str(&read(event)).unwrap();
-            let opts = Arc::new(StartOptions::new(name));
+            let opts = Arc::new(StartOptions::for_machine(&engine, name));
             group.bench_with_input(BenchmarkId::new(name, format!("{threads}-thread")), &threads, |b, &threads| {
                 b.iter(|| {
                     rt.block_on(run_many(Arc::clone(&engine), Arc::clone(&machine.program), input.clone(), Arc::clone(&opts), threads * TASKS_PER_THREAD))

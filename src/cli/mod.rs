@@ -5,6 +5,9 @@
 mod compile_cmd;
 mod input;
 mod run;
+mod task_args;
+mod test_cmd;
+mod test_state_cmd;
 mod validate_cmd;
 
 use std::path::PathBuf;
@@ -50,10 +53,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the test cases of a Step Functions Local mock file, check them against expected results, and report coverage.
+    Test(test_cmd::TestArgs),
     /// Print the compiled program of a definition (for debugging and snapshot tests).
     Compile {
         definition: PathBuf,
     },
+    /// Test one state as AWS's TestState API does: its output, error, next state and (DEBUG/TRACE) each data-flow stage.
+    TestState(test_state_cmd::TestStateArgs),
 }
 
 pub fn main() -> i32 {
@@ -67,7 +74,9 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Test(args) => test_cmd::test(args),
         Command::Validate { definitions, machine_type, json } => validate_cmd::validate(&definitions, machine_type.into(), json),
         Command::Compile { definition } => compile_cmd::compile(&definition),
+        Command::TestState(args) => test_state_cmd::test_state_cmd(args),
     }
 }

@@ -39,6 +39,9 @@ pub struct Program {
     /// The definition's top-level `TimeoutSeconds`, if any.
     pub timeout_seconds: Option<u64>,
     pub comment: Option<Str>,
+    /// The definition this was compiled from: worker threads compile their own copies from it
+    /// (see `runtime::local`), so no two cores share the program's reference counts.
+    pub source: Arc<serde_json::Value>,
 }
 
 impl Program {
@@ -77,6 +80,7 @@ pub enum Transition {
 
 /// InputPath / OutputPath.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // compiled once and read on every state: inline beats a pointer
 pub enum IoPath {
     /// Absent or `$`: the value passes through.
     Identity,
@@ -87,6 +91,7 @@ pub enum IoPath {
 
 /// ResultPath.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // compiled once and read on every state: inline beats a pointer
 pub enum ResultPath {
     /// Absent or `$`: the result replaces the input.
     Replace,
@@ -137,6 +142,7 @@ pub enum JTemplate {
 
 /// `Assign` in either language.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // compiled once and read on every state: inline beats a pointer
 pub enum Assign {
     JsonPath(Template),
     Jsonata(JTemplate),
@@ -151,6 +157,7 @@ pub enum Condition {
 
 /// A Map's item selector in either language.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // compiled once and read on every state: inline beats a pointer
 pub enum ItemSelector {
     JsonPath(Template),
     Jsonata(JTemplate),

@@ -5,7 +5,7 @@
 //! events happen, exactly as AWS numbers them (ExecutionStarted is #1); causes quote them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::clock::Clock;
 use crate::jsonpath::Roots;
@@ -34,40 +34,41 @@ pub struct ExecShared {
     pub clock: Clock,
     next_event_id: AtomicU64,
     history: Option<Mutex<Vec<HistoryEvent>>>,
-    /// `{Execution: …, StateMachine: …}` parts of the context object, built once.
-    execution_ctx: Value,
-    state_machine_ctx: Value,
+    /// `{Execution: …, StateMachine: …}` parts of the context object, built on first use
+    /// (most executions of pure workflows never read `$$`).
+    execution_ctx: OnceLock<Value>,
+    state_machine_ctx: OnceLock<Value>,
     /// Task invocations so far per state name (mocked responses are chosen by this index).
     invocations: Mutex<rustc_hash::FxHashMap<Str, u32>>,
+    /// A whole context object given by the caller (TestState's `context`), used instead of the
+    /// one built from the identity and the current state.
+    context_override: Option<Value>,
 }
 
 impl ExecShared {
     pub fn new(identity: ExecutionIdentity, input: Value, clock: Clock, record_history: bool) -> Arc<ExecShared> {
-        let start = crate::timestamp::format_iso(identity.start_ms);
-        let mut exec = vec![
-            ("Id", Value::String(identity.execution_arn.clone())),
-            ("Input", input.clone()),
-            ("StartTime", Value::from(start)),
-            ("Name", Value::String(identity.name.clone())),
-            ("RoleArn", Value::String(identity.role_arn.clone())),
-        ];
-        if let Some(n) = identity.redrive_count {
-            exec.push(("RedriveCount", Value::from(n as i64)));
-        }
-        let execution_ctx = Value::object(exec);
-        let state_machine_ctx = Value::object([
-            ("Id", Value::String(identity.state_machine_arn.clone())),
-            ("Name", Value::String(identity.state_machine_name.clone())),
-        ]);
+        ExecShared::with_context(identity, input, clock, record_history, None)
+    }
+
+    /// Like `new`, with `context` (when given) as every state's context object (`$$`), plus
+    /// `Map.Item` where one applies.
+    pub fn with_context(
+        identity: ExecutionIdentity,
+        input: Value,
+        clock: Clock,
+        record_history: bool,
+        context: Option<Value>,
+    ) -> Arc<ExecShared> {
         Arc::new(ExecShared {
             identity,
             input,
             clock,
             next_event_id: AtomicU64::new(1),
             history: record_history.then(|| Mutex::new(Vec::new())),
-            execution_ctx,
-            state_machine_ctx,
+            execution_ctx: OnceLock::new(),
+            state_machine_ctx: OnceLock::new(),
             invocations: Mutex::new(Default::default()),
+            context_override: context,
         })
     }
 
@@ -109,7 +110,29 @@ impl ExecShared {
     }
 
     pub fn execution_context(&self) -> &Value {
-        &self.execution_ctx
+        self.execution_ctx.get_or_init(|| {
+            let id = &self.identity;
+            let mut exec = vec![
+                ("Id", Value::String(id.execution_arn.clone())),
+                ("Input", self.input.clone()),
+                ("StartTime", Value::from(crate::timestamp::format_iso(id.start_ms))),
+                ("Name", Value::String(id.name.clone())),
+                ("RoleArn", Value::String(id.role_arn.clone())),
+            ];
+            if let Some(n) = id.redrive_count {
+                exec.push(("RedriveCount", Value::from(n as i64)));
+            }
+            Value::object(exec)
+        })
+    }
+
+    fn state_machine_context(&self) -> &Value {
+        self.state_machine_ctx.get_or_init(|| {
+            Value::object([
+                ("Id", Value::String(self.identity.state_machine_arn.clone())),
+                ("Name", Value::String(self.identity.state_machine_name.clone())),
+            ])
+        })
     }
 }
 
@@ -155,6 +178,13 @@ impl Roots for StateRoots<'_> {
     }
 
     fn context(&self) -> Value {
+        if let Some(given) = &self.exec.context_override {
+            let mut ctx = given.clone();
+            if let (Some(item), Some(map)) = (self.map_item, ctx.as_object_mut()) {
+                map.insert("Map".into(), map_item_context(item));
+            }
+            return ctx;
+        }
         let mut state = vec![
             ("EnteredTime", Value::from(crate::timestamp::format_iso(self.entered_ms))),
             ("Name", Value::from(self.state_name)),
@@ -163,18 +193,12 @@ impl Roots for StateRoots<'_> {
             state.push(("RetryCount", Value::from(n as i64)));
         }
         let mut top = vec![
-            ("Execution", self.exec.execution_ctx.clone()),
-            ("StateMachine", self.exec.state_machine_ctx.clone()),
+            ("Execution", self.exec.execution_context().clone()),
+            ("StateMachine", self.exec.state_machine_context().clone()),
             ("State", Value::object(state)),
         ];
         if let Some(item) = self.map_item {
-            top.push((
-                "Map",
-                Value::object([(
-                    "Item",
-                    Value::object([("Index", Value::from(item.index as i64)), ("Value", item.value.clone())]),
-                )]),
-            ));
+            top.push(("Map", map_item_context(item)));
         }
         Value::object(top)
     }
@@ -182,4 +206,9 @@ impl Roots for StateRoots<'_> {
     fn variable(&self, name: &str) -> Option<Value> {
         self.vars.and_then(|f| f.get(name))
     }
+}
+
+/// `$$.Map` while a Map state's ItemSelector runs: `{"Item": {"Index": …, "Value": …}}`.
+fn map_item_context(item: MapItem) -> Value {
+    Value::object([("Item", Value::object([("Index", Value::from(item.index as i64)), ("Value", item.value.clone())]))])
 }

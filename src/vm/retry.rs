@@ -3,9 +3,10 @@
 //! Order, as AWS: retriers first (the first whose `ErrorEquals` matches decides; its attempt
 //! counter is per state visit), then catchers (first match wins; the Error Output is placed in
 //! the raw state input by the catcher's ResultPath). `States.Runtime` is never retried or
-//! caught, even when named (recorded AWS behaviour); `States.ALL` does not match
-//! `States.DataLimitExceeded` (AWS docs: terminal unless named); `States.TaskFailed` matches
-//! everything but `States.Timeout`.
+//! caught, even when named (recorded AWS behaviour); `States.ALL` matches
+//! `States.DataLimitExceeded` (recorded: a Lambda result over the limit is caught by a
+//! `States.ALL` catcher, although AWS's docs call the error terminal); `States.TaskFailed`
+//! matches everything but `States.Timeout` and `States.DataLimitExceeded`.
 
 use crate::error::{AslError, STATES_ALL, STATES_DATA_LIMIT_EXCEEDED, STATES_RUNTIME, STATES_TASK_FAILED, STATES_TIMEOUT};
 use crate::program::{State, StateKind};
@@ -23,7 +24,7 @@ pub(crate) fn error_matches(names: &[Str], error: &str) -> bool {
     }
     names.iter().any(|n| {
         &**n == error
-            || (&**n == STATES_ALL && error != STATES_DATA_LIMIT_EXCEEDED)
+            || &**n == STATES_ALL
             || (&**n == STATES_TASK_FAILED && error != STATES_TIMEOUT && error != STATES_DATA_LIMIT_EXCEEDED)
     })
 }
@@ -36,9 +37,12 @@ impl Thread {
             return Flow::Fail(e);
         }
         let name = e.error_name().to_string();
+        self.record(|i| i.error = Some(e.clone()));
         if let Some(i) = state.retry.iter().position(|r| error_matches(&r.error_equals, &name)) {
             let r = &state.retry[i];
-            let attempts = self.retry_counts[i];
+            let prior = self.inspection.as_ref().map_or(0, |ins| ins.prior_retries);
+            let attempts = self.retry_counts[i].saturating_add(prior);
+            self.record(|ins| ins.retry_index = Some(i));
             if attempts < r.max_attempts {
                 self.retry_counts[i] += 1;
                 self.retries += 1;
@@ -49,6 +53,7 @@ impl Thread {
                 if r.jitter_full {
                     delay *= crate::ids::next_fraction();
                 }
+                self.record(|ins| ins.retry_backoff_seconds = Some(delay));
                 let until_ms = exec.clock.now_ms() + (delay * 1000.0).round() as i64;
                 self.failed_event = None;
                 self.phase = Phase::AwaitRetry;
@@ -58,7 +63,9 @@ impl Thread {
         if let Some(kind) = self.failed_event.take() {
             exec.event(kind, Some(&state.name), || Some(e.to_error_output()));
         }
-        if let Some(c) = state.catch.iter().find(|c| error_matches(&c.error_equals, &name)) {
+        if let Some(index) = state.catch.iter().position(|c| error_matches(&c.error_equals, &name)) {
+            let c = &state.catch[index];
+            self.record(|ins| ins.catch_index = Some(index));
             let error_output = e.to_error_output();
             let output = match self.catcher_output(c, state, exec, &error_output) {
                 Ok(v) => v,
@@ -105,7 +112,7 @@ mod tests {
         assert!(error_matches(&names(&["States.ALL"]), "Custom"));
         assert!(!error_matches(&names(&["States.ALL"]), "States.Runtime"));
         assert!(!error_matches(&names(&["States.Runtime"]), "States.Runtime"));
-        assert!(!error_matches(&names(&["States.ALL"]), "States.DataLimitExceeded"));
+        assert!(error_matches(&names(&["States.ALL"]), "States.DataLimitExceeded"));
         assert!(error_matches(&names(&["States.DataLimitExceeded"]), "States.DataLimitExceeded"));
         assert!(error_matches(&names(&["States.TaskFailed"]), "Lambda.Unknown"));
         assert!(!error_matches(&names(&["States.TaskFailed"]), "States.Timeout"));
