@@ -9,6 +9,7 @@ pub mod choice;
 pub mod clock;
 pub mod compile;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod intrinsics;
 pub mod jsonata;

@@ -1,0 +1,319 @@
+//! Events → the leaves rules look at: (path, scalar value, array membership), in one pass over
+//! the event's text.
+//!
+//! Invariants:
+//! - Paths are the dotted key sequences event-ruler builds (`{"a": {"b": 1}}` and
+//!   `{"a.b": 1}` both give `a.b`; array indexes are not part of a path). Only paths some rule
+//!   names are produced: a subtree no rule path runs through is skipped (still syntax-checked).
+//! - Every occurrence of a repeated key counts; arrays of arrays are flattened; empty arrays and
+//!   objects produce no leaf, and neither does an object value (it is not a leaf).
+//! - Each leaf records, for every array around it, that array's number in the event (in order
+//!   of appearance) and the element index: event-ruler's *array membership*, which two leaves
+//!   must agree on to be used together by one rule.
+
+use std::borrow::Cow;
+
+use rustc_hash::FxHashMap;
+
+use super::json::{JsonError, Reader, Token};
+
+/// Index of an interned rule path.
+pub type PathId = u32;
+
+/// The rule paths as a trie of key segments, so event keys are resolved one segment at a time.
+///
+/// It also keeps event-ruler's set of *steps* (the pieces of rule paths split at dots, with
+/// Java's `split`, which drops trailing empty pieces): event-ruler only descends into an event
+/// key that is a step or whose dot-separated pieces all are, which decides whether empty keys
+/// can ever match (`{"detail": {"": …}}` cannot; a top-level `""` can).
+#[derive(Default, Debug)]
+pub struct PathTrie {
+    nodes: Vec<PathNode>,
+    steps: FxHashMap<Box<str>, u32>,
+}
+
+#[derive(Default, Debug)]
+struct PathNode {
+    children: FxHashMap<Box<str>, u32>,
+    path: Option<PathId>,
+    /// Uses of rule paths running through or ending at this node.
+    uses: u32,
+    /// Uses of the rule path ending at this node.
+    ends: u32,
+}
+
+impl PathTrie {
+    pub fn new() -> PathTrie {
+        PathTrie { nodes: vec![PathNode::default()], steps: FxHashMap::default() }
+    }
+
+    /// Whether event-ruler, holding only rules without an empty step, would skip this key
+    /// (`GenericMachine.isFieldStepUsed`): the key is empty or has an empty dot-separated piece.
+    /// All other keys on a rule path are steps of that very rule.
+    fn needs_empty_step(key: &str) -> bool {
+        key.is_empty() || (key.contains('.') && java_split_dots(key).contains(&""))
+    }
+
+    /// Whether some rule path has an empty step.
+    fn has_empty_step(&self) -> bool {
+        self.steps.contains_key("")
+    }
+
+    /// Adds one use of `path`, giving it `id` if it is new; returns the path's id.
+    pub fn add(&mut self, path: &str, new_id: PathId) -> PathId {
+        for step in java_split_dots(path) {
+            *self.steps.entry(step.into()).or_default() += 1;
+        }
+        let mut node = 0usize;
+        self.nodes[0].uses += 1;
+        for segment in path.split('.') {
+            let next = match self.nodes[node].children.get(segment) {
+                Some(&n) => n as usize,
+                None => {
+                    self.nodes.push(PathNode::default());
+                    let n = self.nodes.len() - 1;
+                    self.nodes[node].children.insert(segment.into(), n as u32);
+                    n
+                }
+            };
+            node = next;
+            self.nodes[node].uses += 1;
+        }
+        self.nodes[node].ends += 1;
+        *self.nodes[node].path.get_or_insert(new_id)
+    }
+
+    /// Removes one use of `path`; returns its id when that was the last use.
+    pub fn remove(&mut self, path: &str) -> Option<PathId> {
+        for step in java_split_dots(path) {
+            if let Some(n) = self.steps.get_mut(step) {
+                *n -= 1;
+                if *n == 0 {
+                    self.steps.remove(step);
+                }
+            }
+        }
+        let mut trail = vec![0usize];
+        for segment in path.split('.') {
+            let &n = self.nodes[*trail.last()?].children.get(segment)?;
+            trail.push(n as usize);
+        }
+        let last = *trail.last()?;
+        self.nodes[last].ends = self.nodes[last].ends.saturating_sub(1);
+        let freed = if self.nodes[last].ends == 0 { self.nodes[last].path.take() } else { None };
+        for depth in (0..trail.len()).rev() {
+            let n = trail[depth];
+            self.nodes[n].uses = self.nodes[n].uses.saturating_sub(1);
+            if self.nodes[n].uses == 0 && depth > 0 {
+                let parent = trail[depth - 1];
+                self.nodes[parent].children.retain(|_, &mut c| c as usize != n);
+                self.nodes[n] = PathNode::default();
+            }
+        }
+        freed
+    }
+
+    fn step(&self, node: u32, key: &str) -> Option<u32> {
+        let mut n = node;
+        for segment in key.split('.') {
+            n = *self.nodes.get(n as usize)?.children.get(segment)?;
+        }
+        Some(n)
+    }
+}
+
+/// Java's `s.split("\\.")`: trailing empty pieces dropped, but `""` gives `[""]`.
+pub(crate) fn java_split_dots(s: &str) -> Vec<&str> {
+    if s.is_empty() {
+        return vec![""];
+    }
+    let mut parts: Vec<&str> = s.split('.').collect();
+    while parts.last() == Some(&"") {
+        parts.pop();
+    }
+    parts
+}
+
+/// A scalar found in an event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar<'a> {
+    Str(Cow<'a, str>),
+    /// A number as written.
+    Num(&'a str),
+    True,
+    False,
+    Null,
+}
+
+/// An event that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("malformed event JSON: {0}")]
+    Json(#[from] JsonError),
+    #[error("an event must be a JSON object")]
+    NotAnObject,
+}
+
+/// Receives the leaves of an event.
+pub trait LeafSink {
+    /// A leaf at `path`; `membership` lists (array number, element index) outermost first.
+    /// `needs_empty_step`: only rules with an empty step see this leaf (see [`PathTrie`]).
+    fn leaf(&mut self, path: PathId, value: Scalar<'_>, membership: &[(u32, u32)], needs_empty_step: bool);
+}
+
+/// Walks an event's text and reports every leaf on a rule path.
+pub fn flatten(event: &str, trie: &PathTrie, sink: &mut impl LeafSink) -> Result<(), EventError> {
+    let mut walker = Walker { reader: Reader::new(event), trie, membership: Vec::new(), arrays: 0, empty_steps: 0 };
+    match walker.reader.next_token()? {
+        Token::StartObject => walker.object(0, sink),
+        _ => Err(EventError::NotAnObject),
+    }
+}
+
+struct Walker<'a, 't> {
+    reader: Reader<'a>,
+    trie: &'t PathTrie,
+    membership: Vec<(u32, u32)>,
+    arrays: u32,
+    /// Keys needing an empty step on the current path.
+    empty_steps: u32,
+}
+
+impl<'a> Walker<'a, '_> {
+    fn node_has_children(&self, node: u32) -> bool {
+        self.trie.nodes.get(node as usize).is_some_and(|n| !n.children.is_empty())
+    }
+
+    /// The members of an object whose `{` has been read, under trie node `node`.
+    fn object(&mut self, node: u32, sink: &mut impl LeafSink) -> Result<(), EventError> {
+        loop {
+            let key = match self.reader.next_token()? {
+                Token::EndObject => return Ok(()),
+                Token::Key(k) => k,
+                _ => return Ok(()),
+            };
+            let needs_empty = PathTrie::needs_empty_step(&key);
+            let used = !needs_empty || self.trie.has_empty_step();
+            match self.trie.step(node, &key).filter(|_| used) {
+                Some(child) => {
+                    let first = self.reader.next_token()?;
+                    self.empty_steps += u32::from(needs_empty);
+                    let r = self.value(first, child, sink);
+                    self.empty_steps -= u32::from(needs_empty);
+                    r?;
+                }
+                None => self.reader.skip_value()?,
+            }
+        }
+    }
+
+    /// A value whose first token has been read, under trie node `node`.
+    fn value(&mut self, first: Token<'a>, node: u32, sink: &mut impl LeafSink) -> Result<(), EventError> {
+        let scalar = match first {
+            Token::StartObject => {
+                return if self.node_has_children(node) { self.object(node, sink) } else { self.skip_rest(1) };
+            }
+            Token::StartArray => {
+                let id = self.arrays;
+                self.arrays += 1;
+                let mut index = 0u32;
+                loop {
+                    let t = self.reader.next_token()?;
+                    if t == Token::EndArray {
+                        return Ok(());
+                    }
+                    self.membership.push((id, index));
+                    let r = self.value(t, node, sink);
+                    self.membership.pop();
+                    r?;
+                    index += 1;
+                }
+            }
+            Token::Str(s) => Scalar::Str(s),
+            Token::Num(n) => Scalar::Num(n),
+            Token::True => Scalar::True,
+            Token::False => Scalar::False,
+            Token::Null => Scalar::Null,
+            Token::EndObject | Token::EndArray | Token::Key(_) => return Ok(()),
+        };
+        if let Some(path) = self.trie.nodes.get(node as usize).and_then(|n| n.path) {
+            sink.leaf(path, scalar, &self.membership, self.empty_steps > 0);
+        }
+        Ok(())
+    }
+
+    /// Skips the rest of a container whose opening token has been read.
+    fn skip_rest(&mut self, mut open: usize) -> Result<(), EventError> {
+        while open > 0 {
+            match self.reader.next_token()? {
+                Token::StartObject | Token::StartArray => open += 1,
+                Token::EndObject | Token::EndArray => open -= 1,
+                Token::Key(_) => self.reader.skip_value()?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Collect(Vec<(PathId, String, Vec<(u32, u32)>)>);
+    impl LeafSink for Collect {
+        fn leaf(&mut self, path: PathId, value: Scalar<'_>, membership: &[(u32, u32)], _needs_empty_step: bool) {
+            let v = match value {
+                Scalar::Str(s) => format!("\"{s}\""),
+                Scalar::Num(n) => n.to_string(),
+                Scalar::True => "true".into(),
+                Scalar::False => "false".into(),
+                Scalar::Null => "null".into(),
+            };
+            self.0.push((path, v, membership.to_vec()));
+        }
+    }
+
+    #[test]
+    fn flattens_relevant_paths_with_membership() {
+        let mut trie = PathTrie::new();
+        let ab = trie.add("a.b", 0);
+        let c = trie.add("c", 1);
+        let mut out = Collect::default();
+        let event = r#"{"x": {"deep": [1, {"y": 2}]}, "a": [{"b": 1}, {"b": [2, 3]}, {"z": 0}], "a.b": "dotted", "c": 5.0, "c": null, "c": {"d": 1}}"#;
+        flatten(event, &trie, &mut out).unwrap();
+        assert_eq!(
+            out.0,
+            vec![
+                (ab, "1".to_string(), vec![(0, 0)]),
+                (ab, "2".to_string(), vec![(0, 1), (1, 0)]),
+                (ab, "3".to_string(), vec![(0, 1), (1, 1)]),
+                (ab, "\"dotted\"".to_string(), vec![]),
+                (c, "5.0".to_string(), vec![]),
+                (c, "null".to_string(), vec![]),
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_events_are_errors_even_in_skipped_parts() {
+        let mut trie = PathTrie::new();
+        trie.add("a", 0);
+        for bad in [r#"{"x": [1, }"#, r#"{"x": "unterminated}"#, r#"["not an object"]"#, r#"{"a": 01}"#, ""] {
+            assert!(flatten(bad, &trie, &mut Collect::default()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn paths_are_removed_with_their_last_use() {
+        let mut trie = PathTrie::new();
+        let ab = trie.add("a.b", 7);
+        assert_eq!(trie.add("a.b", 8), ab);
+        let a = trie.add("a", 9);
+        assert_eq!(trie.remove("a.b"), None);
+        assert_eq!(trie.remove("a"), Some(a));
+        assert_eq!(trie.remove("a.b"), Some(ab));
+        assert!(trie.nodes[0].children.is_empty());
+    }
+}

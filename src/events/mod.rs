@@ -1,0 +1,28 @@
+//! EventBridge-style event routing: event patterns, the compiled matcher that evaluates all rules
+//! of a bus in one pass over an event, and (in later modules) buses, rules and targets.
+//!
+//! Pattern semantics follow aws/event-ruler, the library behind EventBridge rules, case for case
+//! (`../shared/eventbridge/cases`). Patterns and events are read from JSON *text*, because the
+//! text carries number spellings and repeated keys that a parsed value loses.
+//!
+//! ```
+//! use expressway::events::{Matcher, Pattern};
+//! let pattern = Pattern::parse(r#"{"source": ["aws.ec2"], "detail": {"n": [{"numeric": [">", 5]}]}}"#).unwrap();
+//! let mut matcher = Matcher::new();
+//! matcher.add_rule(7, &pattern);
+//! assert_eq!(&matcher.matches(r#"{"source": "aws.ec2", "detail": {"n": 6.5}}"#).unwrap()[..], &[7]);
+//! assert!(pattern.matches(r#"{"source": "aws.ec2", "detail": {"n": 5}}"#).unwrap() == false);
+//! ```
+
+mod flatten;
+mod index;
+mod ip;
+pub mod json;
+mod matcher;
+mod number;
+mod pattern;
+mod strings;
+
+pub use flatten::EventError;
+pub use matcher::{Matcher, RuleId};
+pub use pattern::{AnythingBut, Branch, Condition, Field, Literal, NumericRange, Pattern, PatternError, MAX_BRANCHES};
