@@ -4,6 +4,7 @@
 
 mod compile_cmd;
 mod input;
+mod match_cmd;
 mod run;
 mod validate_cmd;
 
@@ -54,6 +55,8 @@ enum Command {
     Compile {
         definition: PathBuf,
     },
+    /// Filter NDJSON events on stdin through an EventBridge event pattern; matching lines go to stdout unchanged.
+    Match(match_cmd::MatchArgs),
 }
 
 pub fn main() -> i32 {
@@ -69,5 +72,6 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(args),
         Command::Validate { definitions, machine_type, json } => validate_cmd::validate(&definitions, machine_type.into(), json),
         Command::Compile { definition } => compile_cmd::compile(&definition),
+        Command::Match(args) => match_cmd::run(args),
     }
 }
