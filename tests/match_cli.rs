@@ -43,7 +43,8 @@ fn filters_every_case_group_through_the_binary() {
         return;
     };
     // Group cases by pattern so each pattern runs once, over all its events.
-    let mut groups: Vec<(String, bool, Vec<(String, bool)>)> = Vec::new();
+    type Group = (String, bool, Vec<(String, bool)>);
+    let mut groups: Vec<Group> = Vec::new();
     for entry in entries.flatten() {
         let text = std::fs::read_to_string(entry.path()).expect("case file");
         let cases: serde_json::Value = serde_json::from_str(&text).expect("JSON");

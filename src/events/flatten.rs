@@ -34,7 +34,7 @@ pub struct PathTrie {
 
 #[derive(Default, Debug)]
 struct PathNode {
-    children: FxHashMap<Box<str>, u32>,
+    children: Children,
     path: Option<PathId>,
     /// Uses of rule paths running through or ending at this node.
     uses: u32,
@@ -51,7 +51,7 @@ impl PathTrie {
     /// (`GenericMachine.isFieldStepUsed`): the key is empty or has an empty dot-separated piece.
     /// All other keys on a rule path are steps of that very rule.
     fn needs_empty_step(key: &str) -> bool {
-        key.is_empty() || (key.contains('.') && java_split_dots(key).contains(&""))
+        key.is_empty() || (memchr::memchr(b'.', key.as_bytes()).is_some() && java_split_dots(key).contains(&""))
     }
 
     /// Whether some rule path has an empty step.
@@ -106,7 +106,7 @@ impl PathTrie {
             self.nodes[n].uses = self.nodes[n].uses.saturating_sub(1);
             if self.nodes[n].uses == 0 && depth > 0 {
                 let parent = trail[depth - 1];
-                self.nodes[parent].children.retain(|_, &mut c| c as usize != n);
+                self.nodes[parent].children.retain_not(n as u32);
                 self.nodes[n] = PathNode::default();
             }
         }
@@ -114,6 +114,9 @@ impl PathTrie {
     }
 
     fn step(&self, node: u32, key: &str) -> Option<u32> {
+        if memchr::memchr(b'.', key.as_bytes()).is_none() {
+            return self.nodes.get(node as usize)?.children.get(key).copied();
+        }
         let mut n = node;
         for segment in key.split('.') {
             n = *self.nodes.get(n as usize)?.children.get(segment)?;
@@ -132,6 +135,44 @@ pub(crate) fn java_split_dots(s: &str) -> Vec<&str> {
         parts.pop();
     }
     parts
+}
+
+/// A node's children by key segment: a short list scanned in place (most nodes have a handful
+/// of children), or a hash map once it grows.
+#[derive(Debug, Default)]
+struct Children {
+    list: Vec<(Box<str>, u32)>,
+    map: FxHashMap<Box<str>, u32>,
+}
+
+const CHILD_LIST_MAX: usize = 8;
+
+impl Children {
+    fn get(&self, key: &str) -> Option<&u32> {
+        if self.map.is_empty() {
+            self.list.iter().find(|(k, _)| k.len() == key.len() && **k == *key).map(|(_, n)| n)
+        } else {
+            self.map.get(key)
+        }
+    }
+
+    fn insert(&mut self, key: Box<str>, node: u32) {
+        if self.map.is_empty() && self.list.len() < CHILD_LIST_MAX {
+            self.list.push((key, node));
+        } else {
+            self.map.extend(self.list.drain(..));
+            self.map.insert(key, node);
+        }
+    }
+
+    fn retain_not(&mut self, node: u32) {
+        self.list.retain(|(_, c)| *c != node);
+        self.map.retain(|_, c| *c != node);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.list.is_empty() && self.map.is_empty()
+    }
 }
 
 /// A scalar found in an event.
@@ -260,8 +301,10 @@ impl<'a> Walker<'a, '_> {
 mod tests {
     use super::*;
 
+    type Leaf = (PathId, String, Vec<(u32, u32)>);
+
     #[derive(Default)]
-    struct Collect(Vec<(PathId, String, Vec<(u32, u32)>)>);
+    struct Collect(Vec<Leaf>);
     impl LeafSink for Collect {
         fn leaf(&mut self, path: PathId, value: Scalar<'_>, membership: &[(u32, u32)], _needs_empty_step: bool) {
             let v = match value {

@@ -3,19 +3,22 @@
 //!
 //! Exact strings, number spellings, comparable number values, literals and ASCII
 //! equals-ignore-case values are hash lookups; prefixes and suffixes (and their ASCII
-//! ignore-case forms) are byte tries walked once along the value; `exists: true` is one entry.
-//! The rest (wildcards, non-ASCII ignore-case, numeric and IP ranges, anything-but) is a list
-//! scanned per value of the matching kind.
+//! ignore-case forms) are byte tries walked once along the value, and so are wildcards, by
+//! their literal text before the first `*` (only those whose literal prefix the value has are
+//! tried); CIDR blocks and IP addresses are hash lookups per mask length; `exists: true` is one
+//! entry; anything-but lists of strings or numbers are reported unless the value is one they
+//! exclude (a lookup). The rest (non-ASCII ignore-case, other anything-buts, numeric ranges, and
+//! the odd cases of IP ranges meeting values of another length) is scanned per value.
 //!
 //! Invariant: a condition id is reported at most once per value evaluated.
 
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
-use super::ip::HexRange;
+use super::ip::{Address, Block, HexRange};
 use super::number;
 use super::pattern::{AnythingBut, Condition, Literal, NumericRange};
-use super::strings::{quoted_prefix, quoted_suffix};
+use super::strings::{quoted_prefix, quoted_suffix, Wildcard};
 
 /// Identifies a condition at a path in one value-reading mode (see `matcher`).
 pub type CondId = u32;
@@ -31,8 +34,8 @@ pub enum Probe<'v> {
     Lit(Literal),
     /// A comparable number, read by value.
     Value(f64),
-    /// Hex digits of an IP address.
-    Hex(&'v [u8]),
+    /// An IP address (a string read as one).
+    Ip(Address),
 }
 
 #[derive(Default, Debug)]
@@ -47,10 +50,26 @@ pub struct ValueIndex {
     caseless_prefixes: ByteTrie,
     caseless_suffixes: ByteTrie,
     exists: Ids,
+    /// Wildcards by literal prefix; the patterns themselves in `wildcard_patterns`.
+    wildcards: ByteTrie,
+    wildcard_patterns: FxHashMap<CondId, Wildcard>,
     /// String conditions evaluated one by one.
     strings: Vec<(CondId, Condition)>,
-    numeric: Vec<(CondId, NumericRange)>,
-    ip: Vec<(CondId, HexRange)>,
+    numeric: RangeIndex,
+    /// IP conditions by (family, mask, masked address).
+    ip_blocks: FxHashMap<(bool, u8, u128), Ids>,
+    /// Mask lengths in use per family (IPv4, IPv6), with counts.
+    ip_masks: [Vec<(u8, u32)>; 2],
+    /// IPv6 ranges wider than /32, the only ones an IPv4 value can fall in.
+    ip_wide_v6: Vec<(CondId, HexRange)>,
+    /// Every IP condition, for values that are not addresses (event-ruler matches number
+    /// spellings against the digit ranges too).
+    ip_all: Vec<(CondId, HexRange)>,
+    /// anything-but lists of strings: all of them, and those each string excludes.
+    but_strings: Vec<CondId>,
+    but_string_excluded: FxHashMap<Box<str>, Ids>,
+    but_numbers: Vec<CondId>,
+    but_number_excluded: FxHashMap<u64, Ids>,
     anything_but: Vec<(CondId, AnythingBut)>,
     len: usize,
 }
@@ -60,6 +79,25 @@ fn literal_slot(l: Literal) -> usize {
         Literal::True => 0,
         Literal::False => 1,
         Literal::Null => 2,
+    }
+}
+
+/// A lookup that does not hash the key when the map is empty.
+fn get<'m, K, Q>(map: &'m FxHashMap<K, Ids>, key: &Q) -> Option<&'m Ids>
+where
+    K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
+    Q: std::hash::Hash + Eq + ?Sized,
+{
+    if map.is_empty() {
+        None
+    } else {
+        map.get(key)
+    }
+}
+
+fn push_once(ids: &mut Ids, id: CondId) {
+    if !ids.contains(&id) {
+        ids.push(id);
     }
 }
 
@@ -105,8 +143,36 @@ impl ValueIndex {
                 self.caseless_suffixes.insert(c.ascii_key().unwrap_or_default().bytes().rev(), id)
             }
             Condition::Exists(_) => self.exists.push(id),
-            Condition::Numeric(r) => self.numeric.push((id, *r)),
-            Condition::Ip(r) => self.ip.push((id, r.clone())),
+            Condition::Numeric(r) => self.numeric.insert(id, *r),
+            Condition::Ip(r) => {
+                let b = r.block;
+                self.ip_blocks.entry((b.v6, b.mask, b.base)).or_default().push(id);
+                let masks = &mut self.ip_masks[usize::from(b.v6)];
+                match masks.iter_mut().find(|(m, _)| *m == b.mask) {
+                    Some(entry) => entry.1 += 1,
+                    None => masks.push((b.mask, 1)),
+                }
+                if b.v6 && b.mask < 32 {
+                    self.ip_wide_v6.push((id, r.clone()));
+                }
+                self.ip_all.push((id, r.clone()));
+            }
+            Condition::Wildcard(w) => {
+                self.wildcards.insert(w.literal_prefix().iter().copied(), id);
+                self.wildcard_patterns.insert(id, w.clone());
+            }
+            Condition::AnythingBut(AnythingBut::Strings(set)) => {
+                self.but_strings.push(id);
+                for x in set.iter() {
+                    push_once(self.but_string_excluded.entry(x.clone()).or_default(), id);
+                }
+            }
+            Condition::AnythingBut(AnythingBut::Numbers(set)) => {
+                self.but_numbers.push(id);
+                for x in set.iter() {
+                    push_once(self.but_number_excluded.entry(number::value_key(*x)).or_default(), id);
+                }
+            }
             Condition::AnythingBut(a) => self.anything_but.push((id, a.clone())),
             other => self.strings.push((id, other.clone())),
         }
@@ -137,8 +203,34 @@ impl ValueIndex {
                 self.caseless_suffixes.remove(c.ascii_key().unwrap_or_default().bytes().rev(), id)
             }
             Condition::Exists(_) => remove_id(&mut self.exists, id),
-            Condition::Numeric(_) => self.numeric.retain(|(x, _)| *x != id),
-            Condition::Ip(_) => self.ip.retain(|(x, _)| *x != id),
+            Condition::Numeric(_) => self.numeric.remove(id),
+            Condition::Ip(r) => {
+                let b: Block = r.block;
+                remove_keyed(&mut self.ip_blocks, &(b.v6, b.mask, b.base), id);
+                let masks = &mut self.ip_masks[usize::from(b.v6)];
+                if let Some(entry) = masks.iter_mut().find(|(m, _)| *m == b.mask) {
+                    entry.1 -= 1;
+                }
+                masks.retain(|(_, n)| *n > 0);
+                self.ip_wide_v6.retain(|(x, _)| *x != id);
+                self.ip_all.retain(|(x, _)| *x != id);
+            }
+            Condition::Wildcard(w) => {
+                self.wildcards.remove(w.literal_prefix().iter().copied(), id);
+                self.wildcard_patterns.remove(&id);
+            }
+            Condition::AnythingBut(AnythingBut::Strings(set)) => {
+                self.but_strings.retain(|x| *x != id);
+                for x in set.iter() {
+                    remove_keyed(&mut self.but_string_excluded, x, id);
+                }
+            }
+            Condition::AnythingBut(AnythingBut::Numbers(set)) => {
+                self.but_numbers.retain(|x| *x != id);
+                for x in set.iter() {
+                    remove_keyed(&mut self.but_number_excluded, &number::value_key(*x), id);
+                }
+            }
             Condition::AnythingBut(_) => self.anything_but.retain(|(x, _)| *x != id),
             _ => self.strings.retain(|(x, _)| *x != id),
         }
@@ -147,13 +239,16 @@ impl ValueIndex {
     /// Reports every condition `probe` meets. `lower` is scratch space.
     pub fn eval(&self, probe: Probe<'_>, lower: &mut String, out: &mut impl FnMut(CondId)) {
         self.exists.iter().for_each(|&id| out(id));
+        if self.len == self.exists.len() {
+            return;
+        }
         match probe {
             Probe::Str(s) => self.eval_str(s, lower, out),
             Probe::Num(text) => {
-                if let Some(ids) = self.number_text.get(text) {
+                if let Some(ids) = get(&self.number_text, text) {
                     ids.iter().for_each(|&id| out(id));
                 }
-                for (id, r) in &self.ip {
+                for (id, r) in &self.ip_all {
                     if r.matches(text.as_bytes()) {
                         out(*id);
                     }
@@ -161,23 +256,23 @@ impl ValueIndex {
             }
             Probe::Lit(l) => self.literals[literal_slot(l)].iter().for_each(|&id| out(id)),
             Probe::Value(v) => {
-                if let Some(ids) = self.number_value.get(&number::value_key(v)) {
+                if let Some(ids) = get(&self.number_value, &number::value_key(v)) {
                     ids.iter().for_each(|&id| out(id));
                 }
-                for (id, r) in &self.numeric {
-                    if r.contains(v) {
-                        out(*id);
-                    }
-                }
+                self.numeric.stab(v, out);
             }
-            Probe::Hex(h) => {
-                for (id, r) in &self.ip {
-                    if r.matches(h) {
-                        out(*id);
-                    }
-                }
-            }
+            Probe::Ip(a) => self.eval_ip(a, out),
         }
+        let excluded_strings = match probe {
+            Probe::Str(s) => get(&self.but_string_excluded, s),
+            _ => None,
+        };
+        report_unless(&self.but_strings, excluded_strings, out);
+        let excluded_numbers = match probe {
+            Probe::Value(v) => get(&self.but_number_excluded, &number::value_key(v)),
+            _ => None,
+        };
+        report_unless(&self.but_numbers, excluded_numbers, out);
         for (id, a) in &self.anything_but {
             if !excludes(a, probe) {
                 out(*id);
@@ -185,8 +280,31 @@ impl ValueIndex {
         }
     }
 
+    fn eval_ip(&self, a: Address, out: &mut impl FnMut(CondId)) {
+        let lookup = |v6: bool, bits: u128, out: &mut dyn FnMut(CondId)| {
+            for &(mask, _) in &self.ip_masks[usize::from(v6)] {
+                let key = Block { v6, mask, base: 0 }.key_of(bits);
+                if let Some(ids) = get(&self.ip_blocks, &(v6, mask, key)) {
+                    ids.iter().for_each(|&id| out(id));
+                }
+            }
+        };
+        lookup(a.v6, a.bits, out);
+        if a.v6 {
+            // An IPv4 range reads the first 8 of the 32 digits.
+            lookup(false, a.top32(), out);
+        } else if !self.ip_wide_v6.is_empty() {
+            let hex = a.hex();
+            for (id, r) in &self.ip_wide_v6 {
+                if r.matches(&hex) {
+                    out(*id);
+                }
+            }
+        }
+    }
+
     fn eval_str(&self, s: &str, lower: &mut String, out: &mut impl FnMut(CondId)) {
-        if let Some(ids) = self.exact.get(s) {
+        if let Some(ids) = get(&self.exact, s) {
             ids.iter().for_each(|&id| out(id));
         }
         if !self.caseless.is_empty() && s.is_ascii() {
@@ -201,6 +319,11 @@ impl ValueIndex {
         self.suffixes.walk(s.bytes().rev(), out);
         self.caseless_prefixes.walk(s.bytes().map(|b| b.to_ascii_lowercase()), out);
         self.caseless_suffixes.walk(s.bytes().rev().map(|b| b.to_ascii_lowercase()), out);
+        self.wildcards.walk(s.bytes(), &mut |id| {
+            if self.wildcard_patterns.get(&id).is_some_and(|w| w.matches(s)) {
+                out(id);
+            }
+        });
         for (id, c) in &self.strings {
             let hit = match c {
                 Condition::Prefix(p) => quoted_prefix(s, p),
@@ -208,13 +331,68 @@ impl ValueIndex {
                 Condition::EqualsIgnoreCase(c) => c.matches(s),
                 Condition::PrefixIgnoreCase(c) => c.is_prefix_of(s),
                 Condition::SuffixIgnoreCase(c) => c.is_suffix_of(s),
-                Condition::Wildcard(w) => w.matches(s),
                 _ => false,
             };
             if hit {
                 out(*id);
             }
         }
+    }
+}
+
+/// Numeric ranges sorted by lower bound, with the running maximum of upper bounds, so a value
+/// visits only the ranges that start at or below it and could still reach it.
+#[derive(Default, Debug)]
+struct RangeIndex {
+    ranges: Vec<(f64, CondId, NumericRange)>,
+    reach: Vec<f64>,
+}
+
+impl RangeIndex {
+    fn insert(&mut self, id: CondId, r: NumericRange) {
+        let lo = r.lower.map_or(f64::NEG_INFINITY, |(v, _)| v);
+        let at = self.ranges.partition_point(|(l, _, _)| *l <= lo);
+        self.ranges.insert(at, (lo, id, r));
+        self.rebuild();
+    }
+
+    fn remove(&mut self, id: CondId) {
+        self.ranges.retain(|(_, x, _)| *x != id);
+        self.rebuild();
+    }
+
+    fn rebuild(&mut self) {
+        let mut reach = f64::NEG_INFINITY;
+        self.reach = self
+            .ranges
+            .iter()
+            .map(|(_, _, r)| {
+                reach = reach.max(r.upper.map_or(f64::INFINITY, |(v, _)| v));
+                reach
+            })
+            .collect();
+    }
+
+    fn stab(&self, x: f64, out: &mut impl FnMut(CondId)) {
+        let end = self.ranges.partition_point(|(l, _, _)| *l <= x);
+        for j in (0..end).rev() {
+            if self.reach[j] < x {
+                break;
+            }
+            let (_, id, r) = &self.ranges[j];
+            if r.contains(x) {
+                out(*id);
+            }
+        }
+    }
+}
+
+/// Reports every id of `all` not in `excluded`.
+fn report_unless(all: &[CondId], excluded: Option<&Ids>, out: &mut impl FnMut(CondId)) {
+    match excluded {
+        None => all.iter().for_each(|&id| out(id)),
+        Some(ex) if ex.len() == all.len() => {}
+        Some(ex) => all.iter().filter(|id| !ex.contains(id)).for_each(|&id| out(id)),
     }
 }
 
@@ -303,13 +481,39 @@ impl ByteTrie {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::strings::{Caseless, Wildcard};
+    use crate::events::strings::Caseless;
 
     fn hits(index: &ValueIndex, probe: Probe<'_>) -> Vec<CondId> {
         let mut out = Vec::new();
         index.eval(probe, &mut String::new(), &mut |id| out.push(id));
         out.sort_unstable();
         out
+    }
+
+    #[test]
+    fn range_index_finds_every_containing_range() {
+        let mut ix = RangeIndex::default();
+        let ranges = [
+            NumericRange { lower: None, upper: Some((0.0, true)) },
+            NumericRange { lower: Some((0.0, false)), upper: Some((10.0, true)) },
+            NumericRange { lower: Some((5.0, true)), upper: None },
+            NumericRange { lower: Some((2.0, true)), upper: Some((3.0, false)) },
+            NumericRange { lower: Some((-1.0, false)), upper: Some((100.0, false)) },
+        ];
+        for (i, r) in ranges.iter().enumerate() {
+            ix.insert(i as CondId, *r);
+        }
+        for x in [-5.0, -1.0, 0.0, 0.5, 2.0, 3.0, 5.0, 10.0, 99.0, 100.0, 1e9] {
+            let mut got = Vec::new();
+            ix.stab(x, &mut |id| got.push(id));
+            got.sort_unstable();
+            let want: Vec<CondId> = (0..ranges.len() as CondId).filter(|&i| ranges[i as usize].contains(x)).collect();
+            assert_eq!(got, want, "{x}");
+        }
+        ix.remove(4);
+        let mut got = Vec::new();
+        ix.stab(50.0, &mut |id| got.push(id));
+        assert_eq!(got, vec![2]);
     }
 
     #[test]
@@ -329,6 +533,7 @@ mod tests {
         assert_eq!(hits(&ix, Probe::Str("stopped")), vec![8]);
         assert_eq!(hits(&ix, Probe::Value(5.0)), vec![7, 9, 10]);
         assert_eq!(hits(&ix, Probe::Num("5")), vec![7, 9]);
+        assert_eq!(hits(&ix, Probe::Value(1.0)), vec![7]);
         ix.remove(2, &Condition::Prefix("run".into()));
         ix.remove(7, &Condition::AnythingBut(AnythingBut::Strings(Box::new(["stopped".into()]))));
         assert_eq!(hits(&ix, Probe::Str("running")), vec![1, 3, 4, 5, 6, 8]);

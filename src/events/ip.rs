@@ -19,6 +19,70 @@ pub struct HexRange {
     top: Box<[u8]>,
     open_bottom: bool,
     open_top: bool,
+    /// The same range as an address block, which is how addresses of the same family meet it.
+    pub block: Block,
+}
+
+/// An aligned address block: the addresses whose top `mask` bits equal `base`'s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Block {
+    pub v6: bool,
+    pub mask: u8,
+    pub base: u128,
+}
+
+impl Block {
+    pub fn key_of(self, address: u128) -> u128 {
+        address & mask_bits(self.v6, self.mask)
+    }
+}
+
+fn mask_bits(v6: bool, mask: u8) -> u128 {
+    let width: u32 = if v6 { 128 } else { 32 };
+    let mask = u32::from(mask).min(width);
+    if mask == 0 {
+        return 0;
+    }
+    let all = if v6 { u128::MAX } else { u128::from(u32::MAX) };
+    // mask >= 1, so the shift is below 128.
+    all & !((1u128 << (width - mask)) - 1)
+}
+
+/// An IP address read from text: IPv4 in the low 32 bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Address {
+    pub v6: bool,
+    pub bits: u128,
+}
+
+impl Address {
+    fn from_bytes(bytes: &[u8]) -> Address {
+        Address { v6: bytes.len() == 16, bits: bytes.iter().fold(0u128, |acc, &b| (acc << 8) | u128::from(b)) }
+    }
+
+    fn bytes(self) -> Vec<u8> {
+        let n = if self.v6 { 16 } else { 4 };
+        (0..n).rev().map(|i| (self.bits >> (8 * i)) as u8).collect()
+    }
+
+    /// Upper-case hex digits, as event-ruler compares event values.
+    pub fn hex(self) -> Vec<u8> {
+        to_hex(&self.bytes())
+    }
+
+    /// The address's top 32 bits, which is all of it that an IPv4 range looks at.
+    pub fn top32(self) -> u128 {
+        if self.v6 {
+            self.bits >> 96
+        } else {
+            self.bits
+        }
+    }
+}
+
+/// The address an IP literal denotes, or `None` when `text` is not one.
+pub fn parse(text: &str) -> Option<Address> {
+    parse_address(text).map(|b| Address::from_bytes(&b))
 }
 
 /// A CIDR pattern that cannot be used, with event-ruler's message.
@@ -26,7 +90,7 @@ pub struct HexRange {
 pub struct CidrError(pub String);
 
 /// The address bytes (4 or 16) of an IP literal, or `None` when `text` is not one.
-pub fn parse_address(text: &str) -> Option<Vec<u8>> {
+fn parse_address(text: &str) -> Option<Vec<u8>> {
     if looks_like_ipv4(text) {
         return ipv4(text).map(|a| a.to_vec());
     }
@@ -41,8 +105,9 @@ pub fn parse_address(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Upper-case hex digits of an IP literal, as event-ruler compares event values.
-pub fn address_hex(text: &str) -> Option<Vec<u8>> {
-    parse_address(text).map(|bytes| to_hex(&bytes))
+#[cfg(test)]
+fn address_hex(text: &str) -> Option<Vec<u8>> {
+    parse(text).map(Address::hex)
 }
 
 fn to_hex(bytes: &[u8]) -> Vec<u8> {
@@ -158,16 +223,18 @@ impl HexRange {
     /// The range event-ruler builds for a plain pattern string that is an IP literal: that one
     /// address.
     pub fn single_address(text: &str) -> Option<HexRange> {
-        let digits = address_hex(text)?;
+        let address = parse(text)?;
+        let block = Block { v6: address.v6, mask: if address.v6 { 128 } else { 32 }, base: address.bits };
+        let digits = address.hex();
         let mut bottom = digits.clone();
         let mut top = digits;
         let last = bottom.len() - 1;
         if top[last] == b'F' {
             bottom[last] = b'E';
-            Some(HexRange { bottom: bottom.into(), top: top.into(), open_bottom: true, open_top: false })
+            Some(HexRange { bottom: bottom.into(), top: top.into(), open_bottom: true, open_top: false, block })
         } else {
             top[last] = if top[last] == b'9' { b'A' } else { top[last] + 1 };
-            Some(HexRange { bottom: bottom.into(), top: top.into(), open_bottom: false, open_top: true })
+            Some(HexRange { bottom: bottom.into(), top: top.into(), open_bottom: false, open_top: true, block })
         }
     }
 
@@ -214,7 +281,8 @@ impl HexRange {
             }
             free -= 8;
         }
-        Ok(HexRange { bottom: to_hex(&bottom).into(), top: to_hex(&top).into(), open_bottom: false, open_top: false })
+        let block = Block { v6: bottom.len() == 16, mask: mask as u8, base: Address::from_bytes(&bottom).bits };
+        Ok(HexRange { bottom: to_hex(&bottom).into(), top: to_hex(&top).into(), open_bottom: false, open_top: false, block })
     }
 
     /// Whether event-ruler's automaton for this range accepts `value` (hex digits of an event
@@ -245,13 +313,12 @@ impl HexRange {
         } else {
             return false;
         };
-        for j in fork + 1..len {
-            let Some(&d) = value.get(j) else { return false };
-            let beyond = if greater { d > path[j] } else { d < path[j] };
+        for (j, (&want, &d)) in path.iter().zip(value.iter()).enumerate().skip(fork + 1) {
+            let beyond = if greater { d > want } else { d < want };
             if is_hex(d) && beyond {
                 return true;
             }
-            if d != path[j] {
+            if d != want {
                 return false;
             }
             if j == last {
@@ -318,6 +385,25 @@ mod tests {
             ("10.0.0.0/x", "Malformed CIDR, mask bits must be an integer"),
         ] {
             assert_eq!(HexRange::cidr(bad), Err(CidrError(msg.into())), "{bad}");
+        }
+    }
+
+    #[test]
+    fn blocks_agree_with_ranges() {
+        for (cidr, inside, outside) in [
+            ("10.0.0.0/24", "10.0.0.77", "10.0.1.0"),
+            ("10.0.0.5/30", "10.0.0.7", "10.0.0.8"),
+            ("0.0.0.0/0", "255.1.2.3", "::1"),
+            ("2001:db8::/32", "2001:db8:ffff::1", "2001:db9::"),
+            ("::/0", "fe80::1", "10.0.0.1"),
+        ] {
+            let r = HexRange::cidr(cidr).unwrap();
+            let a = parse(inside).unwrap();
+            assert!(r.matches(&a.hex()) && r.block.key_of(a.bits) == r.block.base, "{cidr} {inside}");
+            let b = parse(outside).unwrap();
+            if b.v6 == r.block.v6 {
+                assert!(!r.matches(&b.hex()) && r.block.key_of(b.bits) != r.block.base, "{cidr} {outside}");
+            }
         }
     }
 

@@ -69,13 +69,13 @@ pub struct Reader<'a> {
     text: &'a str,
     pos: usize,
     /// `true` for an object, `false` for an array, innermost last.
-    stack: Vec<bool>,
+    stack: smallvec::SmallVec<[bool; 32]>,
     expect: Expect,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(text: &'a str) -> Reader<'a> {
-        Reader { src: text.as_bytes(), text, pos: 0, stack: Vec::new(), expect: Expect::Value }
+        Reader { src: text.as_bytes(), text, pos: 0, stack: smallvec::SmallVec::new(), expect: Expect::Value }
     }
 
     /// Byte offset of the next unread character.

@@ -3,9 +3,11 @@
 //! Shape (after aws/event-ruler and quamina): rule paths form one trie, so reading an event
 //! resolves each key once and skips every subtree no rule looks at; each path has one
 //! [`ValueIndex`] holding the conditions of *all* rules on that path, deduplicated, so a value
-//! finds the conditions it meets by lookup; each condition knows the rule fields using it, and a
-//! rule branch becomes a candidate when all its required fields have a hit. Only candidates are
-//! checked further, so the cost follows the event and its partial matches, not the number of
+//! finds the conditions it meets by lookup. Each rule branch is filed under one *anchor* field,
+//! the required field whose conditions fewer other branches share when the rule is added (so
+//! `source: aws.ec2`, used by many rules, rarely anchors); a branch is a candidate when a
+//! condition of its anchor is met, and only candidates are checked further. The cost therefore
+//! follows the event and the branches whose most selective field it meets, not the number of
 //! rules (except branches made only of `exists: false` fields, which are always checked).
 //!
 //! The check of a candidate reproduces event-ruler's array-consistent matching
@@ -54,14 +56,10 @@ struct Cond {
     mode: Mode,
     key: String,
     condition: Condition,
-    users: Vec<FieldRef>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct FieldRef {
-    branch: u32,
-    field: u32,
-    required: bool,
+    /// Fields using the condition, counted for choosing anchors and for release.
+    uses: u32,
+    /// Branches anchored on a field using this condition.
+    anchored: Vec<u32>,
 }
 
 struct CompiledBranch {
@@ -69,12 +67,11 @@ struct CompiledBranch {
     /// Some path of the rule has an empty step, so the rule sees leaves under empty keys.
     empty_step: bool,
     fields: Box<[CompiledField]>,
-    required: u32,
+    /// The field the branch is filed under; `None` when no field is required.
+    anchor: Option<usize>,
 }
 
 struct CompiledField {
-    /// Global field number, for per-event stamps.
-    id: u32,
     path: PathId,
     path_text: Box<str>,
     conds: SmallVec<[CondId; 2]>,
@@ -95,8 +92,6 @@ pub struct Matcher {
     free_conds: Vec<CondId>,
     branches: Vec<Option<CompiledBranch>>,
     free_branches: Vec<u32>,
-    next_field: u32,
-    free_fields: Vec<u32>,
     rules: FxHashMap<RuleId, Vec<u32>>,
     /// Branches with no required field: candidates for every event.
     always: Vec<u32>,
@@ -131,37 +126,39 @@ impl Matcher {
                 }
             };
             let mut fields = Vec::with_capacity(branch.fields.len());
-            let mut required = 0;
             for (f, field) in branch.fields.iter().enumerate() {
                 let path = self.intern_path(&field.path);
                 let mode = modes[b][f];
-                let absent_ok = field.conditions.iter().any(|c| *c == Condition::Exists(false));
-                let field_id = self.free_fields.pop().unwrap_or_else(|| {
-                    self.next_field += 1;
-                    self.next_field - 1
-                });
-                let mut conds = SmallVec::new();
+                let absent_ok = field.conditions.contains(&Condition::Exists(false));
+                let mut conds: SmallVec<[CondId; 2]> = SmallVec::new();
                 for c in field.conditions.iter().filter(|c| **c != Condition::Exists(false)) {
                     let cond = self.intern_cond(path, mode, c);
-                    let user = FieldRef { branch: branch_id, field: field_id, required: !absent_ok };
-                    if let Some(Some(entry)) = self.conds.get_mut(cond as usize) {
-                        if !entry.users.contains(&user) {
-                            entry.users.push(user);
-                        }
-                    }
                     if !conds.contains(&cond) {
                         conds.push(cond);
+                        if let Some(Some(entry)) = self.conds.get_mut(cond as usize) {
+                            entry.uses += 1;
+                        }
                     }
                 }
-                if !absent_ok {
-                    required += 1;
+                fields.push(CompiledField { path, path_text: field.path.clone(), conds, absent_ok });
+            }
+            let anchor = fields
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| !f.absent_ok)
+                .min_by_key(|(_, f)| f.conds.iter().map(|&c| self.cond(c).map_or(0, |e| e.anchored.len() + e.uses as usize)).sum::<usize>())
+                .map(|(i, _)| i);
+            match anchor {
+                Some(a) => {
+                    for &cond in &fields[a].conds {
+                        if let Some(Some(entry)) = self.conds.get_mut(cond as usize) {
+                            entry.anchored.push(branch_id);
+                        }
+                    }
                 }
-                fields.push(CompiledField { id: field_id, path, path_text: field.path.clone(), conds, absent_ok });
+                None => self.always.push(branch_id),
             }
-            if required == 0 {
-                self.always.push(branch_id);
-            }
-            self.branches[branch_id as usize] = Some(CompiledBranch { rule: id, empty_step, fields: fields.into(), required });
+            self.branches[branch_id as usize] = Some(CompiledBranch { rule: id, empty_step, fields: fields.into(), anchor });
             branch_ids.push(branch_id);
         }
         self.rules.insert(id, branch_ids);
@@ -177,12 +174,18 @@ impl Matcher {
                 continue;
             };
             self.always.retain(|b| *b != branch_id);
+            if let Some(a) = branch.anchor {
+                for &cond in &branch.fields[a].conds {
+                    if let Some(Some(entry)) = self.conds.get_mut(cond as usize) {
+                        entry.anchored.retain(|b| *b != branch_id);
+                    }
+                }
+            }
             for field in branch.fields.iter() {
                 for &cond in &field.conds {
-                    self.release_cond(cond, branch_id, field.id);
+                    self.release_cond(cond);
                 }
                 self.release_path(&field.path_text);
-                self.free_fields.push(field.id);
             }
             self.free_branches.push(branch_id);
         }
@@ -225,14 +228,18 @@ impl Matcher {
         };
         self.indexes[path as usize][mode as usize].add(id, c);
         self.cond_ids.insert((path, mode, key.clone()), id);
-        self.conds[id as usize] = Some(Cond { path, mode, key, condition: c.clone(), users: Vec::new() });
+        self.conds[id as usize] = Some(Cond { path, mode, key, condition: c.clone(), uses: 0, anchored: Vec::new() });
         id
     }
 
-    fn release_cond(&mut self, id: CondId, branch: u32, field: u32) {
+    fn cond(&self, id: CondId) -> Option<&Cond> {
+        self.conds.get(id as usize).and_then(Option::as_ref)
+    }
+
+    fn release_cond(&mut self, id: CondId) {
         let Some(Some(cond)) = self.conds.get_mut(id as usize) else { return };
-        cond.users.retain(|u| !(u.branch == branch && u.field == field));
-        if !cond.users.is_empty() {
+        cond.uses = cond.uses.saturating_sub(1);
+        if cond.uses > 0 {
             return;
         }
         if let Some(cond) = self.conds[id as usize].take() {
@@ -256,33 +263,17 @@ impl Matcher {
             let mut sink = Collector { matcher: self, s: &mut *s };
             flatten(event, &self.trie, &mut sink)?;
         }
-        // Count satisfied required fields per branch.
+        // Branches whose anchor field has a hit, each once.
         let gen = s.gen;
         let mut candidates = std::mem::take(&mut s.candidates);
         candidates.clear();
         candidates.extend_from_slice(&self.always);
-        for i in 0..s.hit_conds.len() {
-            let cond = s.hit_conds[i];
-            let Some(Some(c)) = self.conds.get(cond as usize) else { continue };
-            for u in &c.users {
-                let f = u.field as usize;
-                if s.field_stamp[f] == gen {
-                    continue;
-                }
-                s.field_stamp[f] = gen;
-                if !u.required {
-                    continue;
-                }
-                let b = u.branch as usize;
-                if s.branch_stamp[b] != gen {
-                    s.branch_stamp[b] = gen;
-                    s.branch_count[b] = 0;
-                }
-                s.branch_count[b] += 1;
-                if let Some(Some(branch)) = self.branches.get(b) {
-                    if s.branch_count[b] == branch.required {
-                        candidates.push(u.branch);
-                    }
+        for &cond in &s.hit_conds {
+            let Some(c) = self.cond(cond) else { continue };
+            for &b in &c.anchored {
+                if s.branch_stamp[b as usize] != gen {
+                    s.branch_stamp[b as usize] = gen;
+                    candidates.push(b);
                 }
             }
         }
@@ -326,12 +317,9 @@ struct Scratch {
     memberships: Vec<(u32, u32)>,
     /// Some leaf sits in an array or needs an empty step: candidates need the full search.
     needs_search: bool,
-    field_stamp: Vec<u32>,
     branch_stamp: Vec<u32>,
-    branch_count: Vec<u32>,
     candidates: Vec<u32>,
     lower: String,
-    hex: Vec<u8>,
 }
 
 impl Scratch {
@@ -349,9 +337,7 @@ impl Scratch {
         grow(&mut self.cond_head, m.conds.len());
         grow(&mut self.path_stamp, m.indexes.len());
         grow(&mut self.path_head, m.indexes.len());
-        grow(&mut self.field_stamp, m.next_field as usize);
         grow(&mut self.branch_stamp, m.branches.len());
-        grow(&mut self.branch_count, m.branches.len());
         self.hit_conds.clear();
         self.hits.clear();
         self.path_leaves.clear();
@@ -369,16 +355,17 @@ impl Scratch {
         empty_step || !self.leaves[leaf as usize].2
     }
 
+    fn any_hit(&self, field: &CompiledField) -> bool {
+        field.conds.iter().any(|&c| self.cond_stamp[c as usize] == self.gen)
+    }
+
     fn path_has_leaf(&self, path: PathId) -> bool {
         self.path_stamp[path as usize] == self.gen
     }
 
     fn verify(&self, branch: &CompiledBranch) -> bool {
         if !self.needs_search {
-            return branch
-                .fields
-                .iter()
-                .all(|f| !f.absent_ok || self.field_stamp[f.id as usize] == self.gen || !self.path_has_leaf(f.path));
+            return branch.fields.iter().all(|f| self.any_hit(f) || (f.absent_ok && !self.path_has_leaf(f.path)));
         }
         let mut chosen = SmallVec::<[(u32, u32); 8]>::new();
         self.search(&branch.fields, branch.empty_step, &mut chosen)
@@ -462,18 +449,14 @@ impl LeafSink for Collector<'_, '_> {
 
         let Some(indexes) = self.matcher.indexes.get(p) else { return };
         let mut lower = std::mem::take(&mut s.lower);
-        let mut hex = std::mem::take(&mut s.hex);
         for mode in MODES {
             let index = &indexes[mode as usize];
             if index.is_empty() {
                 continue;
             }
             let probe = match (&value, mode) {
-                (Scalar::Str(text), Mode::Ip) => match ip::address_hex(text) {
-                    Some(h) => {
-                        hex = h;
-                        Probe::Hex(&hex)
-                    }
+                (Scalar::Str(text), Mode::Ip) => match ip::parse(text) {
+                    Some(a) => Probe::Ip(a),
                     None => Probe::Str(text),
                 },
                 (Scalar::Str(text), _) => Probe::Str(text),
@@ -498,7 +481,6 @@ impl LeafSink for Collector<'_, '_> {
             });
         }
         s.lower = lower;
-        s.hex = hex;
     }
 }
 
@@ -591,5 +573,109 @@ mod tests {
         assert_eq!(&m.matches(r#"{"n": 10}"#).unwrap()[..], &[1]);
         assert_eq!(&m.matches(r#"{"n": 1e309}"#).unwrap()[..], &[0, 1]);
         assert_eq!(&m.matches(r#"{"n": "10.1.2.3"}"#).unwrap()[..], &[1]);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const KEYS: &[&str] = &["a", "b", "c"];
+
+    fn condition() -> impl Strategy<Value = String> {
+        let word = prop::sample::select(vec!["x", "xy", "y", "10.0.0.1", "", "X"]);
+        let num = prop::sample::select(vec!["0", "1", "1.0", "-2.5", "1e2", "9007199254740993"]);
+        prop_oneof![
+            word.clone().prop_map(|w| format!("\"{w}\"")),
+            num.clone().prop_map(str::to_string),
+            Just("null".to_string()),
+            Just("true".to_string()),
+            word.clone().prop_map(|w| format!(r#"{{"prefix":"{w}"}}"#)),
+            word.clone().prop_map(|w| format!(r#"{{"suffix":"{w}"}}"#)),
+            word.clone().prop_map(|w| format!(r#"{{"equals-ignore-case":"{w}"}}"#)),
+            word.clone().prop_map(|w| format!(r#"{{"wildcard":"{w}*"}}"#)),
+            word.clone().prop_map(|w| format!(r#"{{"anything-but":"{w}"}}"#)),
+            num.clone().prop_map(|n| format!(r#"{{"anything-but":[{n}]}}"#)),
+            num.clone().prop_map(|n| format!(r#"{{"numeric":[">=",{n}]}}"#)),
+            Just(r#"{"cidr":"10.0.0.0/8"}"#.to_string()),
+            any::<bool>().prop_map(|b| format!(r#"{{"exists":{b}}}"#)),
+        ]
+    }
+
+    fn field() -> impl Strategy<Value = String> {
+        (prop::sample::select(KEYS), prop::sample::select(KEYS), any::<bool>(), prop::collection::vec(condition(), 1..3)).prop_map(
+            |(k1, k2, nested, conds)| {
+                let values = conds.join(",");
+                if nested {
+                    format!(r#""{k1}":{{"{k2}":[{values}]}}"#)
+                } else {
+                    format!(r#""{k1}":[{values}]"#)
+                }
+            },
+        )
+    }
+
+    fn pattern() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::collection::vec(field(), 1..3).prop_map(|f| format!("{{{}}}", f.join(","))),
+            (field(), field(), field()).prop_map(|(a, b, c)| format!(r#"{{{a},"$or":[{{{b}}},{{{c}}}]}}"#)),
+        ]
+    }
+
+    fn scalar() -> impl Strategy<Value = String> {
+        prop::sample::select(vec!["\"x\"", "\"xy\"", "\"X\"", "\"\"", "\"10.0.0.1\"", "1", "1.0", "100", "-2.5", "null", "true", "9007199254740993"])
+            .prop_map(str::to_string)
+    }
+
+    fn event_value() -> impl Strategy<Value = String> {
+        let leaf = scalar();
+        leaf.prop_recursive(3, 12, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(|v| format!("[{}]", v.join(","))),
+                prop::collection::vec((prop::sample::select(KEYS), inner), 0..3)
+                    .prop_map(|kv| format!("{{{}}}", kv.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(","))),
+            ]
+        })
+    }
+
+    fn event() -> impl Strategy<Value = String> {
+        prop::collection::vec((prop::sample::select(KEYS), event_value()), 0..4)
+            .prop_map(|kv| format!("{{{}}}", kv.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(",")))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// A matcher holding many rules gives each rule the verdict it gets alone.
+        #[test]
+        fn many_rules_agree_with_each_rule_alone(patterns in prop::collection::vec(pattern(), 1..12), events in prop::collection::vec(event(), 1..6)) {
+            let parsed: Vec<Pattern> = patterns.iter().filter_map(|p| Pattern::parse(p).ok()).collect();
+            let mut all = Matcher::new();
+            for (i, p) in parsed.iter().enumerate() {
+                all.add_rule(i as RuleId, p);
+            }
+            for e in &events {
+                let together = all.matches(e).expect("generated events are valid");
+                for (i, p) in parsed.iter().enumerate() {
+                    let alone = p.matches(e).expect("valid event");
+                    prop_assert_eq!(together.contains(&(i as RuleId)), alone, "pattern {:?} event {}", p, e);
+                }
+            }
+        }
+
+        /// Arbitrary text never panics the pattern parser or the matcher.
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,64}", json_like in "[\\[\\]{}\":,0-9a-z.\\\\ -]{0,64}") {
+            let _ = Pattern::parse(&text);
+            let _ = Pattern::parse(&json_like);
+            let m = {
+                let mut m = Matcher::new();
+                m.add_rule(1, &Pattern::parse(r#"{"a":[{"exists":false}],"b":{"c":["x"]}}"#).expect("valid"));
+                m
+            };
+            let _ = m.matches(&text);
+            let _ = m.matches(&json_like);
+        }
     }
 }
