@@ -32,8 +32,16 @@ pub fn next_fraction() -> f64 {
 
 /// A random version-4 UUID in its hyphenated lowercase text form.
 pub fn uuid_v4() -> String {
+    let mut out = String::with_capacity(uuid::fmt::Hyphenated::LENGTH);
+    push_uuid_v4(&mut out);
+    out
+}
+
+/// Appends a fresh UUID v4 to `out` (no formatting machinery: ARNs are built per execution).
+pub fn push_uuid_v4(out: &mut String) {
     let bits = ((next_u64() as u128) << 64) | next_u64() as u128;
-    uuid::Builder::from_random_bytes(bits.to_le_bytes()).into_uuid().hyphenated().to_string()
+    let uuid = uuid::Builder::from_random_bytes(bits.to_le_bytes()).into_uuid();
+    out.push_str(uuid.hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer()));
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod asl;
 pub mod choice;
 pub mod clock;
 pub mod compile;
+pub mod coverage;
 pub mod error;
 pub mod events;
 pub mod ids;

@@ -11,35 +11,16 @@
 //! list stays true.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
-use std::sync::Arc;
-
-use expressway::asl::StateMachineType;
 use expressway::machine::StateMachine;
-use expressway::runtime::{run_execution, Engine, StartOptions};
-use expressway::value;
-use regex::Regex;
+use expressway::runtime::EngineConfig;
+use expressway::tasks::Resources;
 use serde_json::Value as Json;
+
+mod common;
+use common::{corpus_dir, definition_text, judge, known_failures, machine_type, Matcher};
 
 const EXCLUDED_TAGS: [&str; 4] = ["QueryLanguage:JSONata", "JSONataExpression", "Field:Assign", "Variables"];
 
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("EXPRESSWAY_CONFORMANCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/cases"));
-    dir.is_dir().then_some(dir)
-}
-
-fn known_failures(text: &str) -> BTreeMap<String, String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| match l.split_once(char::is_whitespace) {
-            Some((id, why)) => (id.to_string(), why.trim().to_string()),
-            None => (l.to_string(), String::new()),
-        })
-        .collect()
-}
 
 #[test]
 fn conformance_corpus_jsonpath_mode() {
@@ -61,28 +42,21 @@ fn conformance_corpus_jsonata_and_variables() {
 }
 
 fn run_selection(label: &str, selected: impl Fn(&Json) -> bool, known: &BTreeMap<String, String>) {
-    let Some(dir) = corpus_dir() else {
+    let Some(cases) = common::all_cases() else {
         eprintln!("conformance corpus not found (set EXPRESSWAY_CONFORMANCE_DIR); nothing to check");
         return;
     };
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("corpus folder is readable")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
     let mut failures: BTreeMap<String, String> = BTreeMap::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut passed = 0usize;
-    for path in &paths {
-        let case: Json = serde_json::from_str(&std::fs::read_to_string(path).expect("case readable")).expect("case is JSON");
-        if !selected(&case) {
+    for case in &cases {
+        if !selected(case) {
             continue;
         }
         let id = case["id"].as_str().unwrap_or_default().to_string();
         seen.insert(id.clone());
-        let result = run_case(&case);
-        match judge(&case, &result) {
+        let result = run_case(case);
+        match judge(case, &result) {
             None => passed += 1,
             Some(why) => {
                 failures.insert(id, why);
@@ -114,34 +88,10 @@ fn selected(case: &Json) -> bool {
         && !tags.iter().any(|t| EXCLUDED_TAGS.contains(t))
 }
 
-fn machine_type(case: &Json) -> StateMachineType {
-    match case["execution_type"].as_str() {
-        Some("EXPRESS") => StateMachineType::Express,
-        _ => StateMachineType::Standard,
-    }
-}
 
-fn definition_text(case: &Json) -> String {
-    match (&case["definition"], case["definition_raw"].as_str()) {
-        (Json::Null, Some(raw)) => raw.to_string(),
-        (d, _) => d.to_string(),
-    }
-}
-
-/// Starts the case's execution in-process on a paused (virtual) clock, as StartExecution or
-/// StartSyncExecution would; `Err` holds the REJECTED result when AWS would refuse to start it.
+/// Starts the case's execution in-process on a paused (virtual) clock (see [`common::execute`]).
 fn execute(case: &Json, record_history: bool) -> Result<expressway::runtime::ExecutionOutcome, Json> {
-    let kind = machine_type(case);
-    let machine = StateMachine::new("ConformanceCase", &definition_text(case), kind)
-        .map_err(|e| serde_json::json!({"status": "REJECTED", "error": "InvalidDefinition", "cause": e.message}))?;
-    let input = value::parse_str(case["input"].as_str().unwrap_or("{}"))
-        .map_err(|e| serde_json::json!({"status": "REJECTED", "error": "InvalidExecutionInput", "cause": e.to_string()}))?;
-    let mut opts = StartOptions::new("ConformanceCase");
-    opts.express = kind == StateMachineType::Express;
-    opts.sync = opts.express && case["start_api"].as_str() != Some("StartExecution");
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().expect("runtime");
-    let engine = Engine::new(expressway::runtime::EngineConfig { record_history, ..Default::default() }, Default::default());
-    Ok(runtime.block_on(run_execution(&engine, Arc::clone(&machine.program), input, &opts)))
+    common::execute(case, EngineConfig { record_history, ..Default::default() }, Resources::default)
 }
 
 /// Runs a case in-process and returns what the CLI would print (as serde JSON).
@@ -159,134 +109,7 @@ fn run_case(case: &Json) -> Json {
         Ok(o) => o,
         Err(rejected) => return rejected,
     };
-    let mut out = serde_json::Map::new();
-    out.insert("status".into(), Json::from(outcome.status.as_str()));
-    if let Some(o) = &outcome.output {
-        out.insert("output".into(), o.to_serde());
-    }
-    if let Some(e) = &outcome.error {
-        out.insert("error".into(), Json::from(e.to_string()));
-    }
-    if let Some(c) = &outcome.cause {
-        out.insert("cause".into(), Json::from(c.to_string()));
-    }
-    Json::Object(out)
-}
-
-/// `None` when the result matches the recording, else the first difference.
-fn judge(case: &Json, result: &Json) -> Option<String> {
-    let exp = &case["expected"];
-    let words: BTreeSet<String> = case["wildcard_words"]
-        .as_array()
-        .map(|w| w.iter().filter_map(|x| x.as_str().map(String::from)).collect())
-        .unwrap_or_default();
-    let m = Matcher::new(words);
-    if result["status"] != exp["status"] {
-        return Some(format!("status {} ({}: {}), expected {}", result["status"], result["error"], result["cause"], exp["status"]));
-    }
-    if matches!(exp["status"].as_str(), Some("ACCEPTED" | "REJECTED")) {
-        return None;
-    }
-    if let Some(e) = exp.get("output") {
-        let actual = match &result["output"] {
-            Json::String(s) => serde_json::from_str(s).unwrap_or(Json::String(s.clone())),
-            other => other.clone(),
-        };
-        if let Some(d) = m.deep(e, &actual, "$") {
-            return Some(format!("output {d}"));
-        }
-    }
-    for field in ["error", "cause"] {
-        if let Some(e) = exp.get(field) {
-            if let Some(d) = m.deep(e, &result[field], "$") {
-                return Some(format!("{field} {d}"));
-            }
-        }
-    }
-    None
-}
-
-/// compare.py's matching rules.
-struct Matcher {
-    words: BTreeSet<String>,
-    placeholder: Regex,
-}
-
-impl Matcher {
-    fn new(words: BTreeSet<String>) -> Matcher {
-        Matcher { words, placeholder: Regex::new(r"<[^<>\s]{1,120}>").expect("valid regex") }
-    }
-
-    fn token_rx(tok: &str) -> String {
-        let t = tok.to_lowercase();
-        if t.starts_with("<uuid") {
-            "(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})".into()
-        } else if t == "<region>" {
-            r"(?:[a-z]{2}(?:-[a-z]+)+-\d+)".into()
-        } else if t == "<partition>" {
-            r"(?:aws[a-z-]*)".into()
-        } else {
-            r"(?:.+?)".into()
-        }
-    }
-
-    fn lit(s: &str) -> String {
-        s.split("111111111111").map(regex::escape).collect::<Vec<_>>().join(r"\d{12}")
-    }
-
-    fn str_match(&self, expected: &str, actual: &Json) -> bool {
-        if self.words.contains(expected) {
-            return true;
-        }
-        let has_ph = self.placeholder.is_match(expected) || expected.contains("111111111111");
-        if !has_ph {
-            return actual.as_str() == Some(expected);
-        }
-        let whole = self.placeholder.find(expected).is_some_and(|m| m.start() == 0 && m.end() == expected.len());
-        if whole && !actual.is_string() {
-            return !actual.is_null() && !actual.is_object() && !actual.is_array();
-        }
-        let Some(actual) = actual.as_str() else { return false };
-        let mut rx = String::from("(?s)^");
-        let mut pos = 0;
-        for m in self.placeholder.find_iter(expected) {
-            rx.push_str(&Self::lit(&expected[pos..m.start()]));
-            rx.push_str(&Self::token_rx(m.as_str()));
-            pos = m.end();
-        }
-        rx.push_str(&Self::lit(&expected[pos..]));
-        rx.push('$');
-        Regex::new(&rx).is_ok_and(|r| r.is_match(actual))
-    }
-
-    fn deep(&self, e: &Json, a: &Json, path: &str) -> Option<String> {
-        let short = |v: &Json| v.to_string().chars().take(200).collect::<String>();
-        match e {
-            Json::String(s) => (!self.str_match(s, a)).then(|| format!("{path}: expected {} got {}", short(e), short(a))),
-            Json::Bool(_) => (e != a).then(|| format!("{path}: expected {e} got {}", short(a))),
-            Json::Number(n) => match a.as_f64() {
-                Some(x) if n.as_f64() == Some(x) => None,
-                _ => Some(format!("{path}: expected {n} got {}", short(a))),
-            },
-            Json::Null => (!a.is_null()).then(|| format!("{path}: expected null got {}", short(a))),
-            Json::Object(eo) => {
-                let Some(ao) = a.as_object() else { return Some(format!("{path}: expected object got {}", short(a))) };
-                let ek: BTreeSet<&String> = eo.keys().collect();
-                let ak: BTreeSet<&String> = ao.keys().collect();
-                if ek != ak {
-                    return Some(format!("{path}: keys differ, missing {:?} extra {:?}", ek.difference(&ak).collect::<Vec<_>>(), ak.difference(&ek).collect::<Vec<_>>()));
-                }
-                eo.iter().find_map(|(k, v)| self.deep(v, &ao[k], &format!("{path}.{k}")))
-            }
-            Json::Array(ea) => {
-                let Some(aa) = a.as_array() else { return Some(format!("{path}: expected array got {}", short(a))) };
-                if ea.len() != aa.len() {
-                    return Some(format!("{path}: array length {} != expected {}", aa.len(), ea.len()));
-                }
-                ea.iter().zip(aa).enumerate().find_map(|(i, (x, y))| self.deep(x, y, &format!("{path}[{i}]")))
-            }
-        }
-    }
+    common::outcome_result(&outcome)
 }
 
 #[test]

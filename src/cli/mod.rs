@@ -6,6 +6,8 @@ mod compile_cmd;
 mod input;
 mod match_cmd;
 mod run;
+mod task_args;
+mod test_cmd;
 mod validate_cmd;
 
 use std::path::PathBuf;
@@ -51,6 +53,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the test cases of a Step Functions Local mock file, check them against expected results, and report coverage.
+    Test(test_cmd::TestArgs),
     /// Print the compiled program of a definition (for debugging and snapshot tests).
     Compile {
         definition: PathBuf,
@@ -70,6 +74,7 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Test(args) => test_cmd::test(args),
         Command::Validate { definitions, machine_type, json } => validate_cmd::validate(&definitions, machine_type.into(), json),
         Command::Compile { definition } => compile_cmd::compile(&definition),
         Command::Match(args) => match_cmd::run(args),

@@ -12,11 +12,12 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use expressway::asl::StateMachineType;
 use expressway::machine::StateMachine;
 use expressway::runtime::{run_execution, Engine, EngineConfig, ExecutionOutcome, StartOptions};
-use expressway::tasks::{MockConfig, Resources};
+use expressway::tasks::MockConfig;
 use expressway::timestamp::format_iso;
 use expressway::value::{Str, Value};
 
 use super::input::{parse_execution_input, read_file, read_stdin};
+use super::task_args::IntegrationArgs;
 use super::MachineType;
 
 #[derive(Args)]
@@ -63,6 +64,8 @@ pub struct RunArgs {
     /// Pretty-print the result.
     #[arg(long)]
     pretty: bool,
+    #[command(flatten)]
+    integrations: IntegrationArgs,
 }
 
 /// The usage-or-definition failure of `run`: a REJECTED result on stdout, the reason on stderr.
@@ -90,7 +93,13 @@ pub fn run(args: RunArgs) -> i32 {
         Ok(m) => m,
         Err(e) => return reject(e.aws_type(), &e.message),
     };
-    let mut resources = Resources::default();
+    let mut resources = match args.integrations.resources(args.virtual_time) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
     if let Some(path) = &args.mock_config {
         let config = match MockConfig::load(path) {
             Ok(c) => c,
@@ -122,7 +131,7 @@ pub fn run(args: RunArgs) -> i32 {
     opts.name = args.name.as_deref().map(Str::from);
 
     let runtime = if args.virtual_time {
-        tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build()
+        tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build()
     } else {
         tokio::runtime::Builder::new_multi_thread().enable_all().build()
     };

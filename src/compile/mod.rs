@@ -61,6 +61,7 @@ pub fn compile(definition: &Json) -> Result<Program, CompileError> {
         states,
         timeout_seconds,
         comment: top.get("Comment").and_then(Json::as_str).map(Str::from),
+        source: std::sync::Arc::new(definition.clone()),
     })
 }
 

@@ -243,52 +243,85 @@ fn slice_bounds(start: Option<i64>, end: Option<i64>, len: usize) -> (usize, usi
 
 /// ResultPath: puts `value` at `segs` inside `target`, creating missing intermediate objects.
 /// Unshared nodes are changed in place (`Arc::make_mut`).
-pub(crate) fn assign(segs: &[Segment], target: Value, value: Value) -> Result<Value, PathMiss> {
+///
+/// The path is checked against `target` before anything changes, so on failure the caller gets
+/// `target` back untouched: a state's input survives a failed ResultPath for its Retry and
+/// Catch, and callers can hand over their only reference (no copy-on-write clone).
+pub(crate) fn assign(segs: &[Segment], target: Value, value: Value) -> Result<Value, (PathMiss, Value)> {
     if segs.is_empty() {
         return Ok(value);
     }
+    if let Err(miss) = probe_assign(segs, &target) {
+        return Err((miss, target));
+    }
     let mut target = target;
-    assign_into(segs, 0, &mut target, value)?;
+    write_into(segs, &mut target, value);
     Ok(target)
 }
 
-fn assign_into(segs: &[Segment], at: usize, node: &mut Value, value: Value) -> Result<(), PathMiss> {
-    let is_last = at + 1 == segs.len();
-    match segs.get(at) {
-        Some(Segment::Property(name)) => {
-            if !matches!(node, Value::Object(_)) {
-                return Err(not_an_object(segs, at, node));
+/// Walks `segs` through `node` as [`write_into`] will, failing where the write would.
+fn probe_assign(segs: &[Segment], node: &Value) -> Result<(), PathMiss> {
+    let mut node = node;
+    for (at, seg) in segs.iter().enumerate() {
+        match seg {
+            Segment::Property(name) => {
+                let Value::Object(map) = node else {
+                    return Err(not_an_object(segs, at, node));
+                };
+                match map.get(name) {
+                    Some(child) => node = child,
+                    // The rest is created as empty objects: only names can follow.
+                    None => return match segs[at + 1..].iter().position(|s| !matches!(s, Segment::Property(_))) {
+                        None => Ok(()),
+                        Some(k) => Err(not_an_array(segs, at + 1 + k, &Value::empty_object())),
+                    },
+                }
             }
-            let Some(map) = node.as_object_mut() else {
-                return Err(not_an_object(segs, at, &Value::Null));
-            };
-            if is_last {
-                map.insert(name.clone(), value);
-                return Ok(());
+            Segment::Index(index) => {
+                let Value::Array(items) = node else {
+                    return Err(not_an_array(segs, at, node));
+                };
+                let Some(child) = effective_index(*index, items.len()).and_then(|i| items.get(i)) else {
+                    return Err(miss(format!("No results for path: {}", normalized_prefix(segs, at + 1))));
+                };
+                node = child;
             }
-            let child = map.entry(name.clone()).or_insert_with(Value::empty_object);
-            assign_into(segs, at + 1, child, value)
+            _ => {
+                return Err(miss(format!(
+                    "Invalid path {}: ResultPath must be a definite path of names and indices",
+                    normalized_prefix(segs, segs.len())
+                )))
+            }
         }
-        Some(Segment::Index(index)) => {
-            let len = match node {
-                Value::Array(items) => items.len(),
-                other => return Err(not_an_array(segs, at, other)),
-            };
-            let Some(i) = effective_index(*index, len) else {
-                return Err(miss(format!("No results for path: {}", normalized_prefix(segs, at + 1))));
-            };
-            let Some(items) = node.as_array_mut() else {
-                return Err(not_an_array(segs, at, &Value::Null));
-            };
-            if is_last {
-                items[i] = value;
-                return Ok(());
+    }
+    Ok(())
+}
+
+/// The write half of [`assign`], on a path [`probe_assign`] accepted. Should a step still not
+/// fit, the value is left unchanged there rather than panicking.
+fn write_into(segs: &[Segment], node: &mut Value, value: Value) {
+    let Some((seg, rest)) = segs.split_first() else {
+        *node = value;
+        return;
+    };
+    match seg {
+        Segment::Property(name) => {
+            if let Some(map) = node.as_object_mut() {
+                if rest.is_empty() {
+                    map.insert(name.clone(), value);
+                } else {
+                    write_into(rest, map.entry(name.clone()).or_insert_with(Value::empty_object), value);
+                }
             }
-            assign_into(segs, at + 1, &mut items[i], value)
         }
-        _ => Err(miss(format!(
-            "Invalid path {}: ResultPath must be a definite path of names and indices",
-            normalized_prefix(segs, segs.len())
-        ))),
+        Segment::Index(index) => {
+            let len = node.as_array().map_or(0, |a| a.len());
+            if let (Some(i), Some(items)) = (effective_index(*index, len), node.as_array_mut()) {
+                if let Some(slot) = items.get_mut(i) {
+                    write_into(rest, slot, value);
+                }
+            }
+        }
+        _ => {}
     }
 }

@@ -176,10 +176,10 @@ impl Path {
 
     /// ResultPath: returns `target` with `value` placed at this path. `$` replaces the whole
     /// value; missing intermediate objects are created; a step into a node of the wrong kind
-    /// fails with Jayway's message for that step.
-    pub fn assign(&self, target: Value, value: Value) -> Result<Value, PathMiss> {
+    /// fails with Jayway's message for that step, and hands `target` back unchanged.
+    pub fn assign(&self, target: Value, value: Value) -> Result<Value, (PathMiss, Value)> {
         if self.root != Root::Input {
-            return Err(PathMiss { message: format!("Invalid path '{}': ResultPath must start with '$'", self.source) });
+            return Err((PathMiss { message: format!("Invalid path '{}': ResultPath must start with '$'", self.source) }, target));
         }
         eval::assign(&self.segments, target, value)
     }

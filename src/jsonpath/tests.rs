@@ -270,7 +270,7 @@ fn selection_shares_storage() {
 }
 
 fn assign(path: &str, target: &str, value: &str) -> Result<String, String> {
-    Path::parse(path).unwrap().assign(json(target), json(value)).map(|v| v.to_json()).map_err(|m| m.message)
+    Path::parse(path).unwrap().assign(json(target), json(value)).map(|v| v.to_json()).map_err(|(m, _)| m.message)
 }
 
 #[test]
@@ -291,6 +291,16 @@ fn result_path_assignment() {
     assert!(assign("$.a", r#""text""#, "1").unwrap_err().contains("'java.lang.String'"));
     assert_eq!(assign("$.l[5]", r#"{"l":[0]}"#, "1").unwrap_err(), "No results for path: $['l'][5]");
     assert!(Path::parse("$$.x").unwrap().assign(json("{}"), json("1")).is_err());
+}
+
+#[test]
+fn a_failed_assignment_hands_back_the_unchanged_target() {
+    for (path, target) in [("$.a.b[0]", r#"{"a":{"c":1}}"#), ("$.new.x[1].y", r#"{"k":1}"#), ("$.l[5].z", r#"{"l":[0]}"#)] {
+        let (miss, back) = Path::parse(path).unwrap().assign(json(target), json("1")).unwrap_err();
+        assert_eq!(back.to_json(), target, "{path}: {}", miss.message);
+    }
+    // A missing name followed by an index fails at the index, on the object that would be made.
+    assert_eq!(assign("$.a.b[0]", r#"{"a":{}}"#, "1").unwrap_err(), "Filter: [0] can only be applied to arrays. Current context is: {}");
 }
 
 #[test]

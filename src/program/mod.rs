@@ -39,6 +39,9 @@ pub struct Program {
     /// The definition's top-level `TimeoutSeconds`, if any.
     pub timeout_seconds: Option<u64>,
     pub comment: Option<Str>,
+    /// The definition this was compiled from: worker threads compile their own copies from it
+    /// (see `runtime::local`), so no two cores share the program's reference counts.
+    pub source: Arc<serde_json::Value>,
 }
 
 impl Program {

@@ -11,13 +11,17 @@ use crate::program::{BlockId, Program, ROOT_BLOCK};
 use crate::value::{Str, Value};
 use crate::vm::{ExecShared, ExecutionIdentity, Frame, HistoryEvent, Step, Suspend, Thread};
 
+use super::start::StopSignal;
 use super::{fanout, Engine};
+use crate::tasks::MockTestCase;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExecutionStatus {
     Succeeded,
     Failed,
     TimedOut,
+    /// Stopped through a [`StopHandle`](super::StopHandle) (StopExecution).
+    Aborted,
 }
 
 impl ExecutionStatus {
@@ -26,6 +30,7 @@ impl ExecutionStatus {
             ExecutionStatus::Succeeded => "SUCCEEDED",
             ExecutionStatus::Failed => "FAILED",
             ExecutionStatus::TimedOut => "TIMED_OUT",
+            ExecutionStatus::Aborted => "ABORTED",
         }
     }
 }
@@ -41,11 +46,14 @@ pub struct StartOptions {
     /// `express:` execution ARNs (with a trailing UUID) rather than `execution:` ones.
     pub express: bool,
     pub role_arn: Option<Str>,
+    /// A Step Functions Local test case for this execution only (a server's
+    /// `stateMachineArn#TestCase`); it takes the place of the engine-wide one.
+    pub mock: Option<Arc<MockTestCase>>,
 }
 
 impl StartOptions {
     pub fn new(state_machine_name: &str) -> StartOptions {
-        StartOptions { state_machine_name: Str::from(state_machine_name), name: None, sync: true, express: true, role_arn: None }
+        StartOptions { state_machine_name: Str::from(state_machine_name), name: None, sync: true, express: true, role_arn: None, mock: None }
     }
 }
 
@@ -70,6 +78,29 @@ const VIRTUAL_COST_OF_BUDGET: Duration = Duration::from_secs(1);
 pub async fn run_execution(engine: &Engine, program: Arc<Program>, input: Value, opts: &StartOptions) -> ExecutionOutcome {
     let clock = Clock::new();
     let identity = make_identity(engine, opts, clock.now_ms());
+    execute(engine, &program, clock, identity, input, opts, None).await
+}
+
+/// Runs one execution whose identity is already fixed (by [`Engine::start`], which must answer
+/// with the ARN before the execution runs), optionally stoppable.
+pub(super) async fn execute(
+    engine: &Engine,
+    program: &Arc<Program>,
+    clock: Clock,
+    identity: ExecutionIdentity,
+    input: Value,
+    opts: &StartOptions,
+    stop: Option<&StopSignal>,
+) -> ExecutionOutcome {
+    let program = super::local::local_program(&program);
+    let with_mock;
+    let engine = match &opts.mock {
+        Some(mock) => {
+            with_mock = Engine { resources: Arc::new(engine.resources.with_mock(Arc::clone(mock))), ..engine.clone() };
+            &with_mock
+        }
+        None => engine,
+    };
     let exec = ExecShared::new(identity, input.clone(), clock, engine.config.record_history);
     exec.event("ExecutionStarted", None, || Some(Value::object([("input", input.clone())])));
 
@@ -81,24 +112,35 @@ pub async fn run_execution(engine: &Engine, program: Arc<Program>, input: Value,
     // The fast path: a thread that never suspends needs no timer at all.
     let first = thread.run(&exec);
     let result = match first {
-        Step::Succeeded(v) => Some(Ok(v)),
-        Step::Failed(e) => Some(Err(e)),
+        Step::Succeeded(v) => Some(Ended::Finished(Ok(v))),
+        Step::Failed(e) => Some(Ended::Finished(Err(e))),
         Step::Suspended(s) => {
             let driven = async {
                 handle_suspension(&mut thread, &exec, engine, s).await;
                 drive(&mut thread, &exec, engine).await
             };
-            tokio::time::timeout(deadline, driven).await.ok()
+            let timed = tokio::time::timeout(deadline, driven);
+            match stop {
+                None => timed.await.ok().map(Ended::Finished),
+                Some(stop) => tokio::select! {
+                    r = timed => r.ok().map(Ended::Finished),
+                    reason = stop.stopped() => Some(Ended::Stopped(reason)),
+                },
+            }
         }
     };
     let (status, output, error, cause) = match result {
-        Some(Ok(v)) => {
+        Some(Ended::Finished(Ok(v))) => {
             exec.event("ExecutionSucceeded", None, || Some(Value::object([("output", v.clone())])));
             (ExecutionStatus::Succeeded, Some(v), None, None)
         }
-        Some(Err(e)) => {
+        Some(Ended::Finished(Err(e))) => {
             exec.event("ExecutionFailed", None, || Some(e.to_error_output()));
             (ExecutionStatus::Failed, None, e.error, e.cause)
+        }
+        Some(Ended::Stopped(reason)) => {
+            exec.event("ExecutionAborted", None, || reason.details());
+            (ExecutionStatus::Aborted, None, reason.error, reason.cause)
         }
         None => {
             exec.event("ExecutionTimedOut", None, || None);
@@ -117,23 +159,35 @@ pub async fn run_execution(engine: &Engine, program: Arc<Program>, input: Value,
     }
 }
 
-fn make_identity(engine: &Engine, opts: &StartOptions, start_ms: i64) -> ExecutionIdentity {
+/// How the drive of an execution ended (the deadline is the third way).
+enum Ended {
+    Finished(Result<Value, AslError>),
+    Stopped(super::start::StopReason),
+}
+
+pub(super) fn make_identity(engine: &Engine, opts: &StartOptions, start_ms: i64) -> ExecutionIdentity {
     let cfg = &engine.config;
+    let sm = &*opts.state_machine_name;
+    // Built with push_str rather than format!: this runs once per execution.
     let name: Str = opts.name.clone().unwrap_or_else(|| Str::from(crate::ids::uuid_v4()));
-    let sm = &opts.state_machine_name;
-    let execution_arn = if opts.express {
-        format!("arn:aws:states:{}:{}:express:{sm}:{name}:{}", cfg.region, cfg.account, crate::ids::uuid_v4())
-    } else {
-        format!("arn:aws:states:{}:{}:execution:{sm}:{name}", cfg.region, cfg.account)
-    };
+    let mut arn = String::with_capacity(64 + sm.len() + name.len() + cfg.region.len() + cfg.account.len());
+    for part in ["arn:aws:states:", &cfg.region, ":", &cfg.account, if opts.express { ":express:" } else { ":execution:" }, sm, ":", &name] {
+        arn.push_str(part);
+    }
+    if opts.express {
+        arn.push(':');
+        crate::ids::push_uuid_v4(&mut arn);
+    }
+    let concat = |parts: &[&str]| Str::from(parts.concat());
     ExecutionIdentity {
-        execution_arn: Str::from(execution_arn),
+        execution_arn: Str::from(arn),
         name,
-        state_machine_arn: Str::from(format!("arn:aws:states:{}:{}:stateMachine:{sm}", cfg.region, cfg.account)),
-        state_machine_name: sm.clone(),
-        role_arn: opts.role_arn.clone().unwrap_or_else(|| {
-            Str::from(format!("arn:aws:iam::{}:role/service-role/StepFunctions-{sm}-role", cfg.account))
-        }),
+        state_machine_arn: concat(&["arn:aws:states:", &cfg.region, ":", &cfg.account, ":stateMachine:", sm]),
+        state_machine_name: opts.state_machine_name.clone(),
+        role_arn: opts
+            .role_arn
+            .clone()
+            .unwrap_or_else(|| concat(&["arn:aws:iam::", &cfg.account, ":role/service-role/StepFunctions-", sm, "-role"])),
         start_ms,
         redrive_count: if opts.sync && opts.express { None } else { Some(0) },
     }

@@ -13,6 +13,8 @@
 
 mod execution;
 mod fanout;
+mod local;
+mod start;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,9 +22,13 @@ use std::time::Duration;
 use crate::tasks::Resources;
 
 pub use execution::{run_execution, ExecutionOutcome, ExecutionStatus, StartOptions};
+pub use start::{StartError, Started, StopHandle, StopReason};
 
 /// The Express limit on an execution's duration.
 pub const EXPRESS_MAX_DURATION: Duration = Duration::from_secs(300);
+
+/// Default bound on executions in flight per engine.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 1_000_000;
 
 /// Settings shared by all executions an engine runs.
 #[derive(Clone)]
@@ -41,6 +47,9 @@ pub struct EngineConfig {
     /// each exhausted transition budget (1,024 transitions) then costs one virtual second,
     /// about what those transitions take on AWS.
     pub virtual_time: bool,
+    /// Executions admitted and not yet finished, at most; starting more fails with
+    /// [`StartError::Throttled`]. Sized so a million parked (Waiting) executions fit.
+    pub max_in_flight: usize,
 }
 
 impl Default for EngineConfig {
@@ -52,6 +61,7 @@ impl Default for EngineConfig {
             account: "123456789012".into(),
             default_map_concurrency: 0,
             virtual_time: false,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
         }
     }
 }
@@ -61,11 +71,12 @@ impl Default for EngineConfig {
 pub struct Engine {
     pub config: Arc<EngineConfig>,
     pub resources: Arc<Resources>,
+    admission: Arc<start::Admission>,
 }
 
 impl Engine {
     pub fn new(config: EngineConfig, resources: Resources) -> Engine {
-        Engine { config: Arc::new(config), resources: Arc::new(resources) }
+        Engine { config: Arc::new(config), resources: Arc::new(resources), admission: Arc::default() }
     }
 }
 

@@ -4,8 +4,15 @@
 //! when a test case is selected and it names the state), then a handler registered for the
 //! exact resource string, then a handler registered for a resource prefix (e.g. every
 //! `arn:aws:lambda:…`). With none, the execution fails with `States.Runtime` naming the
-//! resource: a silent pass-through would hide a missing integration.
+//! integration and how to provide it: a silent pass-through would hide a missing integration.
+//!
+//! [`Integrations`] builds the handlers that reach outside the process (Lambda endpoints, the
+//! HTTP Task, local commands); the CLI and the API server both build their `Resources` with it.
 
+pub mod client;
+pub mod exec;
+pub mod http;
+pub mod lambda;
 pub mod mock;
 
 use std::future::Future;
@@ -18,7 +25,61 @@ use crate::error::{AslError, STATES_TIMEOUT};
 use crate::value::{Str, Value};
 use crate::vm::{ExecShared, TaskCall};
 
+pub use exec::{ExecConfig, ExecConfigError};
+pub use http::HostAllowList;
 pub use mock::{MockConfig, MockError, MockTestCase};
+
+/// Where Task resources reach outside the process. `Integrations::default()` reaches nothing
+/// but the HTTP Task on loopback hosts.
+#[derive(Clone, Debug, Default)]
+pub struct Integrations {
+    /// Base URL of a server speaking the Lambda Invoke API (`--lambda-endpoint`, `LAMBDA_ENDPOINT`).
+    pub lambda_endpoint: Option<String>,
+    /// Hosts the HTTP Task may call besides loopback (`--http-allow`).
+    pub http_allow: HostAllowList,
+    /// Commands for `exec:NAME` resources (`--exec-config`).
+    pub exec: Option<ExecConfig>,
+    /// Executions run on a paused current-thread runtime (`--virtual-time`, as
+    /// `EngineConfig::virtual_time`): outside calls resume its clock while they are in flight.
+    /// Must not be set for a runtime whose clock is not paused.
+    pub virtual_time: bool,
+}
+
+/// A setting [`Integrations::resources`] cannot use.
+#[derive(Debug, thiserror::Error)]
+pub enum IntegrationError {
+    #[error("the Lambda endpoint '{0}' must be an http:// URL such as http://127.0.0.1:3001 (TLS is not built in)")]
+    LambdaEndpoint(String),
+}
+
+impl Integrations {
+    /// The handlers for every configured integration, sharing one pooled HTTP client.
+    pub fn resources(&self) -> Result<Resources, IntegrationError> {
+        let client = client::HttpClient::new(self.virtual_time);
+        let mut resources = Resources::default();
+        if let Some(endpoint) = &self.lambda_endpoint {
+            let valid = endpoint.parse::<hyper::Uri>().is_ok_and(|u| u.scheme_str() == Some("http") && u.host().is_some());
+            if !valid {
+                return Err(IntegrationError::LambdaEndpoint(endpoint.clone()));
+            }
+            let lambda: Arc<dyn TaskHandler> = Arc::new(lambda::LambdaHandler::new(client.clone(), endpoint));
+            for resource in lambda::INVOKE_RESOURCES {
+                resources.register(resource, Arc::clone(&lambda));
+            }
+            for prefix in lambda::FUNCTION_ARN_PREFIXES {
+                resources.register_prefix(prefix, Arc::clone(&lambda));
+            }
+        }
+        let http: Arc<dyn TaskHandler> = Arc::new(http::HttpTaskHandler::new(client, self.http_allow.clone()));
+        for resource in http::RESOURCES {
+            resources.register(resource, Arc::clone(&http));
+        }
+        if let Some(exec) = &self.exec {
+            resources.register_prefix(exec::PREFIX, Arc::new(exec::ExecHandler::new(exec.clone(), self.virtual_time)));
+        }
+        Ok(resources)
+    }
+}
 
 /// What a handler receives.
 #[derive(Clone, Debug)]
@@ -80,6 +141,12 @@ impl Resources {
         self.mock = Some(Arc::new(test_case));
     }
 
+    /// These resources with `test_case` in place of any engine-wide mock (one execution's
+    /// `#TestCase`).
+    pub fn with_mock(&self, test_case: Arc<MockTestCase>) -> Resources {
+        Resources { mock: Some(test_case), ..self.clone() }
+    }
+
     fn handler(&self, resource: &str) -> Option<&Arc<dyn TaskHandler>> {
         self.exact
             .get(resource)
@@ -95,10 +162,7 @@ impl Resources {
             }
         }
         let Some(handler) = self.handler(&call.resource) else {
-            return Err(AslError::runtime(format!(
-                "No handler is configured for the resource '{}'. Register one through the library (Resources::register), or run with --mock-config FILE --test-case NAME.",
-                call.resource
-            )));
+            return Err(AslError::runtime(missing_handler(&call.resource)));
         };
         let request = TaskRequest {
             resource: call.resource.clone(),
@@ -112,9 +176,34 @@ impl Resources {
         match call.timeout_ms {
             Some(ms) => match tokio::time::timeout(std::time::Duration::from_millis(ms), fut).await {
                 Ok(r) => r,
-                Err(_) => Err(AslError::named(STATES_TIMEOUT)),
+                // AWS's Task timeout carries an empty cause (recorded: a catcher sees "Cause": "").
+                Err(_) => Err(AslError::new(STATES_TIMEOUT, "")),
             },
             None => fut.await,
         }
+    }
+}
+
+/// Why nothing answers `resource`, and what would.
+fn missing_handler(resource: &str) -> String {
+    const MOCK: &str = "give the state a mocked response (--mock-config FILE --test-case NAME) or register a handler through the library (Resources::register)";
+    let service = resource.split(':').nth(2).unwrap_or("");
+    let integration = resource.strip_prefix("arn:").and_then(|r| r.split_once(":states:::")).map(|(_, rest)| rest);
+    if service == "lambda" || integration.is_some_and(|i| i.starts_with("lambda:")) {
+        return format!("No Lambda endpoint is configured for the resource '{resource}': run with --lambda-endpoint URL (or LAMBDA_ENDPOINT) pointing at a server that speaks the Lambda Invoke API, or {MOCK}.");
+    }
+    if resource.starts_with(exec::PREFIX) {
+        return format!("The resource '{resource}' names a local command, but no exec config is loaded: run with --exec-config FILE (see docs/TASKS.md), or {MOCK}.");
+    }
+    if service == "states" && resource.split(':').nth(5) == Some("activity") {
+        return format!("The activity '{resource}' has no worker here: Expressway does not run activities; {MOCK}.");
+    }
+    match integration {
+        Some(i) => {
+            let name = i.split('.').next().unwrap_or(i);
+            let kind = if name.starts_with("aws-sdk:") { "AWS SDK integration" } else { "service integration" };
+            format!("The {kind} '{name}' ({resource}) is not called by Expressway: {MOCK}.")
+        }
+        None => format!("No handler is configured for the resource '{resource}': {MOCK}."),
     }
 }

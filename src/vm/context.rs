@@ -5,7 +5,7 @@
 //! events happen, exactly as AWS numbers them (ExecutionStarted is #1); causes quote them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::clock::Clock;
 use crate::jsonpath::Roots;
@@ -34,39 +34,24 @@ pub struct ExecShared {
     pub clock: Clock,
     next_event_id: AtomicU64,
     history: Option<Mutex<Vec<HistoryEvent>>>,
-    /// `{Execution: …, StateMachine: …}` parts of the context object, built once.
-    execution_ctx: Value,
-    state_machine_ctx: Value,
+    /// `{Execution: …, StateMachine: …}` parts of the context object, built on first use
+    /// (most executions of pure workflows never read `$$`).
+    execution_ctx: OnceLock<Value>,
+    state_machine_ctx: OnceLock<Value>,
     /// Task invocations so far per state name (mocked responses are chosen by this index).
     invocations: Mutex<rustc_hash::FxHashMap<Str, u32>>,
 }
 
 impl ExecShared {
     pub fn new(identity: ExecutionIdentity, input: Value, clock: Clock, record_history: bool) -> Arc<ExecShared> {
-        let start = crate::timestamp::format_iso(identity.start_ms);
-        let mut exec = vec![
-            ("Id", Value::String(identity.execution_arn.clone())),
-            ("Input", input.clone()),
-            ("StartTime", Value::from(start)),
-            ("Name", Value::String(identity.name.clone())),
-            ("RoleArn", Value::String(identity.role_arn.clone())),
-        ];
-        if let Some(n) = identity.redrive_count {
-            exec.push(("RedriveCount", Value::from(n as i64)));
-        }
-        let execution_ctx = Value::object(exec);
-        let state_machine_ctx = Value::object([
-            ("Id", Value::String(identity.state_machine_arn.clone())),
-            ("Name", Value::String(identity.state_machine_name.clone())),
-        ]);
         Arc::new(ExecShared {
             identity,
             input,
             clock,
             next_event_id: AtomicU64::new(1),
             history: record_history.then(|| Mutex::new(Vec::new())),
-            execution_ctx,
-            state_machine_ctx,
+            execution_ctx: OnceLock::new(),
+            state_machine_ctx: OnceLock::new(),
             invocations: Mutex::new(Default::default()),
         })
     }
@@ -109,7 +94,29 @@ impl ExecShared {
     }
 
     pub fn execution_context(&self) -> &Value {
-        &self.execution_ctx
+        self.execution_ctx.get_or_init(|| {
+            let id = &self.identity;
+            let mut exec = vec![
+                ("Id", Value::String(id.execution_arn.clone())),
+                ("Input", self.input.clone()),
+                ("StartTime", Value::from(crate::timestamp::format_iso(id.start_ms))),
+                ("Name", Value::String(id.name.clone())),
+                ("RoleArn", Value::String(id.role_arn.clone())),
+            ];
+            if let Some(n) = id.redrive_count {
+                exec.push(("RedriveCount", Value::from(n as i64)));
+            }
+            Value::object(exec)
+        })
+    }
+
+    fn state_machine_context(&self) -> &Value {
+        self.state_machine_ctx.get_or_init(|| {
+            Value::object([
+                ("Id", Value::String(self.identity.state_machine_arn.clone())),
+                ("Name", Value::String(self.identity.state_machine_name.clone())),
+            ])
+        })
     }
 }
 
@@ -163,8 +170,8 @@ impl Roots for StateRoots<'_> {
             state.push(("RetryCount", Value::from(n as i64)));
         }
         let mut top = vec![
-            ("Execution", self.exec.execution_ctx.clone()),
-            ("StateMachine", self.exec.state_machine_ctx.clone()),
+            ("Execution", self.exec.execution_context().clone()),
+            ("StateMachine", self.exec.state_machine_context().clone()),
             ("State", Value::object(state)),
         ];
         if let Some(item) = self.map_item {

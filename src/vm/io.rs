@@ -32,7 +32,7 @@ pub fn apply_result_path(path: &ResultPath, input: Value, result: Value) -> Resu
         ResultPath::Discard => Ok(input),
         ResultPath::Path(p) => p
             .assign(input, result)
-            .map_err(|miss| AslError::runtime(format!("Invalid path '{}' : {}", p.source(), miss.message))),
+            .map_err(|(miss, _untouched_input)| AslError::runtime(format!("Invalid path '{}' : {}", p.source(), miss.message))),
     }
 }
 

@@ -306,9 +306,8 @@ impl Thread {
         if state.query_language == QueryLanguage::Jsonata {
             return self.work_jsonata(state, exec);
         }
-        let input = self.input.clone();
-        let effective = apply_io_path(&state.io.input_path, &input, &self.roots(state, exec, &input))?;
-        self.effective = effective;
+        // Borrowed, not cloned: `finish` may take the input over and change it in place.
+        self.effective = apply_io_path(&state.io.input_path, &self.input, &self.roots(state, exec, &self.input))?;
         match &state.kind {
             StateKind::Pass { result } => {
                 let value = match (result, &state.io.parameters) {
@@ -433,9 +432,14 @@ impl Thread {
             }
             Err(e) => {
                 if matches!(state.kind, StateKind::Task(_)) {
-                    exec.event(if lambda { "LambdaFunctionFailed" } else { "TaskFailed" }, Some(&state.name), || {
-                        Some(e.to_error_output())
-                    });
+                    let timed_out = e.error_name() == crate::error::STATES_TIMEOUT;
+                    let kind = match (lambda, timed_out) {
+                        (true, true) => "LambdaFunctionTimedOut",
+                        (true, false) => "LambdaFunctionFailed",
+                        (false, true) => "TaskTimedOut",
+                        (false, false) => "TaskFailed",
+                    };
+                    exec.event(kind, Some(&state.name), || Some(e.to_error_output()));
                 }
                 self.handle_error(state, exec, e)
             }
@@ -490,7 +494,15 @@ impl Thread {
             Some(t) => eval_template(t, &self.roots(state, exec, &result))?,
             None => result,
         };
-        let merged = apply_result_path(&state.io.result_path, self.input.clone(), selected.clone())?;
+        // A state that can retry or catch keeps its input for that; any other hands its only
+        // reference to ResultPath, which then changes the input in place instead of copying it.
+        let input = if state.retry.is_empty() && state.catch.is_empty() {
+            self.effective = Value::Null;
+            std::mem::take(&mut self.input)
+        } else {
+            self.input.clone()
+        };
+        let merged = apply_result_path(&state.io.result_path, input, selected.clone())?;
         let output = apply_io_path(&state.io.output_path, &merged, &self.roots(state, exec, &merged))?;
         check_size(&output, &state.name)?;
         self.assign(&state.assign, state, exec, AssignOn::dollar(&selected))?;

@@ -3,9 +3,10 @@
 //! Order, as AWS: retriers first (the first whose `ErrorEquals` matches decides; its attempt
 //! counter is per state visit), then catchers (first match wins; the Error Output is placed in
 //! the raw state input by the catcher's ResultPath). `States.Runtime` is never retried or
-//! caught, even when named (recorded AWS behaviour); `States.ALL` does not match
-//! `States.DataLimitExceeded` (AWS docs: terminal unless named); `States.TaskFailed` matches
-//! everything but `States.Timeout`.
+//! caught, even when named (recorded AWS behaviour); `States.ALL` matches
+//! `States.DataLimitExceeded` (recorded: a Lambda result over the limit is caught by a
+//! `States.ALL` catcher, although AWS's docs call the error terminal); `States.TaskFailed`
+//! matches everything but `States.Timeout` and `States.DataLimitExceeded`.
 
 use crate::error::{AslError, STATES_ALL, STATES_DATA_LIMIT_EXCEEDED, STATES_RUNTIME, STATES_TASK_FAILED, STATES_TIMEOUT};
 use crate::program::{State, StateKind};
@@ -23,7 +24,7 @@ pub(crate) fn error_matches(names: &[Str], error: &str) -> bool {
     }
     names.iter().any(|n| {
         &**n == error
-            || (&**n == STATES_ALL && error != STATES_DATA_LIMIT_EXCEEDED)
+            || &**n == STATES_ALL
             || (&**n == STATES_TASK_FAILED && error != STATES_TIMEOUT && error != STATES_DATA_LIMIT_EXCEEDED)
     })
 }
@@ -105,7 +106,7 @@ mod tests {
         assert!(error_matches(&names(&["States.ALL"]), "Custom"));
         assert!(!error_matches(&names(&["States.ALL"]), "States.Runtime"));
         assert!(!error_matches(&names(&["States.Runtime"]), "States.Runtime"));
-        assert!(!error_matches(&names(&["States.ALL"]), "States.DataLimitExceeded"));
+        assert!(error_matches(&names(&["States.ALL"]), "States.DataLimitExceeded"));
         assert!(error_matches(&names(&["States.DataLimitExceeded"]), "States.DataLimitExceeded"));
         assert!(error_matches(&names(&["States.TaskFailed"]), "Lambda.Unknown"));
         assert!(!error_matches(&names(&["States.TaskFailed"]), "States.Timeout"));

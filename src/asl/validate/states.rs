@@ -296,7 +296,9 @@ fn check_task(ctx: &mut Ctx, state: &Map<String, Value>, location: &str, lang: L
         None => ctx.required_fields(location, &["Resource"]),
         Some(Value::String(resource)) => {
             let resource_location = format!("{location}/Resource");
-            if !resource.starts_with("arn:") || resource.split(':').count() < 6 {
+            // `exec:NAME` is Expressway's local-command resource (docs/TASKS.md); AWS refuses it.
+            let local_command = resource.strip_prefix("exec:").is_some_and(|name| !name.is_empty());
+            if !local_command && (!resource.starts_with("arn:") || resource.split(':').count() < 6) {
                 // Guessed wording; the code is AWS's documented one for bad Task resources.
                 ctx.report(super::codes::INVALID_RESOURCE, format!("Invalid resource: {resource}"), &resource_location);
             }
