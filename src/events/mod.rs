@@ -14,6 +14,7 @@
 //! assert!(pattern.matches(r#"{"source": "aws.ec2", "detail": {"n": 5}}"#).unwrap() == false);
 //! ```
 
+pub mod bus;
 mod flatten;
 mod index;
 mod ip;
@@ -22,7 +23,9 @@ mod matcher;
 mod number;
 mod pattern;
 mod strings;
+pub mod transform;
 
+pub use bus::{Buses, Delivery, DeliveryError, EntryResult, EventEntry, RuleSpec, RuleState, RuleStats, TargetSink, TargetSpec};
 pub use flatten::EventError;
 pub use matcher::{Matcher, RuleId};
 pub use pattern::{AnythingBut, Branch, Condition, Field, Literal, NumericRange, Pattern, PatternError, MAX_BRANCHES};
