@@ -23,6 +23,7 @@ mod matcher;
 mod number;
 mod pattern;
 mod strings;
+pub mod sinks;
 pub mod transform;
 
 pub use bus::{Buses, Delivery, DeliveryError, EntryResult, EventEntry, RuleSpec, RuleState, RuleStats, TargetSink, TargetSpec};
