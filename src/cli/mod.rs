@@ -2,6 +2,7 @@
 //! definition is invalid (`validate`), 2 usage errors, unreadable files, invalid definitions or
 //! input given to `run`.
 
+mod bus_cmd;
 mod compile_cmd;
 mod input;
 mod match_cmd;

@@ -23,6 +23,7 @@ mod matcher;
 mod number;
 mod pattern;
 mod strings;
+pub mod rules_file;
 pub mod sinks;
 pub mod transform;
 

@@ -95,8 +95,11 @@ impl TargetSink for NdjsonSink {
             ("target", Value::from(&*d.target_id)),
             ("input", input),
         ]);
+        let mut text = line.to_json();
+        text.push('\n');
+        // One write per line, so lines from other writers of the same stream never interleave.
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        writeln!(out, "{}", line.to_json()).map_err(|e| DeliveryError::Failed(format!("cannot write the NDJSON target: {e}")))
+        out.write_all(text.as_bytes()).map_err(|e| DeliveryError::Failed(format!("cannot write the NDJSON target: {e}")))
     }
 }
 
