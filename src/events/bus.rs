@@ -284,6 +284,10 @@ impl Buses {
         self.inner.write().unwrap_or_else(|e| e.into_inner())
     }
 
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
     pub fn bus_arn(&self, name: &str) -> String {
         format!("arn:aws:events:{}:{}:event-bus/{name}", self.region, self.account)
     }

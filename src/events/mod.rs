@@ -14,6 +14,7 @@
 //! assert!(pattern.matches(r#"{"source": "aws.ec2", "detail": {"n": 5}}"#).unwrap() == false);
 //! ```
 
+pub mod api;
 pub mod bus;
 mod flatten;
 mod index;
@@ -27,6 +28,7 @@ pub mod rules_file;
 pub mod sinks;
 pub mod transform;
 
+pub use api::{EventsApi, EventsApiError};
 pub use bus::{Buses, Delivery, DeliveryError, EntryResult, EventEntry, RuleSpec, RuleState, RuleStats, TargetSink, TargetSpec};
 pub use flatten::EventError;
 pub use matcher::{Matcher, RuleId};

@@ -30,10 +30,13 @@ pub struct DeliveryInfo {
 
 type Observer = Arc<dyn Fn(DeliveryInfo, ExecutionOutcome) + Send + Sync>;
 
+/// A registered state machine: its program and name.
+type Machine = (Arc<Program>, Arc<str>);
+
 /// Starts executions of registered state machines. Must be used inside a tokio runtime.
 pub struct StateMachineSink {
     engine: Engine,
-    machines: RwLock<FxHashMap<String, (Arc<Program>, Arc<str>)>>,
+    machines: RwLock<FxHashMap<String, Machine>>,
     observer: Observer,
 }
 
