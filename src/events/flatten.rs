@@ -15,7 +15,8 @@ use std::borrow::Cow;
 
 use rustc_hash::FxHashMap;
 
-use super::json::{JsonError, Reader, Token};
+use super::json::JsonError;
+use super::scan::Scanner;
 
 /// Index of an interned rule path.
 pub type PathId = u32;
@@ -204,15 +205,25 @@ pub trait LeafSink {
 
 /// Walks an event's text and reports every leaf on a rule path.
 pub fn flatten(event: &str, trie: &PathTrie, sink: &mut impl LeafSink) -> Result<(), EventError> {
-    let mut walker = Walker { reader: Reader::new(event), trie, membership: Vec::new(), arrays: 0, empty_steps: 0 };
-    match walker.reader.next_token()? {
-        Token::StartObject => walker.object(0, sink),
-        _ => Err(EventError::NotAnObject),
+    let mut walker = Walker { scan: Scanner::new(event), trie, membership: Vec::new(), arrays: 0, empty_steps: 0 };
+    walker.scan.ws();
+    if walker.scan.peek() != Some(b'{') {
+        // Still report malformed text as such.
+        walker.scan.skip_value()?;
+        return Err(EventError::NotAnObject);
     }
+    walker.walk(sink)
+}
+
+/// A container being read: an object, or an array and the index of its next element.
+/// `empty_step` says whether the key leading into it needs an empty step.
+enum Frame {
+    Object { node: u32, empty_step: bool },
+    Array { node: u32, id: u32, index: u32, empty_step: bool },
 }
 
 struct Walker<'a, 't> {
-    reader: Reader<'a>,
+    scan: Scanner<'a>,
     trie: &'t PathTrie,
     membership: Vec<(u32, u32)>,
     arrays: u32,
@@ -220,78 +231,109 @@ struct Walker<'a, 't> {
     empty_steps: u32,
 }
 
-impl<'a> Walker<'a, '_> {
+impl Walker<'_, '_> {
     fn node_has_children(&self, node: u32) -> bool {
         self.trie.nodes.get(node as usize).is_some_and(|n| !n.children.is_empty())
     }
 
-    /// The members of an object whose `{` has been read, under trie node `node`.
-    fn object(&mut self, node: u32, sink: &mut impl LeafSink) -> Result<(), EventError> {
+    /// Reads the event object at the cursor. Iterative (an explicit stack of containers), so a
+    /// rule path 1,000 levels deep costs no call stack.
+    fn walk(&mut self, sink: &mut impl LeafSink) -> Result<(), EventError> {
+        let mut stack = vec![Frame::Object { node: 0, empty_step: false }];
+        self.scan.open()?;
+        if self.scan.empty(b'}') {
+            return Ok(());
+        }
         loop {
-            let key = match self.reader.next_token()? {
-                Token::EndObject => return Ok(()),
-                Token::Key(k) => k,
-                _ => return Ok(()),
-            };
-            let needs_empty = PathTrie::needs_empty_step(&key);
-            let used = !needs_empty || self.trie.has_empty_step();
-            match self.trie.step(node, &key).filter(|_| used) {
-                Some(child) => {
-                    let first = self.reader.next_token()?;
-                    self.empty_steps += u32::from(needs_empty);
-                    let r = self.value(first, child, sink);
-                    self.empty_steps -= u32::from(needs_empty);
-                    r?;
+            // At the next member or element of the innermost container: find its trie node.
+            let (node, empty_step) = match stack.last_mut() {
+                None => return Ok(()),
+                Some(Frame::Object { node, .. }) => {
+                    let parent = *node;
+                    let key = self.scan.key()?;
+                    let needs_empty = PathTrie::needs_empty_step(&key);
+                    let used = !needs_empty || self.trie.has_empty_step();
+                    match self.trie.step(parent, &key).filter(|_| used) {
+                        Some(child) => (Some(child), needs_empty),
+                        None => {
+                            self.scan.skip_value()?;
+                            (None, false)
+                        }
+                    }
                 }
-                None => self.reader.skip_value()?,
+                Some(Frame::Array { node, id, index, .. }) => {
+                    self.membership.push((*id, *index));
+                    *index += 1;
+                    (Some(*node), false)
+                }
+            };
+            if let Some(node) = node {
+                self.empty_steps += u32::from(empty_step);
+                self.scan.ws();
+                match self.scan.peek() {
+                    Some(b'{') if self.node_has_children(node) => {
+                        self.scan.open()?;
+                        if !self.scan.empty(b'}') {
+                            stack.push(Frame::Object { node, empty_step });
+                            continue;
+                        }
+                    }
+                    Some(b'[') => {
+                        self.scan.open()?;
+                        let id = self.arrays;
+                        self.arrays += 1;
+                        if !self.scan.empty(b']') {
+                            stack.push(Frame::Array { node, id, index: 0, empty_step });
+                            continue;
+                        }
+                    }
+                    _ => self.scalar(node, sink)?,
+                }
+                self.empty_steps -= u32::from(empty_step);
+            }
+            // A value is complete: move past separators, closing the containers it completes.
+            loop {
+                let close = match stack.last() {
+                    None => return Ok(()),
+                    Some(Frame::Object { .. }) => b'}',
+                    Some(Frame::Array { .. }) => {
+                        self.membership.pop();
+                        b']'
+                    }
+                };
+                if self.scan.next_or_close(close)? {
+                    break;
+                }
+                if let Some(Frame::Object { empty_step, .. } | Frame::Array { empty_step, .. }) = stack.pop() {
+                    self.empty_steps -= u32::from(empty_step);
+                }
             }
         }
     }
 
-    /// A value whose first token has been read, under trie node `node`.
-    fn value(&mut self, first: Token<'a>, node: u32, sink: &mut impl LeafSink) -> Result<(), EventError> {
-        let scalar = match first {
-            Token::StartObject => {
-                return if self.node_has_children(node) { self.object(node, sink) } else { self.skip_rest(1) };
+    /// A scalar (or an object no rule path enters) at the cursor, under trie node `node`.
+    fn scalar(&mut self, node: u32, sink: &mut impl LeafSink) -> Result<(), EventError> {
+        let scalar = match self.scan.peek() {
+            Some(b'{') => return Ok(self.scan.skip_value()?),
+            Some(b'"') => Scalar::Str(self.scan.string()?),
+            Some(b'-' | b'0'..=b'9') => Scalar::Num(self.scan.number()?),
+            Some(b't') => {
+                self.scan.literal("true")?;
+                Scalar::True
             }
-            Token::StartArray => {
-                let id = self.arrays;
-                self.arrays += 1;
-                let mut index = 0u32;
-                loop {
-                    let t = self.reader.next_token()?;
-                    if t == Token::EndArray {
-                        return Ok(());
-                    }
-                    self.membership.push((id, index));
-                    let r = self.value(t, node, sink);
-                    self.membership.pop();
-                    r?;
-                    index += 1;
-                }
+            Some(b'f') => {
+                self.scan.literal("false")?;
+                Scalar::False
             }
-            Token::Str(s) => Scalar::Str(s),
-            Token::Num(n) => Scalar::Num(n),
-            Token::True => Scalar::True,
-            Token::False => Scalar::False,
-            Token::Null => Scalar::Null,
-            Token::EndObject | Token::EndArray | Token::Key(_) => return Ok(()),
+            Some(b'n') => {
+                self.scan.literal("null")?;
+                Scalar::Null
+            }
+            Some(_) => return Ok(self.scan.bad_token()?),
+            None => return Err(JsonError { message: "Unexpected end-of-input: expected a value".into(), offset: self.scan.i }.into()),
         };
         if let Some(path) = self.trie.nodes.get(node as usize).and_then(|n| n.path) {
             sink.leaf(path, scalar, &self.membership, self.empty_steps > 0);
-        }
-        Ok(())
-    }
-
-    /// Skips the rest of a container whose opening token has been read.
-    fn skip_rest(&mut self, mut open: usize) -> Result<(), EventError> {
-        while open > 0 {
-            match self.reader.next_token()? {
-                Token::StartObject | Token::StartArray => open += 1,
-                Token::EndObject | Token::EndArray => open -= 1,
-                Token::Key(_) => self.reader.skip_value()?,
-                _ => {}
-            }
         }
         Ok(())
     }

@@ -1,4 +1,5 @@
-//! A strict, streaming JSON reader for event patterns and events.
+//! A strict, streaming JSON reader for event patterns (events are read by `scan`, which
+//! accepts exactly the same grammar, faster).
 //!
 //! Patterns and events are read from their text, not from a parsed value, because the text
 //! carries what EventBridge's matcher (aws/event-ruler, on Jackson) sees and a DOM loses: number
@@ -81,11 +82,6 @@ impl<'a> Reader<'a> {
     /// Byte offset of the next unread character.
     pub fn offset(&self) -> usize {
         self.pos
-    }
-
-    /// Current container depth.
-    pub fn depth(&self) -> usize {
-        self.stack.len()
     }
 
     /// Whether the top-level value has been read completely.
@@ -433,55 +429,6 @@ impl<'a> Reader<'a> {
         }
         Ok(v)
     }
-
-    /// Skips the value that the next token would start, checking its syntax without building
-    /// anything (strings are not decoded). Only valid where a value is expected.
-    pub fn skip_value(&mut self) -> Result<(), JsonError> {
-        let base = self.stack.len();
-        loop {
-            self.skip_ws();
-            let token_start = self.pos;
-            match self.src.get(self.pos) {
-                Some(b'"') if matches!(self.expect, Expect::Value | Expect::ValueOrEnd) => {
-                    self.skip_string()?;
-                    self.after_value();
-                }
-                Some(_) | None => {
-                    let _ = token_start;
-                    self.next_token()?;
-                }
-            }
-            if self.stack.len() <= base && self.expect != Expect::Value && self.expect != Expect::Key {
-                return Ok(());
-            }
-        }
-    }
-
-    /// Skips a string without decoding it, validating escapes and control characters.
-    fn skip_string(&mut self) -> Result<(), JsonError> {
-        self.pos += 1;
-        loop {
-            match memchr::memchr2(b'"', b'\\', self.src.get(self.pos..).unwrap_or(&[])) {
-                None => {
-                    self.pos = self.src.len();
-                    return self.error("Unexpected end-of-input: was expecting closing quote for a string value");
-                }
-                Some(off) => {
-                    let end = self.pos + off;
-                    if let Some(bad) = self.src.get(self.pos..end).and_then(|run| run.iter().position(|&c| c < 0x20)) {
-                        self.pos += bad;
-                        return self.control_char(self.src.get(self.pos).copied().unwrap_or(0));
-                    }
-                    self.pos = end + 1;
-                    if self.src.get(end) == Some(&b'"') {
-                        return Ok(());
-                    }
-                    let mut sink = String::new();
-                    self.escape(&mut sink)?;
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -535,21 +482,5 @@ mod tests {
     fn surrogates() {
         assert_eq!(tokens(r#"["\ud83d\ude80", "\ud800x"]"#).unwrap()[1], Token::Str("🚀".into()));
         assert_eq!(tokens(r#"["\ud800x"]"#).unwrap()[1], Token::Str("?x".into()));
-    }
-
-    #[test]
-    fn skip_value_skips_nested_values() {
-        let mut r = Reader::new(r#"{"a": {"b": [1, "x\\\"", {"c": null}]}, "d": 2}"#);
-        assert_eq!(r.next_token().unwrap(), Token::StartObject);
-        assert_eq!(r.next_token().unwrap(), Token::Key("a".into()));
-        r.skip_value().unwrap();
-        assert_eq!(r.next_token().unwrap(), Token::Key("d".into()));
-        r.skip_value().unwrap();
-        assert_eq!(r.next_token().unwrap(), Token::EndObject);
-        assert!(r.is_done());
-        let mut bad = Reader::new(r#"{"a": {"b": [1, 2}}"#);
-        bad.next_token().unwrap();
-        bad.next_token().unwrap();
-        assert!(bad.skip_value().is_err());
     }
 }
