@@ -85,7 +85,8 @@ impl<'a> Reader<'a> {
     }
 
     /// Whether the top-level value has been read completely.
-    pub fn is_done(&self) -> bool {
+    #[cfg(test)]
+    fn is_done(&self) -> bool {
         self.expect == Expect::Done
     }
 
