@@ -72,3 +72,23 @@ fn unusable_rules_files_exit_2() {
     let out = run_bus("/nonexistent/rules.json", "");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_line_that_is_not_utf8_is_rejected_and_the_rest_still_runs() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_expressway"))
+        .args(["run", "--bus", EXAMPLE])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = b"{\"Source\": \"x\", \"Detail\": \"\xff\"}\n".to_vec();
+    stdin.extend_from_slice(br#"{"Source": "shop.orders", "DetailType": "Order Placed", "EventBusName": "orders", "Detail": {"orderId": "o-9", "region": "eu-west-1", "quantity": 2}}"#);
+    child.stdin.take().expect("stdin").write_all(&stdin).expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(1));
+    let lines = lines(&out);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines.iter().any(|l| l["status"] == "REJECTED" && l["line"] == 1));
+    assert!(lines.iter().any(|l| l["output"]["orderId"] == "o-9"), "the last line has no newline and still runs");
+}

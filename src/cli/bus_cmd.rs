@@ -19,7 +19,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value as Json;
-use tokio::io::AsyncBufReadExt;
 
 use expressway::asl::StateMachineType;
 use expressway::events::rules_file::RulesFile;
@@ -72,7 +71,10 @@ pub fn run(rules_path: &Path, resources: Resources, virtual_time: bool, max_in_f
         }
     };
     let config = EngineConfig { record_history: history, virtual_time, max_in_flight, ..EngineConfig::default() };
-    runtime.block_on(serve(file, machines, Engine::new(config, resources), history))
+    // The bus loop runs on a worker thread, so the executions it starts go to that worker's
+    // local queue instead of waking another thread for each one.
+    let engine = Engine::new(config, resources);
+    runtime.block_on(async move { tokio::spawn(serve(file, machines, engine, history)).await.unwrap_or(2) })
 }
 
 async fn serve(file: RulesFile, machines: Vec<StateMachine>, engine: Engine, history: bool) -> i32 {
@@ -125,34 +127,52 @@ async fn serve(file: RulesFile, machines: Vec<StateMachine>, engine: Engine, his
         return 2;
     }
 
+    // Results are written in batches: one write per batch of lines, not per line.
     let writer = tokio::spawn(async move {
-        let mut out = std::io::BufWriter::new(std::io::stdout());
-        while let Some(line) = rx.recv().await {
-            let _ = out.write_all(line.as_bytes());
-            let _ = out.write_all(b"\n");
-            if rx.is_empty() {
-                let _ = out.flush();
+        let mut out = std::io::stdout();
+        let mut batch = Vec::with_capacity(1024);
+        let mut text = Vec::with_capacity(1 << 16);
+        while rx.recv_many(&mut batch, 1024).await > 0 {
+            text.clear();
+            for line in batch.drain(..) {
+                text.extend_from_slice(line.as_bytes());
+                text.push(b'\n');
             }
+            let _ = out.write_all(&text).and_then(|_| out.flush());
         }
-        let _ = out.flush();
     });
 
     let limit = engine.config.max_in_flight;
     let room = most_deliveries.clamp(1, limit.max(1));
-    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    // Stdin is read on its own thread, in batches of lines, so reading never waits on the
+    // runtime and the runtime never waits on a read.
+    let (lines_tx, mut lines_rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<Option<String>>>>(4);
+    std::thread::spawn(move || read_lines(lines_tx));
+    let mut pending = Vec::new().into_iter();
     let mut line_no = 0usize;
     let mut rejected = false;
     loop {
-        let line = match lines.next_line().await {
-            Ok(Some(l)) => l,
-            Ok(None) => break,
-            Err(e) => {
-                eprintln!("error: reading stdin: {e}");
-                rejected = true;
-                break;
-            }
+        let line = match pending.next() {
+            Some(l) => l,
+            None => match lines_rx.recv().await {
+                Some(Ok(batch)) => {
+                    pending = batch.into_iter();
+                    continue;
+                }
+                Some(Err(e)) => {
+                    eprintln!("error: reading stdin: {e}");
+                    rejected = true;
+                    break;
+                }
+                None => break,
+            },
         };
         line_no += 1;
+        let Some(line) = line else {
+            let _ = tx.send(rejected_line(line_no, "MalformedEvent", "the line is not UTF-8 text"));
+            rejected = true;
+            continue;
+        };
         if line.trim().is_empty() {
             continue;
         }
@@ -190,6 +210,46 @@ async fn serve(file: RulesFile, machines: Vec<StateMachine>, engine: Engine, his
         let _ = sink.flush();
     }
     i32::from(rejected)
+}
+
+/// Sends stdin's lines in batches until end of input (or the receiver is gone).
+/// A line that is not UTF-8 is sent as `None`.
+fn read_lines(tx: tokio::sync::mpsc::Sender<std::io::Result<Vec<Option<String>>>>) {
+    let mut stdin = std::io::BufReader::with_capacity(1 << 16, std::io::stdin().lock());
+    loop {
+        let mut batch = Vec::with_capacity(256);
+        let mut failed = None;
+        while batch.len() < 256 {
+            let mut line = Vec::new();
+            match std::io::BufRead::read_until(&mut stdin, b'\n', &mut line) {
+                Ok(0) => break,
+                Ok(_) => {
+                    if line.ends_with(b"\n") {
+                        line.pop();
+                        if line.ends_with(b"\r") {
+                            line.pop();
+                        }
+                    }
+                    batch.push(String::from_utf8(line).ok());
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        let done = batch.len() < 256;
+        if !batch.is_empty() && tx.blocking_send(Ok(batch)).is_err() {
+            return;
+        }
+        if let Some(e) = failed {
+            let _ = tx.blocking_send(Err(e));
+            return;
+        }
+        if done {
+            return;
+        }
+    }
 }
 
 fn rejected_line(line: usize, error: &str, cause: &str) -> String {

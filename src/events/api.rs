@@ -338,7 +338,7 @@ mod tests {
     struct Recorder(Mutex<Vec<String>>);
     impl TargetSink for Recorder {
         fn deliver(&self, d: Delivery) -> Result<(), DeliveryError> {
-            self.0.lock().unwrap_or_else(|e| e.into_inner()).push(d.input);
+            self.0.lock().unwrap_or_else(|e| e.into_inner()).push(d.input.text());
             Ok(())
         }
     }

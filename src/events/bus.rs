@@ -21,7 +21,7 @@ use rustc_hash::FxHashMap;
 
 use super::matcher::{Matcher, RuleId};
 use super::pattern::Pattern;
-use super::transform::{DeliveryContext, InputTransformer, TargetInput};
+use super::transform::{DeliveryContext, InputTransformer, Payload, TargetInput};
 use crate::value::{parse_str, Value};
 
 pub const DEFAULT_BUS: &str = "default";
@@ -71,8 +71,8 @@ pub struct Delivery {
     pub target_id: Arc<str>,
     pub target_arn: Arc<str>,
     pub event_id: Arc<str>,
-    /// The target's input, as text (a transformer may produce any text).
-    pub input: String,
+    /// The target's input.
+    pub input: Payload,
     /// The rule's counters, for sinks that learn of failures later.
     pub counters: Arc<RuleCounters>,
 }
@@ -602,7 +602,7 @@ mod tests {
             if seen.len() >= self.capacity {
                 return Err(DeliveryError::Full);
             }
-            seen.push((d.rule.to_string(), d.target_id.to_string(), d.input));
+            seen.push((d.rule.to_string(), d.target_id.to_string(), d.input.text()));
             Ok(())
         }
     }

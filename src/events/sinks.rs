@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use rustc_hash::FxHashMap;
 
 use super::bus::{Delivery, DeliveryError, TargetSink};
+use super::transform::Payload;
 use crate::program::Program;
 use crate::runtime::{Engine, ExecutionOutcome, StartError, StartOptions};
 use crate::value::{parse_str, Value};
@@ -60,7 +61,7 @@ impl TargetSink for StateMachineSink {
         let Some((program, name)) = self.machines.read().unwrap_or_else(|e| e.into_inner()).get(&*d.target_arn).cloned() else {
             return Err(DeliveryError::Failed(format!("State Machine Does Not Exist: {}", d.target_arn)));
         };
-        let input = parse_str(&d.input).map_err(|e| DeliveryError::Failed(format!("Invalid State Machine Execution Input: {e}")))?;
+        let input = d.input.into_json().map_err(|e| DeliveryError::Failed(format!("Invalid State Machine Execution Input: {e}")))?;
         let mut opts = StartOptions::new(&name);
         opts.sync = false;
         let info = DeliveryInfo { bus: d.bus, rule: d.rule, target_id: d.target_id, event_id: d.event_id };
@@ -90,7 +91,10 @@ impl NdjsonSink {
 
 impl TargetSink for NdjsonSink {
     fn deliver(&self, d: Delivery) -> Result<(), DeliveryError> {
-        let input = parse_str(&d.input).unwrap_or_else(|_| Value::from(d.input.as_str()));
+        let input = match d.input {
+            Payload::Json(v) => v,
+            Payload::Text(t) => parse_str(&t).unwrap_or_else(|_| Value::from(t.as_str())),
+        };
         let line = Value::object([
             ("eventId", Value::from(&*d.event_id)),
             ("eventBusName", Value::from(&*d.bus)),

@@ -19,7 +19,7 @@
 //!
 //! Where AWS's documentation is silent we chose: a placeholder whose path selected nothing
 //! becomes `null` outside strings and nothing inside them (AWS says only that the variable is
-//! not created).
+//! not created), and an `InputPath` that selects nothing gives `null`.
 
 use crate::jsonpath::Path;
 use crate::value::{parse_str, Value};
@@ -53,6 +53,31 @@ pub struct InputTransformer {
     template: String,
 }
 
+/// A target's input: JSON, or the text an input transformer made (which need not be JSON).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    Json(Value),
+    Text(String),
+}
+
+impl Payload {
+    /// The input as JSON, for targets that need JSON.
+    pub fn into_json(self) -> Result<Value, String> {
+        match self {
+            Payload::Json(v) => Ok(v),
+            Payload::Text(t) => parse_str(&t).map_err(|e| e.message),
+        }
+    }
+
+    /// The input as text.
+    pub fn text(&self) -> String {
+        match self {
+            Payload::Json(v) => v.to_json(),
+            Payload::Text(t) => t.clone(),
+        }
+    }
+}
+
 /// What the predefined variables refer to.
 pub struct DeliveryContext<'a> {
     pub rule_arn: &'a str,
@@ -74,13 +99,14 @@ impl TargetInput {
         parse_event_path(text).map(TargetInput::Path)
     }
 
-    /// The input for one delivery: text, since a transformer may produce any text.
-    pub fn render(&self, event: &Value, ctx: &DeliveryContext<'_>) -> String {
+    /// The input for one delivery. JSON stays a value (no serialising for state machines);
+    /// a transformer's result is text.
+    pub fn render(&self, event: &Value, ctx: &DeliveryContext<'_>) -> Payload {
         match self {
-            TargetInput::Event => event.to_json(),
-            TargetInput::Constant(v) => v.to_json(),
-            TargetInput::Path(p) => p.select(event).map(|v| v.to_json()).unwrap_or_else(|_| "null".into()),
-            TargetInput::Transformer(t) => t.render(event, ctx),
+            TargetInput::Event => Payload::Json(event.clone()),
+            TargetInput::Constant(v) => Payload::Json(v.clone()),
+            TargetInput::Path(p) => Payload::Json(p.select(event).unwrap_or_default()),
+            TargetInput::Transformer(t) => Payload::Text(t.render(event, ctx)),
         }
     }
 }
@@ -256,7 +282,8 @@ mod tests {
         assert!(InputTransformer::new([("x", "$.a")], "").is_err());
         assert!(TargetInput::constant("{not json").is_err());
         let event = parse_str(EVENT).unwrap();
-        assert_eq!(TargetInput::path("$.detail.state").unwrap().render(&event, &ctx()), r#""RUNNING""#);
-        assert_eq!(TargetInput::constant(r#"{"k": 1}"#).unwrap().render(&event, &ctx()), r#"{"k":1}"#);
+        assert_eq!(TargetInput::path("$.detail.state").unwrap().render(&event, &ctx()).text(), r#""RUNNING""#);
+        assert_eq!(TargetInput::path("$.nothing").unwrap().render(&event, &ctx()).text(), "null");
+        assert_eq!(TargetInput::constant(r#"{"k": 1}"#).unwrap().render(&event, &ctx()).text(), r#"{"k":1}"#);
     }
 }
