@@ -64,6 +64,69 @@ enum Expect {
     Done,
 }
 
+/// The end of the number literal starting at `start`, checked against Jackson's grammar and
+/// length limit (shared by the pattern reader and the event scanner).
+pub fn number_end(text: &str, start: usize) -> Result<usize, JsonError> {
+    let src = text.as_bytes();
+    let fail = |offset: usize, message: &str| -> Result<usize, JsonError> {
+        let found = match text.get(offset..).and_then(|r| r.chars().next()) {
+            Some(c) => format!("Unexpected character ('{c}' (code {})): {message}", c as u32),
+            None => format!("Unexpected end-of-input: {message}"),
+        };
+        Err(JsonError { message: found, offset })
+    };
+    let mut i = start;
+    if src.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    let int_start = i;
+    while src.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    if i == int_start {
+        return fail(i, "expected digit (0-9) to follow minus sign, for valid numeric value");
+    }
+    if i - int_start > 1 && src.get(int_start) == Some(&b'0') {
+        return Err(JsonError { message: "Invalid numeric value: Leading zeroes not allowed".into(), offset: int_start });
+    }
+    if src.get(i) == Some(&b'.') {
+        i += 1;
+        let frac_start = i;
+        while src.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == frac_start {
+            return fail(i, "Decimal point not followed by a digit");
+        }
+    }
+    if matches!(src.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(src.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let exp_start = i;
+        while src.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == exp_start {
+            return fail(i, "Exponent indicator not followed by a digit");
+        }
+    }
+    if src.get(i).is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'.' || c == b'+' || c == b'-') {
+        return fail(i, "expected separator or end of a numeric value");
+    }
+    let len = i - start - usize::from(src.get(start) == Some(&b'-'));
+    if len > MAX_NUMBER_LEN {
+        return Err(JsonError {
+            message: format!(
+                "Number value length ({len}) exceeds the maximum allowed ({MAX_NUMBER_LEN}, from `StreamReadConstraints.getMaxNumberLength()`)"
+            ),
+            offset: start,
+        });
+    }
+    Ok(i)
+}
+
 /// Pull reader over one JSON text.
 pub struct Reader<'a> {
     src: &'a [u8],
@@ -253,63 +316,16 @@ impl<'a> Reader<'a> {
     /// Reads a number literal and checks Jackson's grammar and length limit.
     fn number(&mut self) -> Result<&'a str, JsonError> {
         let start = self.pos;
-        let src = self.src;
-        let mut i = self.pos;
-        if src.get(i) == Some(&b'-') {
-            i += 1;
-        }
-        let int_start = i;
-        while src.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        let int_len = i - int_start;
-        if int_len == 0 {
-            self.pos = i;
-            return self.unexpected("expected digit (0-9) to follow minus sign, for valid numeric value");
-        }
-        if int_len > 1 && src.get(int_start) == Some(&b'0') {
-            self.pos = int_start;
-            return self.error("Invalid numeric value: Leading zeroes not allowed");
-        }
-        if src.get(i) == Some(&b'.') {
-            i += 1;
-            let frac_start = i;
-            while src.get(i).is_some_and(u8::is_ascii_digit) {
-                i += 1;
+        match number_end(self.text, start) {
+            Ok(end) => {
+                self.pos = end;
+                Ok(self.text.get(start..end).unwrap_or("0"))
             }
-            if i == frac_start {
-                self.pos = i;
-                return self.unexpected("Decimal point not followed by a digit");
+            Err(e) => {
+                self.pos = e.offset;
+                Err(e)
             }
         }
-        if matches!(src.get(i), Some(b'e' | b'E')) {
-            i += 1;
-            if matches!(src.get(i), Some(b'+' | b'-')) {
-                i += 1;
-            }
-            let exp_start = i;
-            while src.get(i).is_some_and(u8::is_ascii_digit) {
-                i += 1;
-            }
-            if i == exp_start {
-                self.pos = i;
-                return self.unexpected("Exponent indicator not followed by a digit");
-            }
-        }
-        if let Some(&c) = src.get(i) {
-            if c.is_ascii_alphanumeric() || c == b'.' || c == b'+' || c == b'-' {
-                self.pos = i;
-                return self.unexpected("expected separator or end of a numeric value");
-            }
-        }
-        let len = i - start - usize::from(src.get(start) == Some(&b'-'));
-        if len > MAX_NUMBER_LEN {
-            return self.error(format!(
-                "Number value length ({len}) exceeds the maximum allowed ({MAX_NUMBER_LEN}, from `StreamReadConstraints.getMaxNumberLength()`)"
-            ));
-        }
-        self.pos = i;
-        Ok(self.text.get(start..i).unwrap_or(""))
     }
 
     /// Reads a string starting at the opening quote.

@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use super::json::{JsonError, Reader, Token, MAX_DEPTH, MAX_NUMBER_LEN};
+use super::json::{number_end, JsonError, Reader, Token, MAX_DEPTH};
 
 /// Length of the leading run of bytes that need no attention inside a string (not `"`, `\\`
 /// or a control character), eight bytes at a time.
@@ -197,63 +197,18 @@ impl<'a> Scanner<'a> {
     }
 
     /// The number at the cursor, as written.
-    #[inline(never)]
     pub fn number(&mut self) -> Result<&'a str, JsonError> {
         let start = self.i;
-        let b = self.b;
-        let mut i = self.i;
-        if b.get(i) == Some(&b'-') {
-            i += 1;
-        }
-        let int_start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        if i == int_start {
-            self.i = i;
-            return self.unexpected("expected digit (0-9) to follow minus sign, for valid numeric value");
-        }
-        if i - int_start > 1 && b.get(int_start) == Some(&b'0') {
-            self.i = int_start;
-            return self.error("Invalid numeric value: Leading zeroes not allowed");
-        }
-        if b.get(i) == Some(&b'.') {
-            i += 1;
-            let f = i;
-            while b.get(i).is_some_and(u8::is_ascii_digit) {
-                i += 1;
+        match number_end(self.text, start) {
+            Ok(end) => {
+                self.i = end;
+                Ok(self.text.get(start..end).unwrap_or("0"))
             }
-            if i == f {
-                self.i = i;
-                return self.unexpected("Decimal point not followed by a digit");
+            Err(e) => {
+                self.i = e.offset;
+                Err(e)
             }
         }
-        if matches!(b.get(i), Some(b'e' | b'E')) {
-            i += 1;
-            if matches!(b.get(i), Some(b'+' | b'-')) {
-                i += 1;
-            }
-            let e = i;
-            while b.get(i).is_some_and(u8::is_ascii_digit) {
-                i += 1;
-            }
-            if i == e {
-                self.i = i;
-                return self.unexpected("Exponent indicator not followed by a digit");
-            }
-        }
-        if b.get(i).is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'.' || c == b'+' || c == b'-') {
-            self.i = i;
-            return self.unexpected("expected separator or end of a numeric value");
-        }
-        let len = i - start - usize::from(b.get(start) == Some(&b'-'));
-        if len > MAX_NUMBER_LEN {
-            return self.error(format!(
-                "Number value length ({len}) exceeds the maximum allowed ({MAX_NUMBER_LEN}, from `StreamReadConstraints.getMaxNumberLength()`)"
-            ));
-        }
-        self.i = i;
-        Ok(self.text.get(start..i).unwrap_or("0"))
     }
 
     /// `true`, `false` or `null` at the cursor.
