@@ -10,6 +10,7 @@ pub mod clock;
 pub mod compile;
 pub mod coverage;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod intrinsics;
 pub mod jsonata;

@@ -276,7 +276,8 @@ fn every_example_and_test_case_is_tested() {
     let mut folders = BTreeSet::new();
     for entry in std::fs::read_dir(examples_dir()).unwrap() {
         let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_dir() {
+        // `events` is the EventBridge rules-file example, run by tests/events_cli.rs.
+        if entry.file_type().unwrap().is_dir() && entry.file_name() != "events" {
             folders.insert(entry.file_name().to_string_lossy().into_owned());
         }
     }

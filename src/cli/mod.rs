@@ -2,8 +2,10 @@
 //! definition is invalid (`validate`), 2 usage errors, unreadable files, invalid definitions or
 //! input given to `run`.
 
+mod bus_cmd;
 mod compile_cmd;
 mod input;
+mod match_cmd;
 mod run;
 mod task_args;
 mod test_cmd;
@@ -64,6 +66,8 @@ enum Command {
     TestState(test_state_cmd::TestStateArgs),
     /// Serve the AWS Step Functions API (aws CLI, boto3, SDKs) on a local port.
     Serve(serve::ServeArgs),
+    /// Filter NDJSON events on stdin through an EventBridge event pattern; matching lines go to stdout unchanged.
+    Match(match_cmd::MatchArgs),
 }
 
 pub fn main() -> i32 {
@@ -82,5 +86,6 @@ pub fn main() -> i32 {
         Command::Compile { definition } => compile_cmd::compile(&definition),
         Command::TestState(args) => test_state_cmd::test_state_cmd(args),
         Command::Serve(args) => serve::serve(args),
+        Command::Match(args) => match_cmd::run(args),
     }
 }

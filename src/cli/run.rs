@@ -23,7 +23,13 @@ use super::MachineType;
 #[derive(Args)]
 pub struct RunArgs {
     /// The state machine definition (ASL JSON file).
-    definition: PathBuf,
+    #[arg(required_unless_present = "bus")]
+    definition: Option<PathBuf>,
+    /// Feed NDJSON events on stdin into the event buses and rules of RULES_FILE instead: each
+    /// matching rule's targets get the event, state machine targets start executions, and one
+    /// result line per execution is written (see docs/EVENTS.md).
+    #[arg(long, value_name = "RULES_FILE", conflicts_with_all = ["definition", "input", "input_file", "ndjson", "mock_config", "name"])]
+    bus: Option<PathBuf>,
     /// Execution input as JSON text.
     #[arg(long, conflicts_with_all = ["input_file", "ndjson"])]
     input: Option<String>,
@@ -78,7 +84,20 @@ pub(super) fn reject(error: &str, cause: &str) -> i32 {
 }
 
 pub fn run(args: RunArgs) -> i32 {
-    let text = match read_file(&args.definition, "definition") {
+    if let Some(rules) = &args.bus {
+        return match args.integrations.resources(args.virtual_time) {
+            Ok(resources) => super::bus_cmd::run(rules, resources, args.virtual_time, args.max_in_flight as usize, args.history),
+            Err(e) => {
+                eprintln!("error: {e}");
+                2
+            }
+        };
+    }
+    let Some(definition) = args.definition.clone() else {
+        eprintln!("error: a definition file is required");
+        return 2;
+    };
+    let text = match read_file(&definition, "definition") {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");
@@ -88,7 +107,7 @@ pub fn run(args: RunArgs) -> i32 {
     let sm_name = args
         .state_machine_name
         .clone()
-        .unwrap_or_else(|| super::compile_cmd::machine_name(&args.definition));
+        .unwrap_or_else(|| super::compile_cmd::machine_name(&definition));
     let kind: StateMachineType = args.machine_type.into();
     let machine = match StateMachine::new(&sm_name, &text, kind) {
         Ok(m) => m,

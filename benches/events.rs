@@ -1,0 +1,64 @@
+//! Matching throughput of the compiled EventBridge matcher: one ~1 KB event against 1, 100,
+//! 1,000 and 10,000 rules of mixed kinds (exact, prefix, suffix, equals-ignore-case, wildcard,
+//! numeric, anything-but, exists, cidr, `$or`). The event is matched from its JSON text, as it
+//! arrives. Run briefly: `cargo bench --bench events -- --warm-up-time 1 --measurement-time 3`.
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use expressway::events::{Matcher, Pattern, RuleId};
+
+/// A realistic EventBridge envelope of about 1 KB.
+fn event() -> String {
+    let mut detail = String::from(r#"{"instance-id":"i-0abc1234def567890","state":"running","previous-state":"pending","#);
+    detail.push_str(r#""source-ip":"10.1.2.3","port":443,"bytes":18234,"latency-ms":12.5,"region-code":"eu-west-1","#);
+    detail.push_str(r#""user":{"name":"alice","role":"admin","groups":["ops","dev","audit"]},"#);
+    detail.push_str(r#""tags":[{"key":"env","value":"prod"},{"key":"team","value":"payments"},{"key":"cost-center","value":"1234"}],"#);
+    detail.push_str(r#""request":{"method":"POST","path":"/api/v1/orders/8f14e45f","status":201,"agent":"Mozilla/5.0 (X11; Linux x86_64)"},"#);
+    detail.push_str(r#""items":[{"sku":"A-100","qty":2,"price":19.99},{"sku":"B-200","qty":1,"price":5.5}],"#);
+    detail.push_str(r#""notes":"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore.""#);
+    detail.push('}');
+    format!(
+        r#"{{"version":"0","id":"6a7e8feb-b491-4cf7-a9f1-bf3703467718","detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","account":"111122223333","time":"2017-12-22T18:43:48Z","region":"eu-west-1","resources":["arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc1234def567890"],"detail":{detail}}}"#
+    )
+}
+
+/// Rule `i` of a mixed rule set; kinds rotate, values vary with `i` so few rules match.
+fn rule(i: usize) -> String {
+    let n = i / 12;
+    match i % 12 {
+        0 => format!(r#"{{"source":["aws.svc{n}"],"detail-type":["Type {n}"]}}"#),
+        1 => format!(r#"{{"source":["aws.ec2"],"detail":{{"state":["state-{n}"]}}}}"#),
+        2 => format!(r#"{{"detail":{{"instance-id":[{{"prefix":"i-{n:04x}"}}]}}}}"#),
+        3 => format!(r#"{{"detail":{{"request":{{"path":[{{"suffix":"/{n}"}}]}}}}}}"#),
+        4 => format!(r#"{{"detail":{{"bytes":[{{"numeric":[">",{lo},"<=",{hi}]}}]}}}}"#, lo = n * 1000, hi = n * 1000 + 500),
+        5 => format!(r#"{{"detail":{{"user":{{"name":[{{"equals-ignore-case":"USER{n}"}}]}}}}}}"#),
+        6 => format!(r#"{{"detail":{{"state":[{{"anything-but":["running","state-{n}"]}}]}}}}"#),
+        7 => format!(r#"{{"detail":{{"source-ip":[{{"cidr":"10.{}.{}.0/24"}}]}}}}"#, n % 250 + 2, n / 250),
+        8 => format!(r#"{{"detail":{{"tags":{{"key":["team"],"value":["team-{n}"]}}}}}}"#),
+        9 => format!(r#"{{"detail":{{"request":{{"agent":[{{"wildcard":"Bot-{n}*"}}]}}}}}}"#),
+        10 => format!(r#"{{"detail":{{"$or":[{{"port":[{n}]}},{{"region-code":["zz-{n}"]}}]}}}}"#),
+        _ => format!(r#"{{"account":["{:012}"],"detail":{{"user":{{"role":[{{"exists":true}}]}}}}}}"#, n),
+    }
+}
+
+fn matcher(count: usize) -> Matcher {
+    let mut m = Matcher::new();
+    for i in 0..count {
+        let p = Pattern::parse(&rule(i)).expect("bench rules are valid");
+        m.add_rule(i as RuleId, &p);
+    }
+    m
+}
+
+fn bench(c: &mut Criterion) {
+    let event = event();
+    let mut group = c.benchmark_group("events/match");
+    group.throughput(Throughput::Elements(1));
+    for count in [1usize, 100, 1_000, 10_000] {
+        let m = matcher(count);
+        group.bench_function(format!("{count}-rules-{}B", event.len()), |b| b.iter(|| m.matches(black_box(&event)).expect("valid event")));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

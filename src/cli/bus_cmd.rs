@@ -1,0 +1,307 @@
+//! `expressway run --bus RULES_FILE`: a sidecar's event bus. NDJSON events on stdin go into the
+//! buses and rules the rules file declares; state machine targets start executions (one result
+//! line each on stdout, as `run --ndjson` writes them, plus `rule`, `target` and `eventId`);
+//! `ndjson:` targets write their inputs.
+//!
+//! A stdin line is a PutEvents entry (`{"Source", "DetailType", "Detail", "Resources", "Time",
+//! "EventBusName"}`, `Detail` as JSON text or as an object) or an event envelope (`{"source",
+//! "detail-type", "detail", ...}`, put on the default bus). A line that is neither, or that
+//! PutEvents refuses, gets a `REJECTED` line with its line number and makes the exit status 1.
+//!
+//! Backpressure, not loss: before each event the reader waits until the engine has room for
+//! every delivery the event could make, and an entry still throttled is retried.
+//! Exit codes: 0 every line was taken; 1 some line was rejected; 2 the rules file or a
+//! definition is unusable.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value as Json;
+
+use expressway::asl::StateMachineType;
+use expressway::events::rules_file::RulesFile;
+use expressway::events::sinks::{NdjsonSink, Router, StateMachineSink};
+use expressway::events::{Buses, EntryResult, EventEntry};
+use expressway::machine::StateMachine;
+use expressway::runtime::{Engine, EngineConfig};
+use expressway::tasks::Resources;
+use expressway::timestamp::Timestamp;
+use expressway::value::Value;
+
+use super::input::read_file;
+use super::run::outcome_json;
+
+pub fn run(rules_path: &Path, resources: Resources, virtual_time: bool, max_in_flight: usize, history: bool) -> i32 {
+    let file = match RulesFile::load(rules_path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let mut machines = Vec::new();
+    for sm in &file.state_machines {
+        let text = match read_file(&sm.definition_file, "definition") {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: state machine {}: {e}", sm.name);
+                return 2;
+            }
+        };
+        match StateMachine::new(&sm.name, &text, StateMachineType::Express) {
+            Ok(m) => machines.push(m),
+            Err(e) => {
+                eprintln!("error: state machine {}: {}: {}", sm.name, e.aws_type(), e.message);
+                return 2;
+            }
+        }
+    }
+    let runtime = if virtual_time {
+        tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build()
+    };
+    let runtime = match runtime {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return 2;
+        }
+    };
+    let config = EngineConfig { record_history: history, virtual_time, max_in_flight, ..EngineConfig::default() };
+    // The bus loop runs on a worker thread, so the executions it starts go to that worker's
+    // local queue instead of waking another thread for each one.
+    let engine = Engine::new(config, resources);
+    runtime.block_on(async move { tokio::spawn(serve(file, machines, engine, history)).await.unwrap_or(2) })
+}
+
+async fn serve(file: RulesFile, machines: Vec<StateMachine>, engine: Engine, history: bool) -> i32 {
+    let (region, account) = (engine.config.region.clone(), engine.config.account.clone());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let results = tx.clone();
+    let sm_sink = Arc::new(StateMachineSink::new(engine.clone(), move |info, outcome| {
+        let mut line = outcome_json(&outcome, history);
+        if let Some(map) = line.as_object_mut() {
+            map.insert("rule".into(), Value::from(&*info.rule));
+            map.insert("target".into(), Value::from(&*info.target_id));
+            map.insert("eventId".into(), Value::from(&*info.event_id));
+        }
+        let _ = results.send(line.to_json());
+    }));
+    for m in &machines {
+        let arn = format!("arn:aws:states:{region}:{account}:stateMachine:{}", m.name);
+        sm_sink.register(&arn, &m.name, Arc::clone(&m.program));
+    }
+    let router = Arc::new(Router::default());
+    router.route("arn:aws:states:", sm_sink.clone());
+    let mut ndjson_sinks = Vec::new();
+    let mut most_deliveries = 0usize;
+    for rule in &file.rules {
+        most_deliveries += rule.targets.len();
+        for t in rule.targets.iter().filter(|t| t.arn.starts_with("ndjson:")) {
+            if ndjson_sinks.iter().any(|(arn, _): &(String, Arc<NdjsonSink>)| *arn == t.arn) {
+                continue;
+            }
+            let path = &t.arn["ndjson:".len()..];
+            let out: Box<dyn Write + Send> = if path == "-" {
+                Box::new(std::io::stdout())
+            } else {
+                match std::fs::OpenOptions::new().create(true).append(true).open(path) {
+                    Ok(f) => Box::new(std::io::BufWriter::new(f)),
+                    Err(e) => {
+                        eprintln!("error: rule {}, target {}: cannot open {path}: {e}", rule.spec.name, t.id);
+                        return 2;
+                    }
+                }
+            };
+            let sink = Arc::new(NdjsonSink::new(out));
+            router.route(&t.arn, sink.clone());
+            ndjson_sinks.push((t.arn.clone(), sink));
+        }
+    }
+    let buses = Buses::new(&region, &account, router);
+    if let Err(e) = file.apply(&buses) {
+        eprintln!("error: {e}");
+        return 2;
+    }
+
+    // Results are written in batches: one write per batch of lines, not per line.
+    let writer = tokio::spawn(async move {
+        let mut out = std::io::stdout();
+        let mut batch = Vec::with_capacity(1024);
+        let mut text = Vec::with_capacity(1 << 16);
+        while rx.recv_many(&mut batch, 1024).await > 0 {
+            text.clear();
+            for line in batch.drain(..) {
+                text.extend_from_slice(line.as_bytes());
+                text.push(b'\n');
+            }
+            let _ = out.write_all(&text).and_then(|_| out.flush());
+        }
+    });
+
+    let limit = engine.config.max_in_flight;
+    let room = most_deliveries.clamp(1, limit.max(1));
+    // Stdin is read on its own thread, in batches of lines, so reading never waits on the
+    // runtime and the runtime never waits on a read.
+    let (lines_tx, mut lines_rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<Option<String>>>>(4);
+    std::thread::spawn(move || read_lines(lines_tx));
+    let mut pending = Vec::new().into_iter();
+    let mut line_no = 0usize;
+    let mut rejected = false;
+    loop {
+        let line = match pending.next() {
+            Some(l) => l,
+            None => match lines_rx.recv().await {
+                Some(Ok(batch)) => {
+                    pending = batch.into_iter();
+                    continue;
+                }
+                Some(Err(e)) => {
+                    eprintln!("error: reading stdin: {e}");
+                    rejected = true;
+                    break;
+                }
+                None => break,
+            },
+        };
+        line_no += 1;
+        let Some(line) = line else {
+            let _ = tx.send(rejected_line(line_no, "MalformedEvent", "the line is not UTF-8 text"));
+            rejected = true;
+            continue;
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let entry = match entry_from_line(&line) {
+            Ok(e) => e,
+            Err(cause) => {
+                let _ = tx.send(rejected_line(line_no, "MalformedEvent", &cause));
+                rejected = true;
+                continue;
+            }
+        };
+        loop {
+            while engine.in_flight() + room > limit {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            match buses.put_events(std::slice::from_ref(&entry)).pop() {
+                Some(EntryResult::Failed { code: "ThrottlingException", .. }) => tokio::time::sleep(Duration::from_millis(1)).await,
+                Some(EntryResult::Failed { code, message }) => {
+                    let _ = tx.send(rejected_line(line_no, code, &message));
+                    rejected = true;
+                    break;
+                }
+                _ => break,
+            }
+        }
+    }
+    while engine.in_flight() > 0 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    drop(tx);
+    drop(buses);
+    drop(sm_sink);
+    let _ = writer.await;
+    for (_, sink) in &ndjson_sinks {
+        let _ = sink.flush();
+    }
+    i32::from(rejected)
+}
+
+/// Sends stdin's lines in batches until end of input (or the receiver is gone).
+/// A line that is not UTF-8 is sent as `None`.
+fn read_lines(tx: tokio::sync::mpsc::Sender<std::io::Result<Vec<Option<String>>>>) {
+    let mut stdin = std::io::BufReader::with_capacity(1 << 16, std::io::stdin().lock());
+    loop {
+        let mut batch = Vec::with_capacity(256);
+        let mut failed = None;
+        while batch.len() < 256 {
+            let mut line = Vec::new();
+            match std::io::BufRead::read_until(&mut stdin, b'\n', &mut line) {
+                Ok(0) => break,
+                Ok(_) => {
+                    if line.ends_with(b"\n") {
+                        line.pop();
+                        if line.ends_with(b"\r") {
+                            line.pop();
+                        }
+                    }
+                    batch.push(String::from_utf8(line).ok());
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        let done = batch.len() < 256;
+        if !batch.is_empty() && tx.blocking_send(Ok(batch)).is_err() {
+            return;
+        }
+        if let Some(e) = failed {
+            let _ = tx.blocking_send(Err(e));
+            return;
+        }
+        if done {
+            return;
+        }
+    }
+}
+
+fn rejected_line(line: usize, error: &str, cause: &str) -> String {
+    Value::object([
+        ("status", Value::from("REJECTED")),
+        ("error", Value::from(error)),
+        ("cause", Value::from(cause)),
+        ("line", Value::from(line as i64)),
+    ])
+    .to_json()
+}
+
+/// A PutEvents entry, or an event envelope, as one stdin line.
+fn entry_from_line(line: &str) -> Result<EventEntry, String> {
+    let v: Json = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
+    let obj = v.as_object().ok_or("an event must be a JSON object")?;
+    let text = |key: &str| obj.get(key).and_then(Json::as_str).map(str::to_string);
+    let time = |key: &str| -> Result<Option<i64>, String> {
+        match obj.get(key) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::Number(n)) => n.as_f64().map(|s| Some((s * 1000.0) as i64)).ok_or_else(|| format!("{key} is not a time")),
+            Some(Json::String(s)) => Timestamp::parse(s).map(|t| Some(t.epoch_millis())).ok_or_else(|| format!("{key} is not an ISO 8601 time: {s}")),
+            Some(_) => Err(format!("{key} is not a time")),
+        }
+    };
+    let resources = |key: &str| -> Vec<String> {
+        obj.get(key).and_then(Json::as_array).map(|a| a.iter().filter_map(|r| r.as_str().map(str::to_string)).collect()).unwrap_or_default()
+    };
+    let detail = |key: &str| match obj.get(key) {
+        Some(Json::String(s)) => Some(s.clone()),
+        Some(other) => Some(other.to_string()),
+        None => None,
+    };
+    if obj.contains_key("Source") || obj.contains_key("DetailType") || obj.contains_key("Detail") {
+        Ok(EventEntry {
+            source: text("Source"),
+            detail_type: text("DetailType"),
+            detail: detail("Detail"),
+            resources: resources("Resources"),
+            time_ms: time("Time")?,
+            event_bus_name: text("EventBusName"),
+        })
+    } else if obj.contains_key("source") || obj.contains_key("detail-type") {
+        Ok(EventEntry {
+            source: text("source"),
+            detail_type: text("detail-type"),
+            detail: detail("detail").or_else(|| Some("{}".into())),
+            resources: resources("resources"),
+            time_ms: time("time")?,
+            event_bus_name: None,
+        })
+    } else {
+        Err("a line must be a PutEvents entry (Source, DetailType, Detail) or an event (source, detail-type, detail)".into())
+    }
+}

@@ -1,0 +1,541 @@
+//! The value index of one rule path: every condition that rules place on values at that path,
+//! arranged so that one event value finds the conditions it meets without trying each.
+//!
+//! Exact strings, number spellings, comparable number values, literals and ASCII
+//! equals-ignore-case values are hash lookups; prefixes and suffixes (and their ASCII
+//! ignore-case forms) are byte tries walked once along the value, and so are wildcards, by
+//! their literal text before the first `*` (only those whose literal prefix the value has are
+//! tried); CIDR blocks and IP addresses are hash lookups per mask length; `exists: true` is one
+//! entry; anything-but lists of strings or numbers are reported unless the value is one they
+//! exclude (a lookup). The rest (non-ASCII ignore-case, other anything-buts, numeric ranges, and
+//! the odd cases of IP ranges meeting values of another length) is scanned per value.
+//!
+//! Invariant: a condition id is reported at most once per value evaluated.
+
+use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
+
+use super::ip::{Address, Block, HexRange};
+use super::number;
+use super::pattern::{AnythingBut, Condition, Literal, NumericRange};
+use super::strings::{quoted_prefix, quoted_suffix, Wildcard};
+
+/// Identifies a condition at a path in one value-reading mode (see `matcher`).
+pub type CondId = u32;
+
+type Ids = SmallVec<[CondId; 1]>;
+
+/// An event value as one path's conditions see it.
+#[derive(Debug, Clone, Copy)]
+pub enum Probe<'v> {
+    Str(&'v str),
+    /// A number read by spelling.
+    Num(&'v str),
+    Lit(Literal),
+    /// A comparable number, read by value.
+    Value(f64),
+    /// An IP address (a string read as one).
+    Ip(Address),
+}
+
+#[derive(Default, Debug)]
+pub struct ValueIndex {
+    exact: FxHashMap<Box<str>, Ids>,
+    number_text: FxHashMap<Box<str>, Ids>,
+    number_value: FxHashMap<u64, Ids>,
+    literals: [Ids; 3],
+    caseless: FxHashMap<Box<str>, Ids>,
+    prefixes: ByteTrie,
+    suffixes: ByteTrie,
+    caseless_prefixes: ByteTrie,
+    caseless_suffixes: ByteTrie,
+    exists: Ids,
+    /// Wildcards by literal prefix; the patterns themselves in `wildcard_patterns`.
+    wildcards: ByteTrie,
+    wildcard_patterns: FxHashMap<CondId, Wildcard>,
+    /// String conditions evaluated one by one.
+    strings: Vec<(CondId, Condition)>,
+    numeric: RangeIndex,
+    /// IP conditions by (family, mask, masked address).
+    ip_blocks: FxHashMap<(bool, u8, u128), Ids>,
+    /// Mask lengths in use per family (IPv4, IPv6), with counts.
+    ip_masks: [Vec<(u8, u32)>; 2],
+    /// IPv6 ranges wider than /32, the only ones an IPv4 value can fall in.
+    ip_wide_v6: Vec<(CondId, HexRange)>,
+    /// Every IP condition, for values that are not addresses (event-ruler matches number
+    /// spellings against the digit ranges too).
+    ip_all: Vec<(CondId, HexRange)>,
+    /// anything-but lists of strings: all of them, and those each string excludes.
+    but_strings: Vec<CondId>,
+    but_string_excluded: FxHashMap<Box<str>, Ids>,
+    but_numbers: Vec<CondId>,
+    but_number_excluded: FxHashMap<u64, Ids>,
+    anything_but: Vec<(CondId, AnythingBut)>,
+    len: usize,
+}
+
+fn literal_slot(l: Literal) -> usize {
+    match l {
+        Literal::True => 0,
+        Literal::False => 1,
+        Literal::Null => 2,
+    }
+}
+
+/// A lookup that does not hash the key when the map is empty.
+fn get<'m, K, Q>(map: &'m FxHashMap<K, Ids>, key: &Q) -> Option<&'m Ids>
+where
+    K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
+    Q: std::hash::Hash + Eq + ?Sized,
+{
+    if map.is_empty() {
+        None
+    } else {
+        map.get(key)
+    }
+}
+
+fn push_once(ids: &mut Ids, id: CondId) {
+    if !ids.contains(&id) {
+        ids.push(id);
+    }
+}
+
+fn remove_id(ids: &mut Ids, id: CondId) {
+    ids.retain(|x| *x != id);
+}
+
+fn remove_keyed<K: std::hash::Hash + Eq>(map: &mut FxHashMap<K, Ids>, key: &K, id: CondId) {
+    if let Some(ids) = map.get_mut(key) {
+        remove_id(ids, id);
+        if ids.is_empty() {
+            map.remove(key);
+        }
+    }
+}
+
+impl ValueIndex {
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Adds condition `id` (never `Exists(false)`, which is not a value condition).
+    pub fn add(&mut self, id: CondId, c: &Condition) {
+        self.len += 1;
+        match c {
+            Condition::Exact(s) => self.exact.entry(s.clone()).or_default().push(id),
+            Condition::Number { text, value } => {
+                self.number_text.entry(text.clone()).or_default().push(id);
+                if let Some(v) = value {
+                    self.number_value.entry(number::value_key(*v)).or_default().push(id);
+                }
+            }
+            Condition::Literal(l) => self.literals[literal_slot(*l)].push(id),
+            Condition::Prefix(p) if !p.contains('"') => self.prefixes.insert(p.bytes(), id),
+            Condition::Suffix(s) if !s.contains('"') => self.suffixes.insert(s.bytes().rev(), id),
+            Condition::EqualsIgnoreCase(c) if c.ascii_key().is_some() => {
+                self.caseless.entry(c.ascii_key().unwrap_or_default().into()).or_default().push(id)
+            }
+            Condition::PrefixIgnoreCase(c) if c.ascii_key().is_some_and(|k| !k.contains('"')) => {
+                self.caseless_prefixes.insert(c.ascii_key().unwrap_or_default().bytes(), id)
+            }
+            Condition::SuffixIgnoreCase(c) if c.ascii_key().is_some_and(|k| !k.contains('"')) => {
+                self.caseless_suffixes.insert(c.ascii_key().unwrap_or_default().bytes().rev(), id)
+            }
+            Condition::Exists(_) => self.exists.push(id),
+            Condition::Numeric(r) => self.numeric.insert(id, *r),
+            Condition::Ip(r) => {
+                let b = r.block;
+                self.ip_blocks.entry((b.v6, b.mask, b.base)).or_default().push(id);
+                let masks = &mut self.ip_masks[usize::from(b.v6)];
+                match masks.iter_mut().find(|(m, _)| *m == b.mask) {
+                    Some(entry) => entry.1 += 1,
+                    None => masks.push((b.mask, 1)),
+                }
+                if b.v6 && b.mask < 32 {
+                    self.ip_wide_v6.push((id, r.clone()));
+                }
+                self.ip_all.push((id, r.clone()));
+            }
+            Condition::Wildcard(w) => {
+                self.wildcards.insert(w.literal_prefix().iter().copied(), id);
+                self.wildcard_patterns.insert(id, w.clone());
+            }
+            Condition::AnythingBut(AnythingBut::Strings(set)) => {
+                self.but_strings.push(id);
+                for x in set.iter() {
+                    push_once(self.but_string_excluded.entry(x.clone()).or_default(), id);
+                }
+            }
+            Condition::AnythingBut(AnythingBut::Numbers(set)) => {
+                self.but_numbers.push(id);
+                for x in set.iter() {
+                    push_once(self.but_number_excluded.entry(number::value_key(*x)).or_default(), id);
+                }
+            }
+            Condition::AnythingBut(a) => self.anything_but.push((id, a.clone())),
+            other => self.strings.push((id, other.clone())),
+        }
+    }
+
+    /// Removes condition `id`, added earlier with the same condition.
+    pub fn remove(&mut self, id: CondId, c: &Condition) {
+        self.len = self.len.saturating_sub(1);
+        match c {
+            Condition::Exact(s) => remove_keyed(&mut self.exact, s, id),
+            Condition::Number { text, value } => {
+                remove_keyed(&mut self.number_text, text, id);
+                if let Some(v) = value {
+                    remove_keyed(&mut self.number_value, &number::value_key(*v), id);
+                }
+            }
+            Condition::Literal(l) => remove_id(&mut self.literals[literal_slot(*l)], id),
+            Condition::Prefix(p) if !p.contains('"') => self.prefixes.remove(p.bytes(), id),
+            Condition::Suffix(s) if !s.contains('"') => self.suffixes.remove(s.bytes().rev(), id),
+            Condition::EqualsIgnoreCase(c) if c.ascii_key().is_some() => {
+                let key: Box<str> = c.ascii_key().unwrap_or_default().into();
+                remove_keyed(&mut self.caseless, &key, id)
+            }
+            Condition::PrefixIgnoreCase(c) if c.ascii_key().is_some_and(|k| !k.contains('"')) => {
+                self.caseless_prefixes.remove(c.ascii_key().unwrap_or_default().bytes(), id)
+            }
+            Condition::SuffixIgnoreCase(c) if c.ascii_key().is_some_and(|k| !k.contains('"')) => {
+                self.caseless_suffixes.remove(c.ascii_key().unwrap_or_default().bytes().rev(), id)
+            }
+            Condition::Exists(_) => remove_id(&mut self.exists, id),
+            Condition::Numeric(_) => self.numeric.remove(id),
+            Condition::Ip(r) => {
+                let b: Block = r.block;
+                remove_keyed(&mut self.ip_blocks, &(b.v6, b.mask, b.base), id);
+                let masks = &mut self.ip_masks[usize::from(b.v6)];
+                if let Some(entry) = masks.iter_mut().find(|(m, _)| *m == b.mask) {
+                    entry.1 -= 1;
+                }
+                masks.retain(|(_, n)| *n > 0);
+                self.ip_wide_v6.retain(|(x, _)| *x != id);
+                self.ip_all.retain(|(x, _)| *x != id);
+            }
+            Condition::Wildcard(w) => {
+                self.wildcards.remove(w.literal_prefix().iter().copied(), id);
+                self.wildcard_patterns.remove(&id);
+            }
+            Condition::AnythingBut(AnythingBut::Strings(set)) => {
+                self.but_strings.retain(|x| *x != id);
+                for x in set.iter() {
+                    remove_keyed(&mut self.but_string_excluded, x, id);
+                }
+            }
+            Condition::AnythingBut(AnythingBut::Numbers(set)) => {
+                self.but_numbers.retain(|x| *x != id);
+                for x in set.iter() {
+                    remove_keyed(&mut self.but_number_excluded, &number::value_key(*x), id);
+                }
+            }
+            Condition::AnythingBut(_) => self.anything_but.retain(|(x, _)| *x != id),
+            _ => self.strings.retain(|(x, _)| *x != id),
+        }
+    }
+
+    /// Reports every condition `probe` meets. `lower` is scratch space.
+    pub fn eval(&self, probe: Probe<'_>, lower: &mut String, out: &mut impl FnMut(CondId)) {
+        self.exists.iter().for_each(|&id| out(id));
+        if self.len == self.exists.len() {
+            return;
+        }
+        match probe {
+            Probe::Str(s) => self.eval_str(s, lower, out),
+            Probe::Num(text) => {
+                if let Some(ids) = get(&self.number_text, text) {
+                    ids.iter().for_each(|&id| out(id));
+                }
+                for (id, r) in &self.ip_all {
+                    if r.matches(text.as_bytes()) {
+                        out(*id);
+                    }
+                }
+            }
+            Probe::Lit(l) => self.literals[literal_slot(l)].iter().for_each(|&id| out(id)),
+            Probe::Value(v) => {
+                if let Some(ids) = get(&self.number_value, &number::value_key(v)) {
+                    ids.iter().for_each(|&id| out(id));
+                }
+                self.numeric.stab(v, out);
+            }
+            Probe::Ip(a) => self.eval_ip(a, out),
+        }
+        let excluded_strings = match probe {
+            Probe::Str(s) => get(&self.but_string_excluded, s),
+            _ => None,
+        };
+        report_unless(&self.but_strings, excluded_strings, out);
+        let excluded_numbers = match probe {
+            Probe::Value(v) => get(&self.but_number_excluded, &number::value_key(v)),
+            _ => None,
+        };
+        report_unless(&self.but_numbers, excluded_numbers, out);
+        for (id, a) in &self.anything_but {
+            if !excludes(a, probe) {
+                out(*id);
+            }
+        }
+    }
+
+    fn eval_ip(&self, a: Address, out: &mut impl FnMut(CondId)) {
+        let lookup = |v6: bool, bits: u128, out: &mut dyn FnMut(CondId)| {
+            for &(mask, _) in &self.ip_masks[usize::from(v6)] {
+                let key = Block { v6, mask, base: 0 }.key_of(bits);
+                if let Some(ids) = get(&self.ip_blocks, &(v6, mask, key)) {
+                    ids.iter().for_each(|&id| out(id));
+                }
+            }
+        };
+        lookup(a.v6, a.bits, out);
+        if a.v6 {
+            // An IPv4 range reads the first 8 of the 32 digits.
+            lookup(false, a.top32(), out);
+        } else if !self.ip_wide_v6.is_empty() {
+            let hex = a.hex();
+            for (id, r) in &self.ip_wide_v6 {
+                if r.matches(&hex) {
+                    out(*id);
+                }
+            }
+        }
+    }
+
+    fn eval_str(&self, s: &str, lower: &mut String, out: &mut impl FnMut(CondId)) {
+        if let Some(ids) = get(&self.exact, s) {
+            ids.iter().for_each(|&id| out(id));
+        }
+        if !self.caseless.is_empty() && s.is_ascii() {
+            lower.clear();
+            lower.push_str(s);
+            lower.make_ascii_lowercase();
+            if let Some(ids) = self.caseless.get(lower.as_str()) {
+                ids.iter().for_each(|&id| out(id));
+            }
+        }
+        self.prefixes.walk(s.bytes(), out);
+        self.suffixes.walk(s.bytes().rev(), out);
+        self.caseless_prefixes.walk(s.bytes().map(|b| b.to_ascii_lowercase()), out);
+        self.caseless_suffixes.walk(s.bytes().rev().map(|b| b.to_ascii_lowercase()), out);
+        self.wildcards.walk(s.bytes(), &mut |id| {
+            if self.wildcard_patterns.get(&id).is_some_and(|w| w.matches(s)) {
+                out(id);
+            }
+        });
+        for (id, c) in &self.strings {
+            let hit = match c {
+                Condition::Prefix(p) => quoted_prefix(s, p),
+                Condition::Suffix(p) => quoted_suffix(s, p),
+                Condition::EqualsIgnoreCase(c) => c.matches(s),
+                Condition::PrefixIgnoreCase(c) => c.is_prefix_of(s),
+                Condition::SuffixIgnoreCase(c) => c.is_suffix_of(s),
+                _ => false,
+            };
+            if hit {
+                out(*id);
+            }
+        }
+    }
+}
+
+/// Numeric ranges sorted by lower bound, with the running maximum of upper bounds, so a value
+/// visits only the ranges that start at or below it and could still reach it.
+#[derive(Default, Debug)]
+struct RangeIndex {
+    ranges: Vec<(f64, CondId, NumericRange)>,
+    reach: Vec<f64>,
+}
+
+impl RangeIndex {
+    fn insert(&mut self, id: CondId, r: NumericRange) {
+        let lo = r.lower.map_or(f64::NEG_INFINITY, |(v, _)| v);
+        let at = self.ranges.partition_point(|(l, _, _)| *l <= lo);
+        self.ranges.insert(at, (lo, id, r));
+        self.rebuild();
+    }
+
+    fn remove(&mut self, id: CondId) {
+        self.ranges.retain(|(_, x, _)| *x != id);
+        self.rebuild();
+    }
+
+    fn rebuild(&mut self) {
+        let mut reach = f64::NEG_INFINITY;
+        self.reach = self
+            .ranges
+            .iter()
+            .map(|(_, _, r)| {
+                reach = reach.max(r.upper.map_or(f64::INFINITY, |(v, _)| v));
+                reach
+            })
+            .collect();
+    }
+
+    fn stab(&self, x: f64, out: &mut impl FnMut(CondId)) {
+        let end = self.ranges.partition_point(|(l, _, _)| *l <= x);
+        for j in (0..end).rev() {
+            if self.reach[j] < x {
+                break;
+            }
+            let (_, id, r) = &self.ranges[j];
+            if r.contains(x) {
+                out(*id);
+            }
+        }
+    }
+}
+
+/// Reports every id of `all` not in `excluded`.
+fn report_unless(all: &[CondId], excluded: Option<&Ids>, out: &mut impl FnMut(CondId)) {
+    match excluded {
+        None => all.iter().for_each(|&id| out(id)),
+        Some(ex) if ex.len() == all.len() => {}
+        Some(ex) => all.iter().filter(|id| !ex.contains(id)).for_each(|&id| out(id)),
+    }
+}
+
+/// Whether an anything-but excludes the value.
+pub fn excludes(a: &AnythingBut, probe: Probe<'_>) -> bool {
+    match (a, probe) {
+        (AnythingBut::Strings(set), Probe::Str(s)) => set.iter().any(|x| **x == *s),
+        (AnythingBut::Numbers(set), Probe::Value(v)) => set.contains(&v),
+        (AnythingBut::Prefixes(list), Probe::Str(s)) => list.iter().any(|p| quoted_prefix(s, p)),
+        (AnythingBut::Suffixes(list), Probe::Str(s)) => list.iter().any(|p| quoted_suffix(s, p)),
+        (AnythingBut::IgnoreCase(list), Probe::Str(s)) => list.iter().any(|c| c.matches(s)),
+        (AnythingBut::Wildcards(list), Probe::Str(s)) => list.iter().any(|w| w.matches(s)),
+        _ => false,
+    }
+}
+
+/// A byte trie whose nodes carry condition ids; walking a value reports the ids of every node
+/// on its path, the root (the empty key) included.
+#[derive(Debug)]
+struct ByteTrie {
+    nodes: Vec<TrieNode>,
+}
+
+#[derive(Debug, Default)]
+struct TrieNode {
+    edges: SmallVec<[(u8, u32); 2]>,
+    ids: Ids,
+}
+
+impl Default for ByteTrie {
+    fn default() -> ByteTrie {
+        ByteTrie { nodes: vec![TrieNode::default()] }
+    }
+}
+
+impl ByteTrie {
+    fn child(&self, node: usize, b: u8) -> Option<usize> {
+        self.nodes.get(node)?.edges.iter().find(|(k, _)| *k == b).map(|(_, n)| *n as usize)
+    }
+
+    fn insert(&mut self, key: impl Iterator<Item = u8>, id: CondId) {
+        let mut node = 0;
+        for b in key {
+            node = match self.child(node, b) {
+                Some(n) => n,
+                None => {
+                    self.nodes.push(TrieNode::default());
+                    let n = self.nodes.len() - 1;
+                    self.nodes[node].edges.push((b, n as u32));
+                    n
+                }
+            };
+        }
+        self.nodes[node].ids.push(id);
+    }
+
+    fn remove(&mut self, key: impl Iterator<Item = u8>, id: CondId) {
+        let mut node = 0;
+        for b in key {
+            match self.child(node, b) {
+                Some(n) => node = n,
+                None => return,
+            }
+        }
+        remove_id(&mut self.nodes[node].ids, id);
+    }
+
+    fn walk(&self, key: impl Iterator<Item = u8>, out: &mut impl FnMut(CondId)) {
+        if self.nodes.len() == 1 && self.nodes[0].ids.is_empty() {
+            return;
+        }
+        let mut node = 0;
+        self.nodes[0].ids.iter().for_each(|&id| out(id));
+        for b in key {
+            match self.child(node, b) {
+                Some(n) => {
+                    node = n;
+                    self.nodes[n].ids.iter().for_each(|&id| out(id));
+                }
+                None => return,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::strings::Caseless;
+
+    fn hits(index: &ValueIndex, probe: Probe<'_>) -> Vec<CondId> {
+        let mut out = Vec::new();
+        index.eval(probe, &mut String::new(), &mut |id| out.push(id));
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn range_index_finds_every_containing_range() {
+        let mut ix = RangeIndex::default();
+        let ranges = [
+            NumericRange { lower: None, upper: Some((0.0, true)) },
+            NumericRange { lower: Some((0.0, false)), upper: Some((10.0, true)) },
+            NumericRange { lower: Some((5.0, true)), upper: None },
+            NumericRange { lower: Some((2.0, true)), upper: Some((3.0, false)) },
+            NumericRange { lower: Some((-1.0, false)), upper: Some((100.0, false)) },
+        ];
+        for (i, r) in ranges.iter().enumerate() {
+            ix.insert(i as CondId, *r);
+        }
+        for x in [-5.0, -1.0, 0.0, 0.5, 2.0, 3.0, 5.0, 10.0, 99.0, 100.0, 1e9] {
+            let mut got = Vec::new();
+            ix.stab(x, &mut |id| got.push(id));
+            got.sort_unstable();
+            let want: Vec<CondId> = (0..ranges.len() as CondId).filter(|&i| ranges[i as usize].contains(x)).collect();
+            assert_eq!(got, want, "{x}");
+        }
+        ix.remove(4);
+        let mut got = Vec::new();
+        ix.stab(50.0, &mut |id| got.push(id));
+        assert_eq!(got, vec![2]);
+    }
+
+    #[test]
+    fn finds_conditions_by_kind() {
+        let mut ix = ValueIndex::default();
+        ix.add(1, &Condition::Exact("running".into()));
+        ix.add(2, &Condition::Prefix("run".into()));
+        ix.add(3, &Condition::Suffix("ing".into()));
+        ix.add(4, &Condition::EqualsIgnoreCase(Caseless::new("RUNNING")));
+        ix.add(5, &Condition::PrefixIgnoreCase(Caseless::new("RU")));
+        ix.add(6, &Condition::Wildcard(Wildcard::parse("r*g").unwrap()));
+        ix.add(7, &Condition::AnythingBut(AnythingBut::Strings(Box::new(["stopped".into()]))));
+        ix.add(8, &Condition::Prefix("".into()));
+        ix.add(9, &Condition::Number { text: "5".into(), value: Some(5.0) });
+        ix.add(10, &Condition::Numeric(NumericRange { lower: Some((1.0, false)), upper: None }));
+        assert_eq!(hits(&ix, Probe::Str("running")), vec![1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(hits(&ix, Probe::Str("stopped")), vec![8]);
+        assert_eq!(hits(&ix, Probe::Value(5.0)), vec![7, 9, 10]);
+        assert_eq!(hits(&ix, Probe::Num("5")), vec![7, 9]);
+        assert_eq!(hits(&ix, Probe::Value(1.0)), vec![7]);
+        ix.remove(2, &Condition::Prefix("run".into()));
+        ix.remove(7, &Condition::AnythingBut(AnythingBut::Strings(Box::new(["stopped".into()]))));
+        assert_eq!(hits(&ix, Probe::Str("running")), vec![1, 3, 4, 5, 6, 8]);
+    }
+}

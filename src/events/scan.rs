@@ -1,0 +1,344 @@
+//! A strict JSON scanner for events: the same grammar and limits as [`super::json::Reader`]
+//! (Jackson's defaults), written as a tight recursive descent over bytes because it runs once
+//! per event on the matching hot path, where the token-by-token reader was the largest cost.
+//! Values no rule looks at are skipped with full syntax checking but without being built.
+//!
+//! Invariants: never panics; containers nest at most [`MAX_DEPTH`] deep; strings are decoded
+//! (through the reader, so escapes mean the same) only when they contain escapes.
+
+use std::borrow::Cow;
+
+use super::json::{number_end, JsonError, Reader, Token, MAX_DEPTH};
+
+/// Length of the leading run of bytes that need no attention inside a string (not `"`, `\\`
+/// or a control character), eight bytes at a time.
+#[inline]
+fn plain_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let mut n = 0;
+    while let Some(chunk) = bytes.get(n..n + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        // A byte below 0x20, or equal to '"' or '\\', stops the run. Bytes >= 0x80 (UTF-8)
+        // are plain; `x & !HIGHS` keeps them from looking small.
+        let small = (x & !HIGHS).wrapping_sub(ONES * 0x20) & !x & HIGHS;
+        if small | has_zero(x ^ (ONES * u64::from(b'"'))) | has_zero(x ^ (ONES * u64::from(b'\\'))) != 0 {
+            break;
+        }
+        n += 8;
+    }
+    n
+}
+
+/// Decodes a quoted string with escapes (`raw` includes the quotes).
+#[inline(never)]
+fn decode(raw: &str, start: usize) -> Result<String, JsonError> {
+    match Reader::new(raw).next_token() {
+        Ok(Token::Str(s)) => Ok(s.into_owned()),
+        Ok(_) => Err(JsonError { message: "Invalid string".into(), offset: start }),
+        Err(e) => Err(JsonError { message: e.message, offset: start + e.offset }),
+    }
+}
+
+pub struct Scanner<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    pub i: usize,
+    depth: usize,
+}
+
+impl<'a> Scanner<'a> {
+    pub fn new(text: &'a str) -> Scanner<'a> {
+        Scanner { text, b: text.as_bytes(), i: 0, depth: 0 }
+    }
+
+    #[inline(never)]
+    pub fn error<T>(&self, message: impl Into<String>) -> Result<T, JsonError> {
+        Err(JsonError { message: message.into(), offset: self.i })
+    }
+
+    #[inline(never)]
+    fn unexpected<T>(&self, expecting: &str) -> Result<T, JsonError> {
+        match self.text.get(self.i..).and_then(|r| r.chars().next()) {
+            Some(c) => self.error(format!("Unexpected character ('{c}' (code {})): {expecting}", c as u32)),
+            None => self.error(format!("Unexpected end-of-input: {expecting}")),
+        }
+    }
+
+    #[inline]
+    pub fn ws(&mut self) {
+        while let Some(&c) = self.b.get(self.i) {
+            if c == b' ' || c == b'\n' || c == b'\r' || c == b'\t' {
+                self.i += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    #[inline]
+    pub fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    /// Consumes `{` or `[` at the cursor, counting depth.
+    pub fn open(&mut self) -> Result<(), JsonError> {
+        if self.depth >= MAX_DEPTH {
+            return self.error(format!(
+                "Document nesting depth ({}) exceeds the maximum allowed ({MAX_DEPTH}, from `StreamReadConstraints.getMaxNestingDepth()`)",
+                self.depth + 1
+            ));
+        }
+        self.depth += 1;
+        self.i += 1;
+        Ok(())
+    }
+
+    /// After a member or element: consumes `,` (returns true) or the closing `close` (false).
+    pub fn next_or_close(&mut self, close: u8) -> Result<bool, JsonError> {
+        self.ws();
+        match self.peek() {
+            Some(b',') => {
+                self.i += 1;
+                Ok(true)
+            }
+            Some(c) if c == close => {
+                self.i += 1;
+                self.depth -= 1;
+                Ok(false)
+            }
+            _ if close == b'}' => self.unexpected("was expecting comma to separate Object entries"),
+            _ => self.unexpected("was expecting comma to separate Array entries"),
+        }
+    }
+
+    /// At the start of a container's content: consumes the closing byte if it is empty.
+    pub fn empty(&mut self, close: u8) -> bool {
+        self.ws();
+        if self.peek() == Some(close) {
+            self.i += 1;
+            self.depth -= 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// A member's key and its colon; the cursor ends at the value.
+    pub fn key(&mut self) -> Result<Cow<'a, str>, JsonError> {
+        self.ws();
+        if self.peek() != Some(b'"') {
+            return self.unexpected("was expecting double-quote to start field name");
+        }
+        let key = self.string()?;
+        self.ws();
+        if self.peek() != Some(b':') {
+            return self.unexpected("was expecting a colon to separate field name and value");
+        }
+        self.i += 1;
+        self.ws();
+        Ok(key)
+    }
+
+    /// The string at the cursor (which is at its opening quote).
+    pub fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
+        let start = self.i;
+        let escaped = self.skip_string()?;
+        let raw = self.text.get(start..self.i).unwrap_or("\"\"");
+        if !escaped {
+            return Ok(Cow::Borrowed(raw.get(1..raw.len() - 1).unwrap_or("")));
+        }
+        decode(raw, start).map(Cow::Owned)
+    }
+
+    /// Moves past the string at the cursor; returns whether it has escapes.
+    fn skip_string(&mut self) -> Result<bool, JsonError> {
+        self.i += 1;
+        let mut escaped = false;
+        loop {
+            self.i += plain_run(self.b.get(self.i..).unwrap_or(&[]));
+            let Some(&c) = self.b.get(self.i) else {
+                return self.error("Unexpected end-of-input: was expecting closing quote for a string value");
+            };
+            match c {
+                b'"' => {
+                    self.i += 1;
+                    return Ok(escaped);
+                }
+                b'\\' => {
+                    escaped = true;
+                    match self.b.get(self.i + 1) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i += 2,
+                        Some(b'u') => {
+                            let hex = self.b.get(self.i + 2..self.i + 6);
+                            if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                                self.i += 2;
+                                return self.unexpected("expected a hex-digit for character escape sequence");
+                            }
+                            self.i += 6;
+                        }
+                        _ => {
+                            self.i += 1;
+                            return self.unexpected("Unrecognized character escape");
+                        }
+                    }
+                }
+                0..=0x1f => {
+                    return self.error(format!(
+                        "Illegal unquoted character ((CTRL-CHAR, code {c})): has to be escaped using backslash to be included in string value"
+                    ))
+                }
+                _ => self.i += 1,
+            }
+        }
+    }
+
+    /// The number at the cursor, as written.
+    pub fn number(&mut self) -> Result<&'a str, JsonError> {
+        let start = self.i;
+        match number_end(self.text, start) {
+            Ok(end) => {
+                self.i = end;
+                Ok(self.text.get(start..end).unwrap_or("0"))
+            }
+            Err(e) => {
+                self.i = e.offset;
+                Err(e)
+            }
+        }
+    }
+
+    /// `true`, `false` or `null` at the cursor.
+    pub fn literal(&mut self, word: &'static str) -> Result<(), JsonError> {
+        let end = self.i + word.len();
+        if self.b.get(self.i..end) != Some(word.as_bytes()) || self.b.get(end).is_some_and(u8::is_ascii_alphanumeric) {
+            return self.bad_token();
+        }
+        self.i = end;
+        Ok(())
+    }
+
+    #[inline(never)]
+    pub fn bad_token<T>(&self) -> Result<T, JsonError> {
+        let rest = self.text.get(self.i..).unwrap_or("");
+        let word: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').take(64).collect();
+        if word.is_empty() {
+            return self.unexpected("expected a value");
+        }
+        self.error(format!("Unrecognized token '{word}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"))
+    }
+
+    /// Skips the value at the cursor, checking its syntax. Iterative, so nesting depth costs
+    /// no stack.
+    #[inline(never)]
+    pub fn skip_value(&mut self) -> Result<(), JsonError> {
+        // Closing bytes of the containers opened so far.
+        let mut open: smallvec::SmallVec<[u8; 32]> = smallvec::SmallVec::new();
+        loop {
+            self.ws();
+            match self.peek() {
+                Some(c @ (b'{' | b'[')) => {
+                    self.open()?;
+                    let close = if c == b'{' { b'}' } else { b']' };
+                    if !self.empty(close) {
+                        open.push(close);
+                        if close == b'}' {
+                            self.key()?;
+                        }
+                        continue;
+                    }
+                }
+                Some(b'"') => {
+                    self.skip_string()?;
+                }
+                Some(b'-' | b'0'..=b'9') => {
+                    self.number()?;
+                }
+                Some(b't') => self.literal("true")?,
+                Some(b'f') => self.literal("false")?,
+                Some(b'n') => self.literal("null")?,
+                Some(_) => return self.bad_token(),
+                None => return self.error("Unexpected end-of-input: expected a value"),
+            }
+            // A value is complete: close every container it completes.
+            loop {
+                let Some(&close) = open.last() else { return Ok(()) };
+                if self.next_or_close(close)? {
+                    if close == b'}' {
+                        self.key()?;
+                    }
+                    break;
+                }
+                open.pop();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skips_valid_values_and_rejects_invalid_ones() {
+        for ok in [r#"{"a": [1, -2.5e3, "x\"\u00e9", true, false, null, {}, []]}"#, "[]", "\"s\"", "0"] {
+            let mut s = Scanner::new(ok);
+            s.skip_value().unwrap();
+            assert_eq!(s.i, ok.len(), "{ok}");
+        }
+        for bad in [
+            r#"{"a": [1,]}"#, r#"{"a" 1}"#, r#"{"a": 01}"#, r#"{"a": tru}"#, r#"{"a": "x"#, "{\"a\": \"\u{1}\"}", r#"{"a": "\q"}"#,
+            r#"{"a": 1 "b": 2}"#, r#"[1 2]"#, "{", "[", r#"{"a": NaN}"#, r#"{"a": +1}"#,
+        ] {
+            assert!(Scanner::new(bad).skip_value().is_err(), "{bad}");
+        }
+        let deep = format!("{}{}", "[".repeat(1001), "]".repeat(1001));
+        assert!(Scanner::new(&deep).skip_value().is_err());
+        let ok = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
+        assert!(Scanner::new(&ok).skip_value().is_ok());
+    }
+
+    #[test]
+    fn deep_events_fit_a_small_stack() {
+        use crate::events::{Matcher, Pattern};
+        let depth = 999;
+        let pattern = format!("{}[\"x\"]{}", "{\"a\":".repeat(depth), "}".repeat(depth));
+        let event = format!("{}\"x\"{}", "{\"a\":".repeat(depth), "}".repeat(depth));
+        let parsed = Pattern::parse(&pattern).unwrap();
+        let run = move || {
+            let mut m = Matcher::new();
+            m.add_rule(1, &parsed);
+            m.matches(&event).unwrap().len()
+        };
+        // Half of what tokio gives a worker thread.
+        let found = std::thread::Builder::new().stack_size(1 << 20).spawn(run).unwrap().join().unwrap();
+        assert_eq!(found, 1);
+    }
+
+    #[test]
+    fn plain_runs_stop_at_quotes_escapes_and_control_characters() {
+        assert_eq!(plain_run(b"abcdefghijklmnop\"x"), 16);
+        assert_eq!(plain_run(b"abcdefg\"hijklmnop"), 0);
+        assert_eq!(plain_run(b"abcdefgh\\ijklmnop"), 8);
+        assert_eq!(plain_run(b"abcdefgh\x1fijklmnopqrst"), 8);
+        assert_eq!(plain_run("ééééé\u{7f}\u{80}x".as_bytes()), 8);
+        assert_eq!(plain_run(b"abc"), 0);
+        for b in 0u8..=255 {
+            let mut s = [b'a'; 8];
+            s[5] = b;
+            let stops = b < 0x20 || b == b'"' || b == b'\\';
+            assert_eq!(plain_run(&s) == 0, stops, "byte {b}");
+        }
+    }
+
+    #[test]
+    fn strings_decode_only_when_escaped() {
+        let mut s = Scanner::new(r#""plain""#);
+        assert!(matches!(s.string().unwrap(), Cow::Borrowed("plain")));
+        let mut s = Scanner::new(r#""a\nb\ud83d\ude80""#);
+        assert_eq!(s.string().unwrap(), "a\nb🚀");
+    }
+}
