@@ -151,7 +151,9 @@ const CHILD_LIST_MAX: usize = 8;
 impl Children {
     fn get(&self, key: &str) -> Option<&u32> {
         if self.map.is_empty() {
-            self.list.iter().find(|(k, _)| k.len() == key.len() && **k == *key).map(|(_, n)| n)
+            // Length and first byte first: most event keys differ from every child there.
+            let first = key.as_bytes().first();
+            self.list.iter().find(|(k, _)| k.len() == key.len() && k.as_bytes().first() == first && **k == *key).map(|(_, n)| n)
         } else {
             self.map.get(key)
         }
