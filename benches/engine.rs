@@ -2,29 +2,19 @@
 //! `$EXPRESSWAY_BENCH_DIR`): compile time, one in-process execution of each workflow, and the
 //! JSON boundary (parse, serialise) alone, so a regression shows where it comes from.
 //!
-//! Run: `cargo bench --bench engine`. Throughput on worker threads and the load harness belong
-//! to the runtime benchmarks (issue 4).
+//! Run: `cargo bench --bench engine`. Throughput on 1 and 2 worker threads is
+//! `benches/throughput.rs`; latency under load is `expressway-loadtest` (`loadtest/`).
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::Arc;
 
+use common::{engine_with_annotate, read};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use expressway::asl::StateMachineType;
 use expressway::machine::StateMachine;
-use expressway::runtime::{run_execution, Engine, StartOptions};
-use expressway::tasks::{handler_fn, Resources};
-use expressway::value::{parse_str, Value};
-
-fn bench_dir() -> PathBuf {
-    std::env::var_os("EXPRESSWAY_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench"))
-}
-
-fn read(name: &str) -> String {
-    let p = bench_dir().join(name);
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("cannot read {}: {e} (set EXPRESSWAY_BENCH_DIR)", p.display()))
-}
+use expressway::runtime::{run_execution, StartOptions};
+use expressway::value::parse_str;
 
 /// A 100-state chain of Pass states with Parameters and ResultPath, for compile time.
 fn hundred_states() -> String {
@@ -38,21 +28,6 @@ fn hundred_states() -> String {
     format!("{{\"StartAt\": \"S0\", \"States\": {{{}}}}}", states.join(","))
 }
 
-fn engine_with_annotate() -> Engine {
-    let mut r = Resources::default();
-    r.register(
-        "arn:aws:lambda:us-east-1:123456789012:function:annotate",
-        handler_fn(|req| async move {
-            let mut v = req.input;
-            if let Some(m) = v.as_object_mut() {
-                m.insert("processedBy".into(), Value::from("local-fn"));
-            }
-            Ok(v)
-        }),
-    );
-    Engine::new(Default::default(), r)
-}
-
 fn benches(c: &mut Criterion) {
     let chain = read("chain.asl.json");
     let big = hundred_states();
@@ -62,6 +37,7 @@ fn benches(c: &mut Criterion) {
     let event = read("event.json");
     let event_branchy = read("event-branchy.json");
     c.bench_function("json/parse-event", |b| b.iter(|| parse_str(black_box(&event)).unwrap()));
+    c.bench_function("json/parse-event-branchy", |b| b.iter(|| parse_str(black_box(&event_branchy)).unwrap()));
     let parsed = parse_str(&event).unwrap();
     c.bench_function("json/serialise-event", |b| b.iter(|| black_box(&parsed).to_json()));
 
@@ -76,6 +52,9 @@ fn benches(c: &mut Criterion) {
         c.bench_function(&format!("execute/{name}"), |b| {
             b.iter(|| rt.block_on(run_execution(&engine, Arc::clone(&machine.program), input.clone(), &opts)))
         });
+        // The other half of the boundary: the execution's output leaving as JSON text.
+        let output = rt.block_on(run_execution(&engine, Arc::clone(&machine.program), input.clone(), &opts)).output.unwrap();
+        c.bench_function(&format!("json/serialise-output-{name}"), |b| b.iter(|| black_box(&output).to_json()));
     }
 }
 

@@ -137,3 +137,57 @@ fn usage_errors_exit_2_and_help_exits_0() {
     assert_eq!(o.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&o.stdout).contains("--virtual-time"));
 }
+
+#[test]
+fn test_state_prints_the_api_response_and_sets_the_exit_code() {
+    let task = write_temp("task.json", r#"{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","ResultPath":"$.r","Next":"After"}"#);
+    let params = r#"{"inspectionLevel":"DEBUG","mock":{"result":"{\"Payload\":7}"}}"#;
+    let o = with_stdin({ let mut c = bin(); c.arg("test-state").arg(&task).args(["--params", params]); c }, r#"{"a":1}"#);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = stdout_json(&o);
+    assert_eq!((v["status"].as_str(), v["nextState"].as_str()), (Some("SUCCEEDED"), Some("After")));
+    assert_eq!(serde_json::from_str::<serde_json::Value>(v["output"].as_str().unwrap()).unwrap(), serde_json::json!({"a": 1, "r": {"Payload": 7}}));
+    assert_eq!(v["inspectionData"]["result"], r#"{"Payload":7}"#);
+
+    let failing = r#"{"mock":{"errorOutput":{"error":"Boom","cause":"bad"}}}"#;
+    let o = bin().arg("test-state").arg(&task).args(["--params", failing, "--input", "{}"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!((stdout_json(&o)["status"].as_str(), stdout_json(&o)["error"].as_str()), (Some("FAILED"), Some("Boom")));
+}
+
+#[test]
+fn test_state_finds_a_state_by_name_and_refuses_with_aws_names() {
+    let def = write_temp("machine-ts.asl.json", ADD);
+    let o = bin().arg("test-state").arg(&def).args(["--state-name", "C", "--inspection-level", "trace", "--input", r#"{"sum":11}"#]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = stdout_json(&o);
+    assert_eq!((v["nextState"].as_str(), v["inspectionData"]["input"].as_str()), (Some("Big"), Some(r#"{"sum":11}"#)));
+
+    let o = bin().arg("test-state").arg(&def).args(["--state-name", "Nope", "--input", "{}"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let v = stdout_json(&o);
+    assert_eq!((v["status"].as_str(), v["error"].as_str(), v["cause"].as_str()), (Some("REJECTED"), Some("ValidationException"), Some("State not found in definition")));
+
+    let o = bin().arg("test-state").arg(&def).args(["--params", "[1]"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let o = bin().args(["test-state", "--help"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Exit codes"));
+}
+
+#[test]
+fn ndjson_batches_keep_input_order_when_executions_wait_different_times() {
+    let def = write_temp(
+        "wait-var.asl.json",
+        r#"{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.d","Next":"P"},"P":{"Type":"Pass","End":true}}}"#,
+    );
+    let input: String = (0..150).map(|i| format!("{{\"i\":{i},\"d\":{}}}\n", (150 - i) % 7)).collect();
+    let o = with_stdin({ let mut c = bin(); c.args(["run", "--ndjson", "--virtual-time"]).arg(&def); c }, &input);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
+    assert_eq!(lines.len(), 150);
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(l["output"]["i"], i as i64, "line {i}: {l}");
+    }
+}

@@ -11,6 +11,7 @@
 //! list stays true.
 
 use std::collections::{BTreeMap, BTreeSet};
+
 use expressway::machine::StateMachine;
 use expressway::runtime::EngineConfig;
 use expressway::tasks::Resources;
@@ -20,7 +21,6 @@ mod common;
 use common::{corpus_dir, definition_text, judge, known_failures, machine_type, Matcher};
 
 const EXCLUDED_TAGS: [&str; 4] = ["QueryLanguage:JSONata", "JSONataExpression", "Field:Assign", "Variables"];
-
 
 #[test]
 fn conformance_corpus_jsonpath_mode() {
@@ -42,42 +42,7 @@ fn conformance_corpus_jsonata_and_variables() {
 }
 
 fn run_selection(label: &str, selected: impl Fn(&Json) -> bool, known: &BTreeMap<String, String>) {
-    let Some(cases) = common::all_cases() else {
-        eprintln!("conformance corpus not found (set EXPRESSWAY_CONFORMANCE_DIR); nothing to check");
-        return;
-    };
-    let mut failures: BTreeMap<String, String> = BTreeMap::new();
-    let mut seen: BTreeSet<String> = BTreeSet::new();
-    let mut passed = 0usize;
-    for case in &cases {
-        if !selected(case) {
-            continue;
-        }
-        let id = case["id"].as_str().unwrap_or_default().to_string();
-        seen.insert(id.clone());
-        let result = run_case(case);
-        match judge(case, &result) {
-            None => passed += 1,
-            Some(why) => {
-                failures.insert(id, why);
-            }
-        }
-    }
-    let total = seen.len();
-    eprintln!("conformance ({label}): {passed} passed, {} failed, of {total} selected cases", failures.len());
-    let unexpected: Vec<String> = failures
-        .iter()
-        .filter(|(id, _)| !known.contains_key(*id))
-        .map(|(id, why)| format!("  {id}: {why}"))
-        .collect();
-    let now_passing: Vec<&String> = known.keys().filter(|id| seen.contains(*id) && !failures.contains_key(*id)).collect();
-    let stale: Vec<&String> = known.keys().filter(|id| !seen.contains(*id)).collect();
-    assert!(
-        unexpected.is_empty() && now_passing.is_empty() && stale.is_empty(),
-        "unexpected failures:\n{}\nlisted as failing but now passing (remove them from the list): {now_passing:?}\nlisted but not in the corpus selection: {stale:?}",
-        unexpected.join("\n")
-    );
-    assert!(total > 50, "the corpus selection is unexpectedly small ({total})");
+    common::score(label, selected, known, |case| judge(case, &run_case(case)));
 }
 
 fn selected(case: &Json) -> bool {

@@ -122,3 +122,18 @@ fn a_per_execution_test_case_answers_the_task_without_touching_the_engine_wide_r
         assert_eq!(plain.status, ExecutionStatus::Failed, "without the test case the resource has no handler");
     });
 }
+
+#[test]
+fn options_built_once_for_a_machine_give_the_same_identity_as_plain_ones() {
+    let rt = paused_runtime();
+    rt.block_on(async {
+        let engine = engine(10);
+        let m = machine(WAIT_THEN_PASS);
+        let plain = engine.start_sync(&m.program, Value::Null, StartOptions::new("M")).await.expect("admitted").identity;
+        let shared = engine.start_sync(&m.program, Value::Null, StartOptions::for_machine(&engine, "M")).await.expect("admitted").identity;
+        assert_eq!(plain.state_machine_arn, shared.state_machine_arn);
+        assert_eq!(&*shared.state_machine_arn, "arn:aws:states:us-east-1:123456789012:stateMachine:M");
+        assert_eq!(plain.role_arn, shared.role_arn);
+        assert_ne!(plain.execution_arn, shared.execution_arn);
+    });
+}

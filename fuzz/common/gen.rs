@@ -315,7 +315,7 @@ fn state(b: &mut Bytes, depth: u32, i: usize, names: &[String], ids: &mut usize)
             s.insert("Parameters".into(), template(b, 0));
         }
     }
-    if matches!(kind, 2 | 3 | 4) {
+    if matches!(kind, 2..=4) {
         if b.chance(20) {
             s.insert("ResultSelector".into(), template(b, 0));
         }

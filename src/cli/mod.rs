@@ -9,6 +9,8 @@ mod match_cmd;
 mod run;
 mod task_args;
 mod test_cmd;
+mod test_state_cmd;
+mod serve;
 mod validate_cmd;
 
 use std::path::PathBuf;
@@ -62,6 +64,10 @@ enum Command {
     },
     /// Filter NDJSON events on stdin through an EventBridge event pattern; matching lines go to stdout unchanged.
     Match(match_cmd::MatchArgs),
+    /// Test one state as AWS's TestState API does: its output, error, next state and (DEBUG/TRACE) each data-flow stage.
+    TestState(test_state_cmd::TestStateArgs),
+    /// Serve the AWS Step Functions API (aws CLI, boto3, SDKs) on a local port.
+    Serve(serve::ServeArgs),
 }
 
 pub fn main() -> i32 {
@@ -79,5 +85,7 @@ pub fn main() -> i32 {
         Command::Validate { definitions, machine_type, json } => validate_cmd::validate(&definitions, machine_type.into(), json),
         Command::Compile { definition } => compile_cmd::compile(&definition),
         Command::Match(args) => match_cmd::run(args),
+        Command::TestState(args) => test_state_cmd::test_state_cmd(args),
+        Command::Serve(args) => serve::serve(args),
     }
 }

@@ -74,8 +74,9 @@ pub struct RunArgs {
     integrations: IntegrationArgs,
 }
 
-/// The usage-or-definition failure of `run`: a REJECTED result on stdout, the reason on stderr.
-fn reject(error: &str, cause: &str) -> i32 {
+/// A request refused (bad definition or input; `test-state` also uses it): a REJECTED result
+/// on stdout, the reason on stderr, exit code 2.
+pub(super) fn reject(error: &str, cause: &str) -> i32 {
     let v = Value::object([("status", Value::from("REJECTED")), ("error", Value::from(error)), ("cause", Value::from(cause))]);
     println!("{v}");
     eprintln!("{error}: {cause}");
@@ -196,65 +197,72 @@ pub fn run(args: RunArgs) -> i32 {
     }
 }
 
+/// Events a batch holds at most: lines already read from standard input go to one task
+/// together, so a burst costs one spawn per batch, not per event; a trickle is never held back
+/// waiting for a batch to fill.
+const NDJSON_BATCH: usize = 64;
+
 async fn run_ndjson(engine: Engine, machine: StateMachine, opts: StartOptions, args: &RunArgs) -> i32 {
     let engine = Arc::new(engine);
     let opts = Arc::new(opts);
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut out = tokio::io::BufWriter::new(tokio::io::stdout());
+    // Batches in input order, each with the number of events it holds.
     let mut pending = FuturesOrdered::new();
-    let limit = args.max_in_flight as usize;
+    let mut in_flight = 0usize;
+    let limit = (args.max_in_flight as usize).max(1);
     let history = args.history;
     let mut line_no = 0u64;
     let mut input_done = false;
     loop {
-        // Read while there is room; otherwise (or at end of input) write the next result.
-        if !input_done && pending.len() < limit {
-            match lines.next_line().await {
-                Ok(Some(line)) => {
-                    line_no += 1;
-                    if line.trim().is_empty() {
-                        continue;
-                    }
-                    let engine = Arc::clone(&engine);
-                    let program = Arc::clone(&machine.program);
-                    let mut opts = (*opts).clone();
-                    if opts.name.is_some() {
-                        // One name per line: the given name plus the line number keeps them unique.
-                        opts.name = opts.name.map(|n| Str::from(format!("{n}-{line_no}")));
-                    }
-                    let n = line_no;
-                    pending.push_back(tokio::spawn(async move {
-                        match parse_execution_input(&line) {
-                            Ok(input) => outcome_json(&run_execution(&engine, program, input, &opts).await, history),
-                            Err((error, cause)) => Value::object([
-                                ("status", Value::from("REJECTED")),
-                                ("error", Value::from(error)),
-                                ("cause", Value::from(cause)),
-                                ("line", Value::from(n as i64)),
-                            ]),
+        // Read while there is room; otherwise (or at end of input) write the next batch.
+        if !input_done && in_flight < limit {
+            let mut batch: Vec<(u64, String)> = Vec::new();
+            loop {
+                match lines.next_line().await {
+                    Ok(Some(line)) => {
+                        line_no += 1;
+                        if !line.trim().is_empty() {
+                            batch.push((line_no, line));
                         }
-                    }));
-                    continue;
+                    }
+                    Ok(None) => input_done = true,
+                    Err(e) => {
+                        eprintln!("error: reading standard input: {e}");
+                        input_done = true;
+                    }
                 }
-                Ok(None) => input_done = true,
-                Err(e) => {
-                    eprintln!("error: reading standard input: {e}");
-                    input_done = true;
+                let more_buffered = lines.get_ref().buffer().contains(&b'\n');
+                if input_done || !more_buffered || batch.len() >= NDJSON_BATCH || in_flight + batch.len() >= limit {
+                    break;
                 }
+            }
+            if !batch.is_empty() {
+                in_flight += batch.len();
+                let (engine, program, opts) = (Arc::clone(&engine), Arc::clone(&machine.program), Arc::clone(&opts));
+                let size = batch.len();
+                pending.push_back(async move {
+                    let results = tokio::spawn(run_batch(engine, program, opts, batch, history)).await;
+                    (size, results)
+                });
+                continue;
             }
         }
         match pending.next().await {
-            Some(result) => {
-                let value = match result {
-                    Ok(v) => v,
-                    Err(e) => Value::object([
+            Some((size, results)) => {
+                in_flight -= size;
+                let values = results.unwrap_or_else(|e| {
+                    vec![Value::object([
                         ("status", Value::from("FAILED")),
                         ("error", Value::from("States.Runtime")),
                         ("cause", Value::from(format!("Internal engine error: {e}"))),
-                    ]),
-                };
-                let mut text = value.to_json();
-                text.push('\n');
+                    ])]
+                });
+                let mut text = String::new();
+                for value in values {
+                    text.push_str(&value.to_json());
+                    text.push('\n');
+                }
                 if let Err(e) = out.write_all(text.as_bytes()).await {
                     eprintln!("error: writing standard output: {e}");
                     return 2;
@@ -269,6 +277,42 @@ async fn run_ndjson(engine: Engine, machine: StateMachine, opts: StartOptions, a
         return 2;
     }
     0
+}
+
+/// Runs one batch of NDJSON events inside one task: executions that never suspend finish on
+/// their first poll; the others wait side by side. Results come back in input order.
+async fn run_batch(engine: Arc<Engine>, program: Arc<expressway::program::Program>, opts: Arc<StartOptions>, batch: Vec<(u64, String)>, history: bool) -> Vec<Value> {
+    let runs = batch.into_iter().map(|(line_no, line)| {
+        let (engine, program, opts) = (&engine, &program, &opts);
+        async move {
+            let input = match parse_execution_input(&line) {
+                Ok(input) => input,
+                Err((error, cause)) => {
+                    return Value::object([
+                        ("status", Value::from("REJECTED")),
+                        ("error", Value::from(error)),
+                        ("cause", Value::from(cause)),
+                        ("line", Value::from(line_no as i64)),
+                    ])
+                }
+            };
+            let mut opts = (**opts).clone();
+            if let Some(name) = &opts.name {
+                // One name per line: the given name plus the line number keeps them unique.
+                opts.name = Some(Str::from(format!("{name}-{line_no}")));
+            }
+            match engine.start_sync(program, input, opts).await {
+                Ok(outcome) => outcome_json(&outcome, history),
+                Err(e) => Value::object([
+                    ("status", Value::from("REJECTED")),
+                    ("error", Value::from(e.aws_type())),
+                    ("cause", Value::from(e.to_string())),
+                    ("line", Value::from(line_no as i64)),
+                ]),
+            }
+        }
+    });
+    runs.collect::<FuturesOrdered<_>>().collect().await
 }
 
 /// The result object `run` prints.

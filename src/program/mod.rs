@@ -80,6 +80,7 @@ pub enum Transition {
 
 /// InputPath / OutputPath.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // compiled once and read on every state: inline beats a pointer
 pub enum IoPath {
     /// Absent or `$`: the value passes through.
     Identity,
@@ -90,6 +91,7 @@ pub enum IoPath {
 
 /// ResultPath.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // compiled once and read on every state: inline beats a pointer
 pub enum ResultPath {
     /// Absent or `$`: the result replaces the input.
     Replace,
@@ -140,6 +142,7 @@ pub enum JTemplate {
 
 /// `Assign` in either language.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // compiled once and read on every state: inline beats a pointer
 pub enum Assign {
     JsonPath(Template),
     Jsonata(JTemplate),
@@ -154,6 +157,7 @@ pub enum Condition {
 
 /// A Map's item selector in either language.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // compiled once and read on every state: inline beats a pointer
 pub enum ItemSelector {
     JsonPath(Template),
     Jsonata(JTemplate),

@@ -17,12 +17,11 @@ use std::sync::{Arc, Mutex};
 use crossbeam_utils::CachePadded;
 use tokio::sync::Notify;
 
-use crate::clock::Clock;
 use crate::program::Program;
 use crate::value::{Str, Value};
 use crate::vm::ExecutionIdentity;
 
-use super::execution::{execute, make_identity};
+use super::execution::{execute, new_execution};
 use super::{Engine, ExecutionOutcome, StartOptions};
 
 /// Why an execution could not be started.
@@ -141,9 +140,8 @@ impl Engine {
     /// completes within this one poll.
     pub async fn start_sync(&self, program: &Arc<Program>, input: Value, opts: StartOptions) -> Result<ExecutionOutcome, StartError> {
         let _permit = self.admission.admit(self.config.max_in_flight)?;
-        let clock = Clock::new();
-        let identity = make_identity(self, &opts, clock.now_ms());
-        Ok(execute(self, program, clock, identity, input, &opts, None).await)
+        let exec = new_execution(self, input, &opts);
+        Ok(execute(self, program, exec, opts.mock.as_ref(), None).await)
     }
 
     /// Admits an execution and spawns it on the current tokio runtime; answers at once with its
@@ -159,14 +157,16 @@ impl Engine {
         on_done: impl FnOnce(ExecutionOutcome) + Send + 'static,
     ) -> Result<Started, StartError> {
         let permit = self.admission.admit(self.config.max_in_flight)?;
-        let clock = Clock::new();
-        let identity = make_identity(self, &opts, clock.now_ms());
+        let exec = new_execution(self, input, &opts);
         let signal = Arc::new(StopSignal::default());
-        let started = Started { identity: identity.clone(), stop: StopHandle { signal: Arc::clone(&signal) } };
+        let started = Started { identity: exec.identity.clone(), stop: StopHandle { signal: Arc::clone(&signal) } };
         let engine = self.clone();
+        // Only what the execution needs is moved into the task: its size is the memory of
+        // every parked execution.
+        let mock = opts.mock;
         tokio::spawn(async move {
             let _permit = permit;
-            let outcome = execute(&engine, &program, clock, identity, input, &opts, Some(&signal)).await;
+            let outcome = execute(&engine, &program, exec, mock.as_ref(), Some(&signal)).await;
             on_done(outcome);
         });
         Ok(started)

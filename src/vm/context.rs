@@ -40,10 +40,25 @@ pub struct ExecShared {
     state_machine_ctx: OnceLock<Value>,
     /// Task invocations so far per state name (mocked responses are chosen by this index).
     invocations: Mutex<rustc_hash::FxHashMap<Str, u32>>,
+    /// A whole context object given by the caller (TestState's `context`), used instead of the
+    /// one built from the identity and the current state.
+    context_override: Option<Value>,
 }
 
 impl ExecShared {
     pub fn new(identity: ExecutionIdentity, input: Value, clock: Clock, record_history: bool) -> Arc<ExecShared> {
+        ExecShared::with_context(identity, input, clock, record_history, None)
+    }
+
+    /// Like `new`, with `context` (when given) as every state's context object (`$$`), plus
+    /// `Map.Item` where one applies.
+    pub fn with_context(
+        identity: ExecutionIdentity,
+        input: Value,
+        clock: Clock,
+        record_history: bool,
+        context: Option<Value>,
+    ) -> Arc<ExecShared> {
         Arc::new(ExecShared {
             identity,
             input,
@@ -53,6 +68,7 @@ impl ExecShared {
             execution_ctx: OnceLock::new(),
             state_machine_ctx: OnceLock::new(),
             invocations: Mutex::new(Default::default()),
+            context_override: context,
         })
     }
 
@@ -162,6 +178,13 @@ impl Roots for StateRoots<'_> {
     }
 
     fn context(&self) -> Value {
+        if let Some(given) = &self.exec.context_override {
+            let mut ctx = given.clone();
+            if let (Some(item), Some(map)) = (self.map_item, ctx.as_object_mut()) {
+                map.insert("Map".into(), map_item_context(item));
+            }
+            return ctx;
+        }
         let mut state = vec![
             ("EnteredTime", Value::from(crate::timestamp::format_iso(self.entered_ms))),
             ("Name", Value::from(self.state_name)),
@@ -175,13 +198,7 @@ impl Roots for StateRoots<'_> {
             ("State", Value::object(state)),
         ];
         if let Some(item) = self.map_item {
-            top.push((
-                "Map",
-                Value::object([(
-                    "Item",
-                    Value::object([("Index", Value::from(item.index as i64)), ("Value", item.value.clone())]),
-                )]),
-            ));
+            top.push(("Map", map_item_context(item)));
         }
         Value::object(top)
     }
@@ -189,4 +206,9 @@ impl Roots for StateRoots<'_> {
     fn variable(&self, name: &str) -> Option<Value> {
         self.vars.and_then(|f| f.get(name))
     }
+}
+
+/// `$$.Map` while a Map state's ItemSelector runs: `{"Item": {"Index": …, "Value": …}}`.
+fn map_item_context(item: MapItem) -> Value {
+    Value::object([("Item", Value::object([("Index", Value::from(item.index as i64)), ("Value", item.value.clone())]))])
 }

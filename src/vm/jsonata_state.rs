@@ -67,6 +67,7 @@ impl Thread {
                     let heartbeat = super::seconds_ms(spec.heartbeat.as_ref(), "HeartbeatSeconds", &roots)?;
                     (args, timeout, heartbeat)
                 };
+                self.record(|i| i.after_arguments = Some(task_input.clone()));
                 Ok(self.schedule_task(state, exec, spec, task_input, timeout_ms, heartbeat_ms))
             }
             StateKind::Parallel { branches } => {
@@ -74,6 +75,7 @@ impl Thread {
                     let roots = self.roots(state, exec, &input);
                     self.arguments(state, &roots)?
                 };
+                self.record(|i| i.after_arguments = Some(branch_input.clone()));
                 exec.event("ParallelStateStarted", Some(&state.name), || None);
                 Ok(Flow::Suspend(Suspend::Parallel {
                     branches: branches.clone(),
@@ -83,7 +85,8 @@ impl Thread {
             }
             StateKind::Map(spec) => {
                 let roots = self.roots(state, exec, &input);
-                Ok(Flow::Suspend(Suspend::Map(map::prepare(spec, &roots, exec, &self.vars)?)))
+                let items = self.items_override();
+                Ok(Flow::Suspend(Suspend::Map(Box::new(map::prepare(spec, &roots, exec, &self.vars, items)?))))
             }
         }
     }
@@ -99,6 +102,9 @@ impl Thread {
     /// `Output` (default: the result if the state has one, else its input), the size check,
     /// `Assign`, the Exited event and the transition.
     pub(super) fn finish_jsonata(&mut self, state: &State, exec: &ExecShared, result: Option<Value>) -> Result<Flow, AslError> {
+        if let Some(r) = &result {
+            self.record(|i| i.result = Some(r.clone()));
+        }
         let output = {
             let roots = self.roots(state, exec, &self.input);
             match &state.output {

@@ -55,14 +55,22 @@ impl MapRun {
     }
 }
 
-/// `vars` is the Map state's variable frame, which inline iterations read.
-pub(super) fn prepare(spec: &MapSpec, roots: &StateRoots, exec: &ExecShared, vars: &Arc<Frame>) -> Result<MapRun, AslError> {
-    let items_value = match (&spec.items, &spec.items_path) {
-        (Some(t), _) => jsonata::eval_array(t, &JEnv::new(roots, None, None))?,
-        (None, Some(p)) => p
+/// `vars` is the Map state's variable frame, which inline iterations read; `items_override`,
+/// when given, replaces reading the items (TestState's `mapItemReaderData`).
+pub(super) fn prepare(
+    spec: &MapSpec,
+    roots: &StateRoots,
+    exec: &ExecShared,
+    vars: &Arc<Frame>,
+    items_override: Option<Value>,
+) -> Result<MapRun, AslError> {
+    let items_value = match (items_override, &spec.items, &spec.items_path) {
+        (Some(items), _, _) => items,
+        (None, Some(t), _) => jsonata::eval_array(t, &JEnv::new(roots, None, None))?,
+        (None, None, Some(p)) => p
             .resolve(roots)
             .map_err(|miss| AslError::runtime(format!("Invalid path '{}' : {}", p.source(), miss.message)))?,
-        (None, None) => roots.input().clone(),
+        (None, None, None) => roots.input().clone(),
     };
     let Value::Array(items) = &items_value else {
         let cause = format!("Map state input must be an array but was: {}", items_value.to_json());

@@ -17,6 +17,7 @@
 
 pub mod context;
 pub mod history;
+pub mod inspect;
 pub mod io;
 mod jsonata;
 mod jsonata_state;
@@ -33,6 +34,7 @@ use crate::value::{Str, Value};
 
 pub use context::{ExecShared, ExecutionIdentity, MapItem, StateRoots};
 pub use history::HistoryEvent;
+pub use inspect::Inspection;
 pub use map::MapRun;
 pub use vars::Frame;
 
@@ -52,14 +54,15 @@ pub enum Step {
 /// What a suspended thread waits for.
 #[derive(Debug)]
 pub enum Suspend {
-    /// Invoke a Task resource; resume with [`Thread::resume_task`].
-    Task(TaskCall),
+    /// Invoke a Task resource; resume with [`Thread::resume_task`]. (Boxed, as is the Map run:
+    /// the enum is held by every parked execution, and Waits need only the small variants.)
+    Task(Box<TaskCall>),
     /// Sleep until a wall time (Wait state or retry back-off); resume with [`Thread::resume_wait`].
     Wait { until_ms: i64 },
     /// Run every branch on the same input; resume with [`Thread::resume_branches`].
     Parallel { branches: Vec<BlockId>, input: Value, vars: Arc<Frame> },
     /// Run the iterations of a Map; resume with [`Thread::resume_branches`].
-    Map(MapRun),
+    Map(Box<MapRun>),
     /// The transition budget ran out; call `run` again (after yielding).
     Yield,
 }
@@ -90,7 +93,7 @@ enum Phase {
     AwaitWait,
     WaitDone,
     AwaitBranches,
-    BranchesDone(Result<Vec<Value>, AslError>),
+    BranchesDone(Result<Value, AslError>),
     AwaitRetry,
     Finished,
 }
@@ -114,6 +117,9 @@ pub struct Thread {
     failed_event: Option<&'static str>,
     /// This block's variable frame.
     vars: Arc<Frame>,
+    /// Set for single-state runs (TestState): stage values are recorded and the thread stops at
+    /// the state's first transition.
+    inspection: Option<Box<Inspection>>,
 }
 
 /// Internal result of a piece of state work.
@@ -145,6 +151,7 @@ impl Thread {
             retries: 0,
             failed_event: None,
             vars,
+            inspection: None,
         }
     }
 
@@ -158,6 +165,33 @@ impl Thread {
         let mut t = Thread::new(program, ROOT_BLOCK, input);
         t.pc = state;
         t
+    }
+
+    /// Makes this a single-state run that records what `inspection` asks for (see `inspect`).
+    pub fn inspect(&mut self, inspection: Inspection) {
+        self.inspection = Some(Box::new(inspection));
+    }
+
+    /// What an inspected run recorded so far.
+    pub fn inspection(&self) -> Option<&Inspection> {
+        self.inspection.as_deref()
+    }
+
+    /// Replaces the thread's variables (TestState's `variables`).
+    pub fn set_vars(&mut self, vars: Arc<Frame>) {
+        self.vars = vars;
+    }
+
+    #[inline]
+    fn record(&mut self, f: impl FnOnce(&mut Inspection)) {
+        if let Some(i) = self.inspection.as_deref_mut() {
+            f(i);
+        }
+    }
+
+    /// The items an inspected Map state uses instead of reading its own.
+    fn items_override(&self) -> Option<Value> {
+        self.inspection.as_ref().and_then(|i| i.items_override.clone())
     }
 
     pub fn program(&self) -> &Arc<Program> {
@@ -186,6 +220,11 @@ impl Thread {
     }
 
     pub fn resume_branches(&mut self, result: Result<Vec<Value>, AslError>) {
+        self.resume_fanout(result.map(Value::array));
+    }
+
+    /// Resumes a Parallel or Map with its whole result at once (TestState's mocked result).
+    pub fn resume_fanout(&mut self, result: Result<Value, AslError>) {
         if matches!(self.phase, Phase::AwaitBranches) {
             self.phase = Phase::BranchesDone(result);
         } else {
@@ -222,6 +261,11 @@ impl Thread {
                 }
             };
             match flow {
+                Flow::Next(next, output) if self.inspection.is_some() => {
+                    self.record(|i| i.next_state = Some(next));
+                    self.phase = Phase::Finished;
+                    return Step::Succeeded(output);
+                }
                 Flow::Next(next, output) => {
                     self.input = output;
                     self.pc = next;
@@ -307,7 +351,9 @@ impl Thread {
             return self.work_jsonata(state, exec);
         }
         // Borrowed, not cloned: `finish` may take the input over and change it in place.
-        self.effective = apply_io_path(&state.io.input_path, &self.input, &self.roots(state, exec, &self.input))?;
+        let effective = apply_io_path(&state.io.input_path, &self.input, &self.roots(state, exec, &self.input))?;
+        self.record(|i| i.after_input_path = Some(effective.clone()));
+        self.effective = effective;
         match &state.kind {
             StateKind::Pass { result } => {
                 let value = match (result, &state.io.parameters) {
@@ -315,6 +361,11 @@ impl Thread {
                     (None, Some(t)) => eval_template(t, &self.roots(state, exec, &self.effective))?,
                     (None, None) => self.effective.clone(),
                 };
+                let is_result = result.is_some();
+                self.record(|i| match is_result {
+                    true => i.result = Some(value.clone()),
+                    false => i.after_parameters = Some(value.clone()),
+                });
                 self.finish(state, exec, value)
             }
             StateKind::Succeed => {
@@ -371,6 +422,7 @@ impl Thread {
                 };
                 let timeout_ms = seconds_ms(spec.timeout.as_ref(), "TimeoutSecondsPath", &roots)?;
                 let heartbeat_ms = seconds_ms(spec.heartbeat.as_ref(), "HeartbeatSecondsPath", &roots)?;
+                self.record(|i| i.after_parameters = Some(task_input.clone()));
                 Ok(self.schedule_task(state, exec, spec, task_input, timeout_ms, heartbeat_ms))
             }
             StateKind::Parallel { branches } => {
@@ -379,12 +431,14 @@ impl Thread {
                     Some(t) => eval_template(t, &roots)?,
                     None => self.effective.clone(),
                 };
+                self.record(|i| i.after_parameters = Some(branch_input.clone()));
                 exec.event("ParallelStateStarted", Some(&state.name), || None);
                 Ok(Flow::Suspend(Suspend::Parallel { branches: branches.clone(), input: branch_input, vars: Arc::clone(&self.vars) }))
             }
             StateKind::Map(spec) => {
                 let roots = self.roots(state, exec, &self.effective);
-                Ok(Flow::Suspend(Suspend::Map(map::prepare(spec, &roots, exec, &self.vars)?)))
+                let items = self.items_override();
+                Ok(Flow::Suspend(Suspend::Map(Box::new(map::prepare(spec, &roots, exec, &self.vars, items)?))))
             }
         }
     }
@@ -404,7 +458,7 @@ impl Thread {
             Some(Value::object([("resource", Value::String(spec.resource.clone())), ("parameters", Value::from(task_input.to_json()))]))
         });
         exec.event(if lambda { "LambdaFunctionStarted" } else { "TaskStarted" }, Some(&state.name), || None);
-        Flow::Suspend(Suspend::Task(TaskCall {
+        Flow::Suspend(Suspend::Task(Box::new(TaskCall {
             resource: spec.resource.clone(),
             input: task_input,
             state_name: state.name.clone(),
@@ -412,7 +466,7 @@ impl Thread {
             heartbeat_ms,
             credentials: spec.credentials.clone(),
             attempt: self.retries,
-        }))
+        })))
     }
 
     fn task_done(&mut self, state: &State, exec: &ExecShared, result: Result<Value, AslError>) -> Flow {
@@ -464,14 +518,13 @@ impl Thread {
         Ok(self.transition(state, output))
     }
 
-    fn branches_done(&mut self, state: &State, exec: &ExecShared, result: Result<Vec<Value>, AslError>) -> Flow {
+    fn branches_done(&mut self, state: &State, exec: &ExecShared, result: Result<Value, AslError>) -> Flow {
         match result {
-            Ok(values) => {
+            Ok(value) => {
                 // AWS records MapStateSucceeded but no ParallelStateSucceeded (recorded histories).
                 if matches!(state.kind, StateKind::Map(_)) {
                     exec.event(state.kind.outcome_event(true), Some(&state.name), || None);
                 }
-                let value = Value::array(values);
                 match self.finish(state, exec, value) {
                     Ok(flow) => flow,
                     Err(e) => self.handle_error(state, exec, e),
@@ -490,10 +543,15 @@ impl Thread {
         if state.query_language == QueryLanguage::Jsonata {
             return self.finish_jsonata(state, exec, Some(result));
         }
+        // A Pass state's value is recorded where it is made (its `Result`, or its parameters).
+        if !matches!(state.kind, StateKind::Pass { .. }) {
+            self.record(|i| i.result = Some(result.clone()));
+        }
         let selected = match &state.io.result_selector {
             Some(t) => eval_template(t, &self.roots(state, exec, &result))?,
             None => result,
         };
+        self.record(|i| i.after_result_selector = Some(selected.clone()));
         // A state that can retry or catch keeps its input for that; any other hands its only
         // reference to ResultPath, which then changes the input in place instead of copying it.
         let input = if state.retry.is_empty() && state.catch.is_empty() {
@@ -503,6 +561,7 @@ impl Thread {
             self.input.clone()
         };
         let merged = apply_result_path(&state.io.result_path, input, selected.clone())?;
+        self.record(|i| i.after_result_path = Some(merged.clone()));
         let output = apply_io_path(&state.io.output_path, &merged, &self.roots(state, exec, &merged))?;
         check_size(&output, &state.name)?;
         self.assign(&state.assign, state, exec, AssignOn::dollar(&selected))?;

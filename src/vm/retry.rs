@@ -37,9 +37,12 @@ impl Thread {
             return Flow::Fail(e);
         }
         let name = e.error_name().to_string();
+        self.record(|i| i.error = Some(e.clone()));
         if let Some(i) = state.retry.iter().position(|r| error_matches(&r.error_equals, &name)) {
             let r = &state.retry[i];
-            let attempts = self.retry_counts[i];
+            let prior = self.inspection.as_ref().map_or(0, |ins| ins.prior_retries);
+            let attempts = self.retry_counts[i].saturating_add(prior);
+            self.record(|ins| ins.retry_index = Some(i));
             if attempts < r.max_attempts {
                 self.retry_counts[i] += 1;
                 self.retries += 1;
@@ -50,6 +53,7 @@ impl Thread {
                 if r.jitter_full {
                     delay *= crate::ids::next_fraction();
                 }
+                self.record(|ins| ins.retry_backoff_seconds = Some(delay));
                 let until_ms = exec.clock.now_ms() + (delay * 1000.0).round() as i64;
                 self.failed_event = None;
                 self.phase = Phase::AwaitRetry;
@@ -59,7 +63,9 @@ impl Thread {
         if let Some(kind) = self.failed_event.take() {
             exec.event(kind, Some(&state.name), || Some(e.to_error_output()));
         }
-        if let Some(c) = state.catch.iter().find(|c| error_matches(&c.error_equals, &name)) {
+        if let Some(index) = state.catch.iter().position(|c| error_matches(&c.error_equals, &name)) {
+            let c = &state.catch[index];
+            self.record(|ins| ins.catch_index = Some(index));
             let error_output = e.to_error_output();
             let output = match self.catcher_output(c, state, exec, &error_output) {
                 Ok(v) => v,

@@ -47,6 +47,50 @@ pub fn all_cases() -> Option<Vec<Json>> {
     Some(paths.iter().map(|p| serde_json::from_str(&std::fs::read_to_string(p).expect("case readable")).expect("case is JSON")).collect())
 }
 
+/// Checks every selected case with `check` (`None` = passed, else the first difference) against
+/// the known-failures list: an unlisted failure, a listed case that passes and a listed case
+/// not in the selection all fail the test. Returns (passed, selected); (0, 0) without a corpus.
+pub fn score(
+    label: &str,
+    selected: impl Fn(&Json) -> bool,
+    known: &BTreeMap<String, String>,
+    check: impl Fn(&Json) -> Option<String>,
+) -> (usize, usize) {
+    let Some(cases) = all_cases() else {
+        eprintln!("conformance corpus not found (set EXPRESSWAY_CONFORMANCE_DIR); nothing to check");
+        return (0, 0);
+    };
+    let mut failures: BTreeMap<String, String> = BTreeMap::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut passed = 0usize;
+    for case in cases.iter().filter(|c| selected(c)) {
+        let id = case["id"].as_str().unwrap_or_default().to_string();
+        seen.insert(id.clone());
+        match check(case) {
+            None => passed += 1,
+            Some(why) => {
+                failures.insert(id, why);
+            }
+        }
+    }
+    let total = seen.len();
+    eprintln!("conformance ({label}): {passed} passed, {} failed, of {total} selected cases", failures.len());
+    let unexpected: Vec<String> = failures
+        .iter()
+        .filter(|(id, _)| !known.contains_key(*id))
+        .map(|(id, why)| format!("  {id}: {why}"))
+        .collect();
+    let now_passing: Vec<&String> = known.keys().filter(|id| seen.contains(*id) && !failures.contains_key(*id)).collect();
+    let stale: Vec<&String> = known.keys().filter(|id| !seen.contains(*id)).collect();
+    assert!(
+        unexpected.is_empty() && now_passing.is_empty() && stale.is_empty(),
+        "unexpected failures:\n{}\nlisted as failing but now passing (remove them from the list): {now_passing:?}\nlisted but not in the corpus selection: {stale:?}",
+        unexpected.join("\n")
+    );
+    assert!(total > 50, "the corpus selection is unexpectedly small ({total})");
+    (passed, total)
+}
+
 pub fn machine_type(case: &Json) -> StateMachineType {
     match case["execution_type"].as_str() {
         Some("EXPRESS") => StateMachineType::Express,
