@@ -1,7 +1,7 @@
 //! `expressway run --bus RULES_FILE`: a sidecar's event bus. NDJSON events on stdin go into the
 //! buses and rules the rules file declares; state machine targets start executions (one result
 //! line each on stdout, as `run --ndjson` writes them, plus `rule`, `target` and `eventId`);
-//! `ndjson:` targets write their inputs.
+//! `ndjson:` targets write their inputs; `http://` targets get them POSTed.
 //!
 //! A stdin line is a PutEvents entry (`{"Source", "DetailType", "Detail", "Resources", "Time",
 //! "EventBusName"}`, `Detail` as JSON text or as an object) or an event envelope (`{"source",
@@ -22,10 +22,11 @@ use serde_json::Value as Json;
 
 use expressway::asl::StateMachineType;
 use expressway::events::rules_file::RulesFile;
-use expressway::events::sinks::{NdjsonSink, Router, StateMachineSink};
+use expressway::events::sinks::{HttpSink, NdjsonSink, Router, StateMachineSink};
 use expressway::events::{Buses, EntryResult, EventEntry};
 use expressway::machine::StateMachine;
 use expressway::runtime::{Engine, EngineConfig};
+use expressway::tasks::client::HttpClient;
 use expressway::tasks::Resources;
 use expressway::timestamp::Timestamp;
 use expressway::value::Value;
@@ -96,6 +97,8 @@ async fn serve(file: RulesFile, machines: Vec<StateMachine>, engine: Engine, his
     }
     let router = Arc::new(Router::default());
     router.route("arn:aws:states:", sm_sink.clone());
+    let http = Arc::new(HttpSink::new(HttpClient::new(engine.config.virtual_time), engine.config.max_in_flight));
+    router.route("http://", http.clone());
     let mut ndjson_sinks = Vec::new();
     let mut most_deliveries = 0usize;
     for rule in &file.rules {
@@ -199,7 +202,7 @@ async fn serve(file: RulesFile, machines: Vec<StateMachine>, engine: Engine, his
             }
         }
     }
-    while engine.in_flight() > 0 {
+    while engine.in_flight() > 0 || http.in_flight() > 0 {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     drop(tx);

@@ -154,8 +154,8 @@ fn target(t: &Map<String, Json>, rule: &str) -> Result<TargetSpec, RulesFileErro
     let id = required(t, "Id", &format!("{rule}: target"))?;
     let what = format!("{rule}, target {id}");
     let arn = required(t, "Arn", &what)?;
-    if arn.starts_with("http://") || arn.starts_with("https://") {
-        return err(format!("{what}: HTTP endpoint targets are not supported yet; use a state machine ARN or ndjson:PATH"));
+    if arn.starts_with("https://") {
+        return err(format!("{what}: https:// endpoints are not supported (no TLS is built in); use an http:// URL"));
     }
     let input_transformer = match t.get("InputTransformer") {
         None | Some(Json::Null) => None,
@@ -232,7 +232,7 @@ mod tests {
             (r#"{"Rulez": []}"#, "unknown key \"Rulez\""),
             (r#"{"Rules": [{"Name": "r"}]}"#, "rule r: EventPattern is required"),
             (r#"{"Rules": [{"Name": "r", "EventPatern": {}}]}"#, "unknown key \"EventPatern\""),
-            (r#"{"Rules": [{"Name": "r", "EventPattern": {}, "Targets": [{"Id": "t", "Arn": "http://x"}]}]}"#, "rule r, target t: HTTP endpoint"),
+            (r#"{"Rules": [{"Name": "r", "EventPattern": {}, "Targets": [{"Id": "t", "Arn": "https://x"}]}]}"#, "rule r, target t: https:// endpoints"),
             (r#"{"Rules": [{"Name": "r", "EventPattern": {}, "State": "ON"}]}"#, "rule r: 1 validation error"),
         ] {
             let e = RulesFile::parse(text, Path::new(".")).unwrap_err();
