@@ -192,7 +192,9 @@ async fn serve(file: RulesFile, machines: Vec<StateMachine>, engine: Engine, his
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
             match buses.put_events(std::slice::from_ref(&entry)).pop() {
-                Some(EntryResult::Failed { code: "ThrottlingException", .. }) => tokio::time::sleep(Duration::from_millis(1)).await,
+                Some(EntryResult::Failed { code: "ThrottlingException", .. }) => {
+                    tokio::time::sleep(Duration::from_millis(1)).await
+                }
                 Some(EntryResult::Failed { code, message }) => {
                     let _ = tx.send(rejected_line(line_no, code, &message));
                     rejected = true;
@@ -274,12 +276,17 @@ fn entry_from_line(line: &str) -> Result<EventEntry, String> {
         match obj.get(key) {
             None | Some(Json::Null) => Ok(None),
             Some(Json::Number(n)) => n.as_f64().map(|s| Some((s * 1000.0) as i64)).ok_or_else(|| format!("{key} is not a time")),
-            Some(Json::String(s)) => Timestamp::parse(s).map(|t| Some(t.epoch_millis())).ok_or_else(|| format!("{key} is not an ISO 8601 time: {s}")),
+            Some(Json::String(s)) => {
+                Timestamp::parse(s).map(|t| Some(t.epoch_millis())).ok_or_else(|| format!("{key} is not an ISO 8601 time: {s}"))
+            }
             Some(_) => Err(format!("{key} is not a time")),
         }
     };
     let resources = |key: &str| -> Vec<String> {
-        obj.get(key).and_then(Json::as_array).map(|a| a.iter().filter_map(|r| r.as_str().map(str::to_string)).collect()).unwrap_or_default()
+        obj.get(key)
+            .and_then(Json::as_array)
+            .map(|a| a.iter().filter_map(|r| r.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
     };
     let detail = |key: &str| match obj.get(key) {
         Some(Json::String(s)) => Some(s.clone()),

@@ -332,7 +332,9 @@ impl Walker<'_, '_> {
                 Scalar::Null
             }
             Some(_) => return Ok(self.scan.bad_token()?),
-            None => return Err(JsonError { message: "Unexpected end-of-input: expected a value".into(), offset: self.scan.i }.into()),
+            None => {
+                return Err(JsonError { message: "Unexpected end-of-input: expected a value".into(), offset: self.scan.i }.into())
+            }
         };
         if let Some(path) = self.trie.nodes.get(node as usize).and_then(|n| n.path) {
             sink.leaf(path, scalar, &self.membership, self.empty_steps > 0);

@@ -232,7 +232,9 @@ impl<'a> Scanner<'a> {
         if word.is_empty() {
             return self.unexpected("expected a value");
         }
-        self.error(format!("Unrecognized token '{word}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"))
+        self.error(format!(
+            "Unrecognized token '{word}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
+        ))
     }
 
     /// Skips the value at the cursor, checking its syntax. Iterative, so nesting depth costs
@@ -294,8 +296,19 @@ mod tests {
             assert_eq!(s.i, ok.len(), "{ok}");
         }
         for bad in [
-            r#"{"a": [1,]}"#, r#"{"a" 1}"#, r#"{"a": 01}"#, r#"{"a": tru}"#, r#"{"a": "x"#, "{\"a\": \"\u{1}\"}", r#"{"a": "\q"}"#,
-            r#"{"a": 1 "b": 2}"#, r#"[1 2]"#, "{", "[", r#"{"a": NaN}"#, r#"{"a": +1}"#,
+            r#"{"a": [1,]}"#,
+            r#"{"a" 1}"#,
+            r#"{"a": 01}"#,
+            r#"{"a": tru}"#,
+            r#"{"a": "x"#,
+            "{\"a\": \"\u{1}\"}",
+            r#"{"a": "\q"}"#,
+            r#"{"a": 1 "b": 2}"#,
+            r#"[1 2]"#,
+            "{",
+            "[",
+            r#"{"a": NaN}"#,
+            r#"{"a": +1}"#,
         ] {
             assert!(Scanner::new(bad).skip_value().is_err(), "{bad}");
         }

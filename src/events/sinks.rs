@@ -63,7 +63,8 @@ impl TargetSink for StateMachineSink {
         let Some((program, name)) = self.machines.read().unwrap_or_else(|e| e.into_inner()).get(&*d.target_arn).cloned() else {
             return Err(DeliveryError::Failed(format!("State Machine Does Not Exist: {}", d.target_arn)));
         };
-        let input = d.input.into_json().map_err(|e| DeliveryError::Failed(format!("Invalid State Machine Execution Input: {e}")))?;
+        let input =
+            d.input.into_json().map_err(|e| DeliveryError::Failed(format!("Invalid State Machine Execution Input: {e}")))?;
         let mut opts = StartOptions::new(&name);
         opts.sync = false;
         let info = DeliveryInfo { bus: d.bus, rule: d.rule, target_id: d.target_id, event_id: d.event_id };
@@ -236,12 +237,22 @@ mod tests {
         let router = Arc::new(Router::default());
         router.route("http://", Arc::new(HttpSink::new(HttpClient::new(false), 4)));
         let buses = Buses::new("us-east-1", "123456789012", router);
-        let spec = RuleSpec { name: "r".into(), event_pattern: r#"{"source": ["app"]}"#.into(), state: RuleState::Enabled, description: None };
+        let spec = RuleSpec {
+            name: "r".into(),
+            event_pattern: r#"{"source": ["app"]}"#.into(),
+            state: RuleState::Enabled,
+            description: None,
+        };
         buses.put_rule(None, spec).unwrap();
         let mut hook = TargetSpec { id: "hook".into(), arn: url, ..TargetSpec::default() };
         hook.input_path = Some("$.detail".into());
         buses.put_targets(None, "r", vec![hook]).unwrap();
-        let entry = EventEntry { source: Some("app".into()), detail_type: Some("T".into()), detail: Some(r#"{"k": "v"}"#.into()), ..EventEntry::default() };
+        let entry = EventEntry {
+            source: Some("app".into()),
+            detail_type: Some("T".into()),
+            detail: Some(r#"{"k": "v"}"#.into()),
+            ..EventEntry::default()
+        };
         assert!(matches!(buses.put_events(&[entry])[0], EntryResult::Accepted { .. }));
         let request = server.await.unwrap();
         assert!(request.starts_with("POST /hook HTTP/1.1"), "{request}");
@@ -271,14 +282,24 @@ mod tests {
         router.route("arn:aws:states:", machines.clone());
         router.route("ndjson:", ndjson.clone());
         let buses = Buses::new("us-east-1", "123456789012", router);
-        let spec = RuleSpec { name: "r".into(), event_pattern: r#"{"source": ["app"]}"#.into(), state: RuleState::Enabled, description: None };
+        let spec = RuleSpec {
+            name: "r".into(),
+            event_pattern: r#"{"source": ["app"]}"#.into(),
+            state: RuleState::Enabled,
+            description: None,
+        };
         buses.put_rule(None, spec).unwrap();
         let mut sm = TargetSpec { id: "sm".into(), arn: arn.into(), ..TargetSpec::default() };
         sm.input_path = Some("$.detail".into());
         let file = TargetSpec { id: "log".into(), arn: "ndjson:-".into(), ..TargetSpec::default() };
         let unknown = TargetSpec { id: "x".into(), arn: "arn:aws:sqs:us-east-1:1:q".into(), ..TargetSpec::default() };
         buses.put_targets(None, "r", vec![sm, file, unknown]).unwrap();
-        let entry = EventEntry { source: Some("app".into()), detail_type: Some("T".into()), detail: Some(r#"{"who": "world"}"#.into()), ..EventEntry::default() };
+        let entry = EventEntry {
+            source: Some("app".into()),
+            detail_type: Some("T".into()),
+            detail: Some(r#"{"who": "world"}"#.into()),
+            ..EventEntry::default()
+        };
 
         let results = buses.put_events(&[entry.clone(), entry]);
         assert!(matches!(results[0], EntryResult::Accepted { .. }));
