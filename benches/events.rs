@@ -11,10 +11,16 @@ fn event() -> String {
     let mut detail = String::from(r#"{"instance-id":"i-0abc1234def567890","state":"running","previous-state":"pending","#);
     detail.push_str(r#""source-ip":"10.1.2.3","port":443,"bytes":18234,"latency-ms":12.5,"region-code":"eu-west-1","#);
     detail.push_str(r#""user":{"name":"alice","role":"admin","groups":["ops","dev","audit"]},"#);
-    detail.push_str(r#""tags":[{"key":"env","value":"prod"},{"key":"team","value":"payments"},{"key":"cost-center","value":"1234"}],"#);
-    detail.push_str(r#""request":{"method":"POST","path":"/api/v1/orders/8f14e45f","status":201,"agent":"Mozilla/5.0 (X11; Linux x86_64)"},"#);
+    detail.push_str(
+        r#""tags":[{"key":"env","value":"prod"},{"key":"team","value":"payments"},{"key":"cost-center","value":"1234"}],"#,
+    );
+    detail.push_str(
+        r#""request":{"method":"POST","path":"/api/v1/orders/8f14e45f","status":201,"agent":"Mozilla/5.0 (X11; Linux x86_64)"},"#,
+    );
     detail.push_str(r#""items":[{"sku":"A-100","qty":2,"price":19.99},{"sku":"B-200","qty":1,"price":5.5}],"#);
-    detail.push_str(r#""notes":"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore.""#);
+    detail.push_str(
+        r#""notes":"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore.""#,
+    );
     detail.push('}');
     format!(
         r#"{{"version":"0","id":"6a7e8feb-b491-4cf7-a9f1-bf3703467718","detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","account":"111122223333","time":"2017-12-22T18:43:48Z","region":"eu-west-1","resources":["arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc1234def567890"],"detail":{detail}}}"#
@@ -55,7 +61,9 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     for count in [1usize, 100, 1_000, 10_000] {
         let m = matcher(count);
-        group.bench_function(format!("{count}-rules-{}B", event.len()), |b| b.iter(|| m.matches(black_box(&event)).expect("valid event")));
+        group.bench_function(format!("{count}-rules-{}B", event.len()), |b| {
+            b.iter(|| m.matches(black_box(&event)).expect("valid event"))
+        });
     }
     group.finish();
 }

@@ -28,7 +28,8 @@ fn load_cases() -> Option<Vec<Case>> {
         eprintln!("eventbridge cases not found at {}: skipping", dir.display());
         return None;
     };
-    let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+    let mut files: Vec<PathBuf> =
+        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
     files.sort();
     let mut cases = Vec::new();
     for file in files {

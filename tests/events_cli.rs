@@ -37,7 +37,10 @@ fn the_example_starts_executions_and_writes_the_audit_line() {
     assert_eq!(executions[0]["status"], "SUCCEEDED");
     let audit: Vec<&serde_json::Value> = lines.iter().filter(|l| l.get("input").is_some()).collect();
     assert_eq!(audit.len(), 1);
-    assert_eq!(audit[0]["input"], serde_json::json!({"audit": "order o-1 cancelled: customer request", "rule": "audit-cancellations"}));
+    assert_eq!(
+        audit[0]["input"],
+        serde_json::json!({"audit": "order o-1 cancelled: customer request", "rule": "audit-cancellations"})
+    );
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! `expressway run --bus RULES_FILE`: a sidecar's event bus. NDJSON events on stdin go into the
 //! buses and rules the rules file declares; state machine targets start executions (one result
 //! line each on stdout, as `run --ndjson` writes them, plus `rule`, `target` and `eventId`);
-//! `ndjson:` targets write their inputs.
+//! `ndjson:` targets write their inputs; `http://` targets get them POSTed.
 //!
 //! A stdin line is a PutEvents entry (`{"Source", "DetailType", "Detail", "Resources", "Time",
 //! "EventBusName"}`, `Detail` as JSON text or as an object) or an event envelope (`{"source",
@@ -22,10 +22,11 @@ use serde_json::Value as Json;
 
 use expressway::asl::StateMachineType;
 use expressway::events::rules_file::RulesFile;
-use expressway::events::sinks::{NdjsonSink, Router, StateMachineSink};
+use expressway::events::sinks::{HttpSink, NdjsonSink, Router, StateMachineSink};
 use expressway::events::{Buses, EntryResult, EventEntry};
 use expressway::machine::StateMachine;
 use expressway::runtime::{Engine, EngineConfig};
+use expressway::tasks::client::HttpClient;
 use expressway::tasks::Resources;
 use expressway::timestamp::Timestamp;
 use expressway::value::Value;
@@ -96,6 +97,8 @@ async fn serve(file: RulesFile, machines: Vec<StateMachine>, engine: Engine, his
     }
     let router = Arc::new(Router::default());
     router.route("arn:aws:states:", sm_sink.clone());
+    let http = Arc::new(HttpSink::new(HttpClient::new(engine.config.virtual_time), engine.config.max_in_flight));
+    router.route("http://", http.clone());
     let mut ndjson_sinks = Vec::new();
     let mut most_deliveries = 0usize;
     for rule in &file.rules {
@@ -189,7 +192,9 @@ async fn serve(file: RulesFile, machines: Vec<StateMachine>, engine: Engine, his
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
             match buses.put_events(std::slice::from_ref(&entry)).pop() {
-                Some(EntryResult::Failed { code: "ThrottlingException", .. }) => tokio::time::sleep(Duration::from_millis(1)).await,
+                Some(EntryResult::Failed { code: "ThrottlingException", .. }) => {
+                    tokio::time::sleep(Duration::from_millis(1)).await
+                }
                 Some(EntryResult::Failed { code, message }) => {
                     let _ = tx.send(rejected_line(line_no, code, &message));
                     rejected = true;
@@ -199,7 +204,7 @@ async fn serve(file: RulesFile, machines: Vec<StateMachine>, engine: Engine, his
             }
         }
     }
-    while engine.in_flight() > 0 {
+    while engine.in_flight() > 0 || http.in_flight() > 0 {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     drop(tx);
@@ -271,12 +276,17 @@ fn entry_from_line(line: &str) -> Result<EventEntry, String> {
         match obj.get(key) {
             None | Some(Json::Null) => Ok(None),
             Some(Json::Number(n)) => n.as_f64().map(|s| Some((s * 1000.0) as i64)).ok_or_else(|| format!("{key} is not a time")),
-            Some(Json::String(s)) => Timestamp::parse(s).map(|t| Some(t.epoch_millis())).ok_or_else(|| format!("{key} is not an ISO 8601 time: {s}")),
+            Some(Json::String(s)) => {
+                Timestamp::parse(s).map(|t| Some(t.epoch_millis())).ok_or_else(|| format!("{key} is not an ISO 8601 time: {s}"))
+            }
             Some(_) => Err(format!("{key} is not a time")),
         }
     };
     let resources = |key: &str| -> Vec<String> {
-        obj.get(key).and_then(Json::as_array).map(|a| a.iter().filter_map(|r| r.as_str().map(str::to_string)).collect()).unwrap_or_default()
+        obj.get(key)
+            .and_then(Json::as_array)
+            .map(|a| a.iter().filter_map(|r| r.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
     };
     let detail = |key: &str| match obj.get(key) {
         Some(Json::String(s)) => Some(s.clone()),

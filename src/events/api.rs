@@ -74,7 +74,10 @@ fn str_field<'a>(body: &'a Body, key: &str) -> Result<Option<&'a str>, EventsApi
 
 fn required<'a>(body: &'a Body, key: &str) -> Result<&'a str, EventsApiError> {
     str_field(body, key)?.ok_or_else(|| {
-        EventsApiError::validation(format!("1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null", lower_first(key)))
+        EventsApiError::validation(format!(
+            "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
+            lower_first(key)
+        ))
     })
 }
 
@@ -137,7 +140,9 @@ fn target_spec(t: &Json) -> Result<TargetSpec, EventsApiError> {
             let mut paths = Vec::new();
             if let Some(Json::Object(m)) = x.get("InputPathsMap") {
                 for (k, v) in m {
-                    let v = v.as_str().ok_or_else(|| EventsApiError::new("SerializationException", "InputPathsMap values must be strings"))?;
+                    let v = v
+                        .as_str()
+                        .ok_or_else(|| EventsApiError::new("SerializationException", "InputPathsMap values must be strings"))?;
                     paths.push((k.clone(), v.to_string()));
                 }
             }
@@ -238,7 +243,8 @@ impl EventsApi {
                 Ok(v)
             }
             "ListRules" => {
-                let rules: Vec<Json> = self.buses.list_rules(bus, str_field(body, "NamePrefix")?)?.iter().map(rule_json).collect();
+                let rules: Vec<Json> =
+                    self.buses.list_rules(bus, str_field(body, "NamePrefix")?)?.iter().map(rule_json).collect();
                 Ok(json!({ "Rules": rules }))
             }
             "DeleteRule" => {
@@ -314,14 +320,18 @@ impl EventsApi {
     fn test_event_pattern(&self, body: &Body) -> Result<Json, EventsApiError> {
         let pattern_text = required(body, "EventPattern")?;
         let event = required(body, "Event")?;
-        let pattern = Pattern::parse(pattern_text)
-            .map_err(|e| EventsApiError::new("InvalidEventPatternException", format!("Event pattern is not valid. Reason: {e}")))?;
-        let parsed: Json = serde_json::from_str(event).map_err(|_| EventsApiError::validation("Parameter Event is not valid."))?;
+        let pattern = Pattern::parse(pattern_text).map_err(|e| {
+            EventsApiError::new("InvalidEventPatternException", format!("Event pattern is not valid. Reason: {e}"))
+        })?;
+        let parsed: Json =
+            serde_json::from_str(event).map_err(|_| EventsApiError::validation("Parameter Event is not valid."))?;
         let Some(obj) = parsed.as_object() else {
             return Err(EventsApiError::validation("Parameter Event is not valid."));
         };
         if let Some(missing) = ENVELOPE_FIELDS.iter().find(|f| !obj.contains_key(**f)) {
-            return Err(EventsApiError::validation(format!("Parameter Event is not valid. Reason: Provided Event is missing mandatory field {missing}.")));
+            return Err(EventsApiError::validation(format!(
+                "Parameter Event is not valid. Reason: Provided Event is missing mandatory field {missing}."
+            )));
         }
         let result = pattern.matches(event).map_err(|_| EventsApiError::validation("Parameter Event is not valid."))?;
         Ok(json!({ "Result": result }))
@@ -357,7 +367,8 @@ mod tests {
     #[test]
     fn rule_and_target_operations() {
         let (api, sink) = api();
-        let r = api.call("PutRule", &json!({"Name": "r", "EventPattern": "{\"source\": [\"app\"]}", "Description": "d"})).unwrap();
+        let r =
+            api.call("PutRule", &json!({"Name": "r", "EventPattern": "{\"source\": [\"app\"]}", "Description": "d"})).unwrap();
         assert_eq!(r["RuleArn"], "arn:aws:events:us-east-1:123456789012:rule/r");
         let d = api.call("DescribeRule", &json!({"Name": "r"})).unwrap();
         assert_eq!(d["State"], "ENABLED");
@@ -379,7 +390,8 @@ mod tests {
         let listed = api.call("ListTargetsByRule", &json!({"Rule": "r"})).unwrap();
         assert_eq!(listed["Targets"].as_array().map(Vec::len), Some(2));
         assert_eq!(listed["Targets"][1]["InputTransformer"]["InputTemplate"], "{\"v\": <v>}");
-        let put = api.call("PutEvents", &json!({"Entries": [{"Source": "app", "DetailType": "t", "Detail": "{\"v\": 1}"}]})).unwrap();
+        let put =
+            api.call("PutEvents", &json!({"Entries": [{"Source": "app", "DetailType": "t", "Detail": "{\"v\": 1}"}]})).unwrap();
         assert_eq!(put["FailedEntryCount"], 0);
         assert!(put["Entries"][0]["EventId"].is_string());
         assert_eq!(sink.0.lock().unwrap().clone(), vec![r#"{"v":1}"#.to_string(), r#"{"v": 1}"#.to_string()]);
@@ -395,16 +407,28 @@ mod tests {
     #[test]
     fn bus_operations_and_errors() {
         let (api, _) = api();
-        assert_eq!(api.call("CreateEventBus", &json!({"Name": "b"})).unwrap()["EventBusArn"], "arn:aws:events:us-east-1:123456789012:event-bus/b");
+        assert_eq!(
+            api.call("CreateEventBus", &json!({"Name": "b"})).unwrap()["EventBusArn"],
+            "arn:aws:events:us-east-1:123456789012:event-bus/b"
+        );
         assert_eq!(err(&api, "CreateEventBus", json!({"Name": "b"})).0, "ResourceAlreadyExistsException");
         assert_eq!(api.call("ListEventBuses", &json!({})).unwrap()["EventBuses"].as_array().map(Vec::len), Some(2));
         assert_eq!(api.call("ListEventBuses", &json!({"NamePrefix": "b"})).unwrap()["EventBuses"][0]["Name"], "b");
         api.call("PutRule", &json!({"Name": "r", "EventBusName": "b", "EventPattern": "{\"a\": [1]}"})).unwrap();
-        assert_eq!(api.call("DescribeRule", &json!({"Name": "r", "EventBusName": "b"})).unwrap()["Arn"], "arn:aws:events:us-east-1:123456789012:rule/b/r");
+        assert_eq!(
+            api.call("DescribeRule", &json!({"Name": "r", "EventBusName": "b"})).unwrap()["Arn"],
+            "arn:aws:events:us-east-1:123456789012:rule/b/r"
+        );
         api.call("DeleteEventBus", &json!({"Name": "b"})).unwrap();
-        assert_eq!(err(&api, "PutRule", json!({"Name": "r", "EventBusName": "b", "EventPattern": "{\"a\": [1]}"})).0, "ResourceNotFoundException");
+        assert_eq!(
+            err(&api, "PutRule", json!({"Name": "r", "EventBusName": "b", "EventPattern": "{\"a\": [1]}"})).0,
+            "ResourceNotFoundException"
+        );
         let (t, m) = err(&api, "PutRule", json!({"Name": "r", "EventPattern": "{\"a\": \"x\"}"}));
-        assert_eq!((t.as_str(), m.as_str()), ("InvalidEventPatternException", "Event pattern is not valid. Reason: \"a\" must be an object or an array"));
+        assert_eq!(
+            (t.as_str(), m.as_str()),
+            ("InvalidEventPatternException", "Event pattern is not valid. Reason: \"a\" must be an object or an array")
+        );
         assert_eq!(err(&api, "PutRule", json!({"Name": "r"})).0, "ValidationException");
         assert_eq!(err(&api, "PutRule", json!({"Name": "r", "ScheduleExpression": "rate(1 minute)"})).0, "ValidationException");
         assert_eq!(err(&api, "PutRule", json!({"Name": "bad name", "EventPattern": "{\"a\": [1]}"})).0, "ValidationException");
@@ -413,7 +437,12 @@ mod tests {
         assert_eq!(err(&api, "PutEvents", json!({})).0, "ValidationException");
         assert_eq!(err(&api, "Frobnicate", json!({})).0, "UnknownOperationException");
         assert_eq!(err(&api, "PutRule", json!({"Name": 5})).0, "SerializationException");
-        let put = api.call("PutEvents", &json!({"Entries": [{"Source": "a", "DetailType": "t", "Detail": "nope"}, {"Source": "a", "Detail": "{}"}]})).unwrap();
+        let put = api
+            .call(
+                "PutEvents",
+                &json!({"Entries": [{"Source": "a", "DetailType": "t", "Detail": "nope"}, {"Source": "a", "Detail": "{}"}]}),
+            )
+            .unwrap();
         assert_eq!(put["FailedEntryCount"], 2);
         assert_eq!(put["Entries"][0]["ErrorCode"], "MalformedDetail");
         assert_eq!(put["Entries"][1]["ErrorCode"], "InvalidArgument");
@@ -423,12 +452,21 @@ mod tests {
     fn test_event_pattern() {
         let (api, _) = api();
         let event = r#"{"id":"1","account":"1","source":"aws.ec2","time":"2020-01-01T00:00:00Z","region":"us-east-1","resources":[],"detail-type":"x","detail":{"n":5}}"#;
-        let r = api.call("TestEventPattern", &json!({"EventPattern": "{\"detail\": {\"n\": [{\"numeric\": [\">\", 4]}]}}", "Event": event})).unwrap();
+        let r = api
+            .call(
+                "TestEventPattern",
+                &json!({"EventPattern": "{\"detail\": {\"n\": [{\"numeric\": [\">\", 4]}]}}", "Event": event}),
+            )
+            .unwrap();
         assert_eq!(r, json!({"Result": true}));
         let r = api.call("TestEventPattern", &json!({"EventPattern": "{\"source\": [\"aws.s3\"]}", "Event": event})).unwrap();
         assert_eq!(r, json!({"Result": false}));
-        assert_eq!(err(&api, "TestEventPattern", json!({"EventPattern": "{\"source\": \"x\"}", "Event": event})).0, "InvalidEventPatternException");
-        let (t, m) = err(&api, "TestEventPattern", json!({"EventPattern": "{\"source\": [\"x\"]}", "Event": "{\"source\": \"x\"}"}));
+        assert_eq!(
+            err(&api, "TestEventPattern", json!({"EventPattern": "{\"source\": \"x\"}", "Event": event})).0,
+            "InvalidEventPatternException"
+        );
+        let (t, m) =
+            err(&api, "TestEventPattern", json!({"EventPattern": "{\"source\": [\"x\"]}", "Event": "{\"source\": \"x\"}"}));
         assert_eq!(t, "ValidationException");
         assert!(m.contains("mandatory field id"), "{m}");
     }

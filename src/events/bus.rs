@@ -156,13 +156,18 @@ struct Target {
 
 impl Target {
     fn new(spec: TargetSpec) -> Result<Target, BusError> {
-        if spec.id.is_empty() || spec.id.len() > 64 || !spec.id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
-            return Err(BusError::validation(format!("Target Id '{}' must match [\\.\\-_A-Za-z0-9]+ (1 to 64 characters)", spec.id)));
+        if spec.id.is_empty() || spec.id.len() > 64 || !spec.id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        {
+            return Err(BusError::validation(format!(
+                "Target Id '{}' must match [\\.\\-_A-Za-z0-9]+ (1 to 64 characters)",
+                spec.id
+            )));
         }
         if spec.arn.is_empty() {
             return Err(BusError::validation(format!("Target {} has no Arn", spec.id)));
         }
-        let given = [spec.input.is_some(), spec.input_path.is_some(), spec.input_transformer.is_some()].iter().filter(|b| **b).count();
+        let given =
+            [spec.input.is_some(), spec.input_path.is_some(), spec.input_transformer.is_some()].iter().filter(|b| **b).count();
         if given > 1 {
             return Err(BusError::validation(format!(
                 "Target {}: only one of Input, InputPath and InputTransformer may be given",
@@ -302,7 +307,9 @@ impl Buses {
 
     pub fn create_bus(&self, name: &str) -> Result<String, BusError> {
         if !valid_name(name, 256) || name.contains('/') {
-            return Err(BusError::validation(format!("Event bus name {name:?} is not valid: it must match [\\.\\-_A-Za-z0-9]+ (1 to 256 characters)")));
+            return Err(BusError::validation(format!(
+                "Event bus name {name:?} is not valid: it must match [\\.\\-_A-Za-z0-9]+ (1 to 256 characters)"
+            )));
         }
         let mut buses = self.write();
         if buses.contains_key(name) {
@@ -324,7 +331,11 @@ impl Buses {
 
     /// (name, arn) of the buses whose name starts with `prefix`.
     pub fn list_buses(&self, prefix: Option<&str>) -> Vec<(String, String)> {
-        self.read().values().filter(|b| prefix.is_none_or(|p| b.name.starts_with(p))).map(|b| (b.name.to_string(), b.arn.clone())).collect()
+        self.read()
+            .values()
+            .filter(|b| prefix.is_none_or(|p| b.name.starts_with(p)))
+            .map(|b| (b.name.to_string(), b.arn.clone()))
+            .collect()
     }
 
     fn with_bus<T>(&self, bus: Option<&str>, f: impl FnOnce(&mut Bus) -> Result<T, BusError>) -> Result<T, BusError> {
@@ -337,7 +348,10 @@ impl Buses {
     /// Creates or updates a rule; returns its ARN.
     pub fn put_rule(&self, bus: Option<&str>, spec: RuleSpec) -> Result<String, BusError> {
         if !valid_name(&spec.name, 64) {
-            return Err(BusError::validation(format!("Rule name {:?} is not valid: it must match [\\.\\-_A-Za-z0-9]+ (1 to 64 characters)", spec.name)));
+            return Err(BusError::validation(format!(
+                "Rule name {:?} is not valid: it must match [\\.\\-_A-Za-z0-9]+ (1 to 64 characters)",
+                spec.name
+            )));
         }
         if spec.description.as_ref().is_some_and(|d| d.chars().count() > 512) {
             return Err(BusError::validation("Description must be at most 512 characters"));
@@ -381,13 +395,18 @@ impl Buses {
 
     pub fn describe_rule(&self, bus: Option<&str>, name: &str) -> Result<RuleInfo, BusError> {
         self.with_bus(bus, |b| {
-            let rule = b.rules.get(name).ok_or_else(|| BusError::not_found(format!("Rule {name} does not exist on EventBus {}.", b.name)))?;
+            let rule = b
+                .rules
+                .get(name)
+                .ok_or_else(|| BusError::not_found(format!("Rule {name} does not exist on EventBus {}.", b.name)))?;
             Ok(self.info(b, rule))
         })
     }
 
     pub fn list_rules(&self, bus: Option<&str>, prefix: Option<&str>) -> Result<Vec<RuleInfo>, BusError> {
-        self.with_bus(bus, |b| Ok(b.rules.values().filter(|r| prefix.is_none_or(|p| r.spec.name.starts_with(p))).map(|r| self.info(b, r)).collect()))
+        self.with_bus(bus, |b| {
+            Ok(b.rules.values().filter(|r| prefix.is_none_or(|p| r.spec.name.starts_with(p))).map(|r| self.info(b, r)).collect())
+        })
     }
 
     /// Deletes a rule; refused while it has targets unless `force`.
@@ -407,7 +426,10 @@ impl Buses {
 
     pub fn set_rule_state(&self, bus: Option<&str>, name: &str, state: RuleState) -> Result<(), BusError> {
         self.with_bus(bus, |b| {
-            let rule = b.rules.get_mut(name).ok_or_else(|| BusError::not_found(format!("Rule {name} does not exist on EventBus {}.", b.name)))?;
+            let rule = b
+                .rules
+                .get_mut(name)
+                .ok_or_else(|| BusError::not_found(format!("Rule {name} does not exist on EventBus {}.", b.name)))?;
             if rule.spec.state != state {
                 rule.spec.state = state;
                 match state {
@@ -422,7 +444,12 @@ impl Buses {
     }
 
     /// Adds or replaces targets; returns the (id, error) of each entry that failed.
-    pub fn put_targets(&self, bus: Option<&str>, rule: &str, specs: Vec<TargetSpec>) -> Result<Vec<(String, BusError)>, BusError> {
+    pub fn put_targets(
+        &self,
+        bus: Option<&str>,
+        rule: &str,
+        specs: Vec<TargetSpec>,
+    ) -> Result<Vec<(String, BusError)>, BusError> {
         if specs.is_empty() || specs.len() > MAX_ENTRIES {
             return Err(BusError::validation(format!("PutTargets takes 1 to {MAX_ENTRIES} targets")));
         }
@@ -451,7 +478,10 @@ impl Buses {
     pub fn remove_targets(&self, bus: Option<&str>, rule: &str, ids: &[String]) -> Result<(), BusError> {
         self.with_bus(bus, |b| {
             let bus_name = b.name.to_string();
-            let r = b.rules.get_mut(rule).ok_or_else(|| BusError::not_found(format!("Rule {rule} does not exist on EventBus {bus_name}.")))?;
+            let r = b
+                .rules
+                .get_mut(rule)
+                .ok_or_else(|| BusError::not_found(format!("Rule {rule} does not exist on EventBus {bus_name}.")))?;
             for id in ids {
                 r.targets.shift_remove(id);
             }
@@ -462,7 +492,10 @@ impl Buses {
     pub fn list_targets(&self, bus: Option<&str>, rule: &str) -> Result<Vec<TargetSpec>, BusError> {
         self.with_bus(bus, |b| {
             let bus_name = b.name.to_string();
-            let r = b.rules.get(rule).ok_or_else(|| BusError::not_found(format!("Rule {rule} does not exist on EventBus {bus_name}.")))?;
+            let r = b
+                .rules
+                .get(rule)
+                .ok_or_else(|| BusError::not_found(format!("Rule {rule} does not exist on EventBus {bus_name}.")))?;
             Ok(r.targets.values().map(|t| t.spec.clone()).collect())
         })
     }
@@ -470,7 +503,10 @@ impl Buses {
     pub fn rule_stats(&self, bus: Option<&str>, rule: &str) -> Result<RuleStats, BusError> {
         self.with_bus(bus, |b| {
             let bus_name = b.name.to_string();
-            b.rules.get(rule).map(|r| r.counters.snapshot()).ok_or_else(|| BusError::not_found(format!("Rule {rule} does not exist on EventBus {bus_name}.")))
+            b.rules
+                .get(rule)
+                .map(|r| r.counters.snapshot())
+                .ok_or_else(|| BusError::not_found(format!("Rule {rule} does not exist on EventBus {bus_name}.")))
         })
     }
 
@@ -490,7 +526,10 @@ impl Buses {
             } else {
                 "Detail"
             };
-            return fail("InvalidArgument", format!("Parameter {missing} is not valid. Reason: {missing} is a required argument."));
+            return fail(
+                "InvalidArgument",
+                format!("Parameter {missing} is not valid. Reason: {missing} is a required argument."),
+            );
         };
         let name = bus_name(entry.event_bus_name.as_deref());
         let Some(bus) = buses.get(name) else {
@@ -503,7 +542,10 @@ impl Buses {
         let event_id = crate::ids::uuid_v4();
         let text = envelope(&event_id, source, detail_type, detail, &entry.resources, time_ms, &self.account, &self.region);
         if text.len() > MAX_ENTRY_BYTES {
-            return fail("InvalidArgument", format!("Total size of the entries in the request is over the limit of {MAX_ENTRY_BYTES} bytes."));
+            return fail(
+                "InvalidArgument",
+                format!("Total size of the entries in the request is over the limit of {MAX_ENTRY_BYTES} bytes."),
+            );
         }
         let matched = match bus.matcher.matches(&text) {
             Ok(m) => m,
@@ -569,7 +611,16 @@ pub fn iso_seconds(epoch_ms: i64) -> String {
 
 /// The event envelope as text, with `detail` exactly as given.
 #[allow(clippy::too_many_arguments)]
-fn envelope(id: &str, source: &str, detail_type: &str, detail: &str, resources: &[String], time_ms: i64, account: &str, region: &str) -> String {
+fn envelope(
+    id: &str,
+    source: &str,
+    detail_type: &str,
+    detail: &str,
+    resources: &[String],
+    time_ms: i64,
+    account: &str,
+    region: &str,
+) -> String {
     let s = |v: &str| Value::from(v).to_json();
     let resources: Vec<String> = resources.iter().map(|r| s(r)).collect();
     format!(
@@ -617,11 +668,20 @@ mod tests {
     }
 
     fn target(id: &str) -> TargetSpec {
-        TargetSpec { id: id.into(), arn: format!("arn:aws:states:us-east-1:123456789012:stateMachine:{id}"), ..TargetSpec::default() }
+        TargetSpec {
+            id: id.into(),
+            arn: format!("arn:aws:states:us-east-1:123456789012:stateMachine:{id}"),
+            ..TargetSpec::default()
+        }
     }
 
     fn entry(detail: &str) -> EventEntry {
-        EventEntry { source: Some("app".into()), detail_type: Some("T".into()), detail: Some(detail.into()), ..EventEntry::default() }
+        EventEntry {
+            source: Some("app".into()),
+            detail_type: Some("T".into()),
+            detail: Some(detail.into()),
+            ..EventEntry::default()
+        }
     }
 
     #[test]
@@ -632,7 +692,8 @@ mod tests {
         buses.put_rule(None, rule("none", r#"{"source": ["other"]}"#)).unwrap();
         buses.put_targets(None, "all", vec![target("a1"), target("a2")]).unwrap();
         let mut t = target("b1");
-        t.input_transformer = Some((vec![("n".into(), "$.detail.n".into())], r#"{"value": <n>, "rule": "<aws.events.rule-name>"}"#.into()));
+        t.input_transformer =
+            Some((vec![("n".into(), "$.detail.n".into())], r#"{"value": <n>, "rule": "<aws.events.rule-name>"}"#.into()));
         buses.put_targets(None, "big", vec![t]).unwrap();
         let results = buses.put_events(&[entry(r#"{"n": 12.50}"#), entry(r#"{"n": 1}"#)]);
         assert!(results.iter().all(|r| matches!(r, EntryResult::Accepted { .. })));
@@ -670,9 +731,15 @@ mod tests {
         assert_eq!(buses.create_bus("orders").unwrap_err().aws_type, "ResourceAlreadyExistsException");
         let arn = buses.put_rule(Some("orders"), rule("r", r#"{"source": ["app"]}"#)).unwrap();
         assert_eq!(arn, "arn:aws:events:us-east-1:123456789012:rule/orders/r");
-        assert_eq!(buses.put_rule(None, rule("bad", r#"{"source": "app"}"#)).unwrap_err().aws_type, "InvalidEventPatternException");
+        assert_eq!(
+            buses.put_rule(None, rule("bad", r#"{"source": "app"}"#)).unwrap_err().aws_type,
+            "InvalidEventPatternException"
+        );
         buses.put_targets(Some("orders"), "r", vec![target("t")]).unwrap();
-        assert_eq!(buses.delete_rule(Some("orders"), "r", false).unwrap_err().message, "Rule can't be deleted since it has targets.");
+        assert_eq!(
+            buses.delete_rule(Some("orders"), "r", false).unwrap_err().message,
+            "Rule can't be deleted since it has targets."
+        );
         buses.set_rule_state(Some("orders"), "r", RuleState::Disabled).unwrap();
         let mut e = entry("{}");
         e.event_bus_name = Some("arn:aws:events:us-east-1:123456789012:event-bus/orders".into());

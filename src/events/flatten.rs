@@ -151,7 +151,9 @@ const CHILD_LIST_MAX: usize = 8;
 impl Children {
     fn get(&self, key: &str) -> Option<&u32> {
         if self.map.is_empty() {
-            self.list.iter().find(|(k, _)| k.len() == key.len() && **k == *key).map(|(_, n)| n)
+            // Length and first byte first: most event keys differ from every child there.
+            let first = key.as_bytes().first();
+            self.list.iter().find(|(k, _)| k.len() == key.len() && k.as_bytes().first() == first && **k == *key).map(|(_, n)| n)
         } else {
             self.map.get(key)
         }
@@ -330,7 +332,9 @@ impl Walker<'_, '_> {
                 Scalar::Null
             }
             Some(_) => return Ok(self.scan.bad_token()?),
-            None => return Err(JsonError { message: "Unexpected end-of-input: expected a value".into(), offset: self.scan.i }.into()),
+            None => {
+                return Err(JsonError { message: "Unexpected end-of-input: expected a value".into(), offset: self.scan.i }.into())
+            }
         };
         if let Some(path) = self.trie.nodes.get(node as usize).and_then(|n| n.path) {
             sink.leaf(path, scalar, &self.membership, self.empty_steps > 0);

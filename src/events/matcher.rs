@@ -146,7 +146,9 @@ impl Matcher {
                 .iter()
                 .enumerate()
                 .filter(|(_, f)| !f.absent_ok)
-                .min_by_key(|(_, f)| f.conds.iter().map(|&c| self.cond(c).map_or(0, |e| e.anchored.len() + e.uses as usize)).sum::<usize>())
+                .min_by_key(|(_, f)| {
+                    f.conds.iter().map(|&c| self.cond(c).map_or(0, |e| e.anchored.len() + e.uses as usize)).sum::<usize>()
+                })
                 .map(|(i, _)| i);
             match anchor {
                 Some(a) => {
@@ -607,16 +609,15 @@ mod properties {
     }
 
     fn field() -> impl Strategy<Value = String> {
-        (prop::sample::select(KEYS), prop::sample::select(KEYS), any::<bool>(), prop::collection::vec(condition(), 1..3)).prop_map(
-            |(k1, k2, nested, conds)| {
+        (prop::sample::select(KEYS), prop::sample::select(KEYS), any::<bool>(), prop::collection::vec(condition(), 1..3))
+            .prop_map(|(k1, k2, nested, conds)| {
                 let values = conds.join(",");
                 if nested {
                     format!(r#""{k1}":{{"{k2}":[{values}]}}"#)
                 } else {
                     format!(r#""{k1}":[{values}]"#)
                 }
-            },
-        )
+            })
     }
 
     fn pattern() -> impl Strategy<Value = String> {
@@ -627,8 +628,21 @@ mod properties {
     }
 
     fn scalar() -> impl Strategy<Value = String> {
-        prop::sample::select(vec!["\"x\"", "\"xy\"", "\"X\"", "\"\"", "\"10.0.0.1\"", "1", "1.0", "100", "-2.5", "null", "true", "9007199254740993"])
-            .prop_map(str::to_string)
+        prop::sample::select(vec![
+            "\"x\"",
+            "\"xy\"",
+            "\"X\"",
+            "\"\"",
+            "\"10.0.0.1\"",
+            "1",
+            "1.0",
+            "100",
+            "-2.5",
+            "null",
+            "true",
+            "9007199254740993",
+        ])
+        .prop_map(str::to_string)
     }
 
     fn event_value() -> impl Strategy<Value = String> {
@@ -636,8 +650,10 @@ mod properties {
         leaf.prop_recursive(3, 12, 3, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..3).prop_map(|v| format!("[{}]", v.join(","))),
-                prop::collection::vec((prop::sample::select(KEYS), inner), 0..3)
-                    .prop_map(|kv| format!("{{{}}}", kv.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(","))),
+                prop::collection::vec((prop::sample::select(KEYS), inner), 0..3).prop_map(|kv| format!(
+                    "{{{}}}",
+                    kv.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(",")
+                )),
             ]
         })
     }

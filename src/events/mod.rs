@@ -23,10 +23,10 @@ mod json;
 mod matcher;
 mod number;
 mod pattern;
-mod strings;
 pub mod rules_file;
 mod scan;
 pub mod sinks;
+mod strings;
 pub mod transform;
 
 pub use api::{EventsApi, EventsApiError};

@@ -36,9 +36,30 @@ pub const MAX_FIELDS: usize = 256;
 
 /// Field names reserved for matchers, which cannot be field names inside `$or`.
 const RESERVED_IN_OR: &[&str] = &[
-    "exactly", "equals-ignore-case", "prefix", "suffix", "anything-but", "exists", "wildcard", "numeric", "cidr",
-    "=", "<", "<=", ">", ">=", "regex", "not-wildcard", "not-equals-ignore-case", "date-after", "date-on-or-after",
-    "date-before", "date-on-or-before", "in-date-range", "ip-address-in-range", "ip-address-not-in-range",
+    "exactly",
+    "equals-ignore-case",
+    "prefix",
+    "suffix",
+    "anything-but",
+    "exists",
+    "wildcard",
+    "numeric",
+    "cidr",
+    "=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "regex",
+    "not-wildcard",
+    "not-equals-ignore-case",
+    "date-after",
+    "date-on-or-after",
+    "date-before",
+    "date-on-or-before",
+    "in-date-range",
+    "ip-address-in-range",
+    "ip-address-not-in-range",
 ];
 
 /// A pattern that cannot be used, with a message modelled on event-ruler's.
@@ -83,7 +104,10 @@ pub enum Condition {
     /// This string exactly (a plain pattern string, or `{"exactly": …}`).
     Exact(Box<str>),
     /// A number literal: matches the same spelling, and equal values when comparable.
-    Number { text: Box<str>, value: Option<f64> },
+    Number {
+        text: Box<str>,
+        value: Option<f64>,
+    },
     /// `true`, `false` or `null`.
     Literal(Literal),
     Prefix(Box<str>),
@@ -141,7 +165,10 @@ impl NumericRange {
 impl Condition {
     /// Whether this condition makes event-ruler read numbers as comparable numbers on its field.
     pub(crate) fn is_numeric(&self) -> bool {
-        matches!(self, Condition::Number { value: Some(_), .. } | Condition::Numeric(_) | Condition::AnythingBut(AnythingBut::Numbers(_)))
+        matches!(
+            self,
+            Condition::Number { value: Some(_), .. } | Condition::Numeric(_) | Condition::AnythingBut(AnythingBut::Numbers(_))
+        )
     }
 }
 
@@ -208,7 +235,9 @@ impl<'a> Compiler<'a> {
         let mut c = Compiler { reader: Reader::new(text), or_enabled, path: Vec::new() };
         let first = match c.reader.next_token() {
             Ok(t) => t,
-            Err(e) if c.reader.offset() >= text.trim_end().len() => return barf(format!("Filter is not an object: {}", e.message)),
+            Err(e) if c.reader.offset() >= text.trim_end().len() => {
+                return barf(format!("Filter is not an object: {}", e.message))
+            }
             Err(e) => return Err(e.into()),
         };
         if first != Token::StartObject {
@@ -372,7 +401,9 @@ impl<'a> Compiler<'a> {
             "exactly" => Condition::Exact(self.string_operand("exact")?.into()),
             "prefix" | "suffix" => self.prefix_or_suffix(name == "prefix")?,
             "equals-ignore-case" => Condition::EqualsIgnoreCase(Caseless::new(&self.string_operand("equals-ignore-case")?)),
-            "wildcard" => Condition::Wildcard(Wildcard::parse(&self.string_operand("wildcard")?).map_err(|m| PatternError { message: m })?),
+            "wildcard" => {
+                Condition::Wildcard(Wildcard::parse(&self.string_operand("wildcard")?).map_err(|m| PatternError { message: m })?)
+            }
             "cidr" => {
                 let text = self.string_operand("cidr")?;
                 Condition::Ip(HexRange::cidr(&text).map_err(|e| PatternError { message: e.0 })?)
@@ -496,7 +527,8 @@ impl<'a> Compiler<'a> {
                 };
                 let excluded = match op.as_str() {
                     "prefix" | "suffix" => {
-                        let list = self.string_list(&format!("anything-but/{op}"), "prefix/suffix match pattern must be a string")?;
+                        let list =
+                            self.string_list(&format!("anything-but/{op}"), "prefix/suffix match pattern must be a string")?;
                         if list.iter().any(|s| s.is_empty()) {
                             return barf("Null prefix/suffix not allowed");
                         }
@@ -618,20 +650,29 @@ mod tests {
 
     #[test]
     fn or_forks_branches() {
-        let p = Pattern::parse(r#"{"s":["x"],"$or":[{"a":["1"]},{"b":["2"],"$or":[{"c":["3"]},{"d":["4"]}]}],"z":["9"]}"#).unwrap();
+        let p =
+            Pattern::parse(r#"{"s":["x"],"$or":[{"a":["1"]},{"b":["2"],"$or":[{"c":["3"]},{"d":["4"]}]}],"z":["9"]}"#).unwrap();
         assert_eq!(paths(&p), vec![vec!["a", "s", "z"], vec!["b", "c", "s", "z"], vec!["b", "d", "s", "z"]]);
     }
 
     #[test]
     fn or_falls_back_to_a_field_name() {
-        for text in [r#"{"$or":["x","y"]}"#, r#"{"$or":{"a":["1"]}}"#, r#"{"$or":[{"numeric":[">",0]},{"prefix":"abc"}]}"#, r#"{"$or": [1, 2]}"#] {
+        for text in [
+            r#"{"$or":["x","y"]}"#,
+            r#"{"$or":{"a":["1"]}}"#,
+            r#"{"$or":[{"numeric":[">",0]},{"prefix":"abc"}]}"#,
+            r#"{"$or": [1, 2]}"#,
+        ] {
             let p = Pattern::parse(text).unwrap();
             assert!(p.branches[0].fields[0].path.starts_with("$or"), "{text}");
         }
         for (text, msg) in [
             (r#"{"$or":[]}"#, "There must have at least 2 Objects in $or relationship."),
             (r#"{"$or":[{"a":["1"]}]}"#, "There must have at least 2 Objects in $or relationship."),
-            (r#"{"$or": [{"a": ["1"]}, {"numeric": [">", 0]}]}"#, "numeric is Ruler reserved fieldName which cannot be used inside $or."),
+            (
+                r#"{"$or": [{"a": ["1"]}, {"numeric": [">", 0]}]}"#,
+                "numeric is Ruler reserved fieldName which cannot be used inside $or.",
+            ),
             (r#"{"detail": {"$or": "x"}}"#, "It must be an Array followed with $or."),
             (r#"{"$or": [{"a": ["1"]}, "b"]}"#, "Only JSON object is allowed in array of $or relationship."),
         ] {
@@ -655,7 +696,10 @@ mod tests {
             (r#"{"n": [{"numeric": [">=", 5, "<=", 5]}]}"#, "Bottom must be less than top"),
             (r#"{"n": [{"numeric": ["=", 1e309]}]}"#, "Cannot compare number : 1e309"),
             (r#"{"n": [{"numeric": ["==", 0]}]}"#, "Unrecognized numeric range operator: =="),
-            (r#"{"s": [{"anything-but": ["a", 1]}]}"#, "Inside anything but list, either all values are number or string, mixed type is not supported"),
+            (
+                r#"{"s": [{"anything-but": ["a", 1]}]}"#,
+                "Inside anything but list, either all values are number or string, mixed type is not supported",
+            ),
             (r#"{"s": [{"anything-but": {"prefix": ""}}]}"#, "Null prefix/suffix not allowed"),
             (r#"{"s": [{"anything-but": {"exists": true}}]}"#, "Unsupported anything-but pattern: exists"),
             (r#"{"s": [{"wildcard": "a**"}]}"#, "Consecutive wildcard characters at pos 2"),
@@ -674,7 +718,8 @@ mod tests {
 
     #[test]
     fn conditions() {
-        let p = Pattern::parse(r#"{"a":["10.0.0.1", 5, 1e309, null, {"numeric":[">",0,"<=",5]}, {"anything-but":[1,2]}]}"#).unwrap();
+        let p =
+            Pattern::parse(r#"{"a":["10.0.0.1", 5, 1e309, null, {"numeric":[">",0,"<=",5]}, {"anything-but":[1,2]}]}"#).unwrap();
         let c = &p.branches[0].fields[0].conditions;
         assert!(matches!(c[0], Condition::Ip(_)));
         assert_eq!(c[1], Condition::Number { text: "5".into(), value: Some(5.0) });

@@ -85,13 +85,15 @@ fn json_text(obj: &Map<String, Json>, key: &str, what: &str) -> Result<Option<St
 
 impl RulesFile {
     pub fn load(path: &Path) -> Result<RulesFile, RulesFileError> {
-        let text = std::fs::read_to_string(path).map_err(|e| RulesFileError(format!("cannot read the rules file {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| RulesFileError(format!("cannot read the rules file {}: {e}", path.display())))?;
         RulesFile::parse(&text, path.parent().unwrap_or(Path::new(".")))
     }
 
     /// Parses a rules file; relative paths in it are relative to `base`.
     pub fn parse(text: &str, base: &Path) -> Result<RulesFile, RulesFileError> {
-        let root: Json = serde_json::from_str(text).map_err(|e| RulesFileError(format!("the rules file is not valid JSON: {e}")))?;
+        let root: Json =
+            serde_json::from_str(text).map_err(|e| RulesFileError(format!("the rules file is not valid JSON: {e}")))?;
         let Some(root) = root.as_object() else {
             return err("the rules file must be a JSON object");
         };
@@ -112,7 +114,8 @@ impl RulesFile {
             check_keys(rule, &["Name", "EventBusName", "EventPattern", "State", "Description", "Targets"], "rule")?;
             let name = required(rule, "Name", "rule")?;
             let what = format!("rule {name}");
-            let event_pattern = json_text(rule, "EventPattern", &what)?.ok_or_else(|| RulesFileError(format!("{what}: EventPattern is required")))?;
+            let event_pattern = json_text(rule, "EventPattern", &what)?
+                .ok_or_else(|| RulesFileError(format!("{what}: EventPattern is required")))?;
             let state = match string(rule, "State", &what)? {
                 Some(s) => RuleState::parse(&s).map_err(|e| RulesFileError(format!("{what}: {e}")))?,
                 None => RuleState::Enabled,
@@ -139,7 +142,9 @@ impl RulesFile {
             let what = format!("rule {}", rule.spec.name);
             buses.put_rule(Some(&rule.bus), rule.spec.clone()).map_err(|e| RulesFileError(format!("{what}: {e}")))?;
             for chunk in rule.targets.chunks(super::bus::MAX_ENTRIES) {
-                let failed = buses.put_targets(Some(&rule.bus), &rule.spec.name, chunk.to_vec()).map_err(|e| RulesFileError(format!("{what}: {e}")))?;
+                let failed = buses
+                    .put_targets(Some(&rule.bus), &rule.spec.name, chunk.to_vec())
+                    .map_err(|e| RulesFileError(format!("{what}: {e}")))?;
                 if let Some((id, e)) = failed.first() {
                     return err(format!("{what}, target {id}: {e}"));
                 }
@@ -154,8 +159,8 @@ fn target(t: &Map<String, Json>, rule: &str) -> Result<TargetSpec, RulesFileErro
     let id = required(t, "Id", &format!("{rule}: target"))?;
     let what = format!("{rule}, target {id}");
     let arn = required(t, "Arn", &what)?;
-    if arn.starts_with("http://") || arn.starts_with("https://") {
-        return err(format!("{what}: HTTP endpoint targets are not supported yet; use a state machine ARN or ndjson:PATH"));
+    if arn.starts_with("https://") {
+        return err(format!("{what}: https:// endpoints are not supported (no TLS is built in); use an http:// URL"));
     }
     let input_transformer = match t.get("InputTransformer") {
         None | Some(Json::Null) => None,
@@ -232,7 +237,10 @@ mod tests {
             (r#"{"Rulez": []}"#, "unknown key \"Rulez\""),
             (r#"{"Rules": [{"Name": "r"}]}"#, "rule r: EventPattern is required"),
             (r#"{"Rules": [{"Name": "r", "EventPatern": {}}]}"#, "unknown key \"EventPatern\""),
-            (r#"{"Rules": [{"Name": "r", "EventPattern": {}, "Targets": [{"Id": "t", "Arn": "http://x"}]}]}"#, "rule r, target t: HTTP endpoint"),
+            (
+                r#"{"Rules": [{"Name": "r", "EventPattern": {}, "Targets": [{"Id": "t", "Arn": "https://x"}]}]}"#,
+                "rule r, target t: https:// endpoints",
+            ),
             (r#"{"Rules": [{"Name": "r", "EventPattern": {}, "State": "ON"}]}"#, "rule r: 1 validation error"),
         ] {
             let e = RulesFile::parse(text, Path::new(".")).unwrap_err();

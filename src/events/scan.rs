@@ -11,7 +11,9 @@ use std::borrow::Cow;
 use super::json::{number_end, JsonError, Reader, Token, MAX_DEPTH};
 
 /// Length of the leading run of bytes that need no attention inside a string (not `"`, `\\`
-/// or a control character), eight bytes at a time.
+/// or a control character), eight bytes at a time. It may stop early at a plain byte (a space
+/// right after some UTF-8 continuation bytes looks like a control character to the word trick);
+/// callers treat a plain byte there as plain and go on.
 #[inline]
 fn plain_run(bytes: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
@@ -25,12 +27,14 @@ fn plain_run(bytes: &[u8]) -> usize {
         // A byte below 0x20, or equal to '"' or '\\', stops the run. Bytes >= 0x80 (UTF-8)
         // are plain; `x & !HIGHS` keeps them from looking small.
         let small = (x & !HIGHS).wrapping_sub(ONES * 0x20) & !x & HIGHS;
-        if small | has_zero(x ^ (ONES * u64::from(b'"'))) | has_zero(x ^ (ONES * u64::from(b'\\'))) != 0 {
-            break;
+        let stop = small | has_zero(x ^ (ONES * u64::from(b'"'))) | has_zero(x ^ (ONES * u64::from(b'\\')));
+        if stop != 0 {
+            // The lowest flagged byte is the first byte that stops the run.
+            return n + (stop.trailing_zeros() / 8) as usize;
         }
         n += 8;
     }
-    n
+    n + bytes.get(n..).unwrap_or(&[]).iter().position(|&c| c < 0x20 || c == b'"' || c == b'\\').unwrap_or(bytes.len() - n)
 }
 
 /// Decodes a quoted string with escapes (`raw` includes the quotes).
@@ -228,7 +232,9 @@ impl<'a> Scanner<'a> {
         if word.is_empty() {
             return self.unexpected("expected a value");
         }
-        self.error(format!("Unrecognized token '{word}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"))
+        self.error(format!(
+            "Unrecognized token '{word}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
+        ))
     }
 
     /// Skips the value at the cursor, checking its syntax. Iterative, so nesting depth costs
@@ -290,8 +296,19 @@ mod tests {
             assert_eq!(s.i, ok.len(), "{ok}");
         }
         for bad in [
-            r#"{"a": [1,]}"#, r#"{"a" 1}"#, r#"{"a": 01}"#, r#"{"a": tru}"#, r#"{"a": "x"#, "{\"a\": \"\u{1}\"}", r#"{"a": "\q"}"#,
-            r#"{"a": 1 "b": 2}"#, r#"[1 2]"#, "{", "[", r#"{"a": NaN}"#, r#"{"a": +1}"#,
+            r#"{"a": [1,]}"#,
+            r#"{"a" 1}"#,
+            r#"{"a": 01}"#,
+            r#"{"a": tru}"#,
+            r#"{"a": "x"#,
+            "{\"a\": \"\u{1}\"}",
+            r#"{"a": "\q"}"#,
+            r#"{"a": 1 "b": 2}"#,
+            r#"[1 2]"#,
+            "{",
+            "[",
+            r#"{"a": NaN}"#,
+            r#"{"a": +1}"#,
         ] {
             assert!(Scanner::new(bad).skip_value().is_err(), "{bad}");
         }
@@ -321,17 +338,23 @@ mod tests {
     #[test]
     fn plain_runs_stop_at_quotes_escapes_and_control_characters() {
         assert_eq!(plain_run(b"abcdefghijklmnop\"x"), 16);
-        assert_eq!(plain_run(b"abcdefg\"hijklmnop"), 0);
+        assert_eq!(plain_run(b"abcdefg\"hijklmnop"), 7);
         assert_eq!(plain_run(b"abcdefgh\\ijklmnop"), 8);
-        assert_eq!(plain_run(b"abcdefgh\x1fijklmnopqrst"), 8);
-        assert_eq!(plain_run("ééééé\u{7f}\u{80}x".as_bytes()), 8);
-        assert_eq!(plain_run(b"abc"), 0);
+        assert_eq!(plain_run(b"abcdefghi\x1fjklmnopqrst"), 9);
+        assert_eq!(plain_run(b"abc"), 3);
+        assert_eq!(plain_run(b"ab\"c"), 2);
+        // Never past a byte that stops the run, and never stops at a plain byte except a space
+        // after a byte in 0x80..0xa0.
         for b in 0u8..=255 {
-            let mut s = [b'a'; 8];
-            s[5] = b;
-            let stops = b < 0x20 || b == b'"' || b == b'\\';
-            assert_eq!(plain_run(&s) == 0, stops, "byte {b}");
+            for at in 0..12 {
+                let mut s = [b'a'; 12];
+                s[at] = b;
+                let stops = b < 0x20 || b == b'"' || b == b'\\';
+                assert_eq!(plain_run(&s) == at, stops, "byte {b} at {at}");
+            }
         }
+        assert_eq!(plain_run("é é\"".as_bytes()), 5);
+        assert!(plain_run(b"\xc2\x80 aaaaa\"") <= 8);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Target sinks: state machines started on an [`Engine`], NDJSON lines written to a file or
-//! stdout, and a [`Router`] that sends each delivery to the sink its target ARN names.
+//! stdout, HTTP endpoints (the input POSTed as the body), and a [`Router`] that sends each
+//! delivery to the sink its target ARN or URL names.
 //!
 //! Invariants:
 //! - A sink never blocks the bus: a state machine sink that cannot start another execution
@@ -18,6 +19,7 @@ use super::bus::{Delivery, DeliveryError, TargetSink};
 use super::transform::Payload;
 use crate::program::Program;
 use crate::runtime::{Engine, ExecutionOutcome, StartError, StartOptions};
+use crate::tasks::client::HttpClient;
 use crate::value::{parse_str, Value};
 
 /// Who an execution ran for.
@@ -61,7 +63,8 @@ impl TargetSink for StateMachineSink {
         let Some((program, name)) = self.machines.read().unwrap_or_else(|e| e.into_inner()).get(&*d.target_arn).cloned() else {
             return Err(DeliveryError::Failed(format!("State Machine Does Not Exist: {}", d.target_arn)));
         };
-        let input = d.input.into_json().map_err(|e| DeliveryError::Failed(format!("Invalid State Machine Execution Input: {e}")))?;
+        let input =
+            d.input.into_json().map_err(|e| DeliveryError::Failed(format!("Invalid State Machine Execution Input: {e}")))?;
         let mut opts = StartOptions::new(&name);
         opts.sync = false;
         let info = DeliveryInfo { bus: d.bus, rule: d.rule, target_id: d.target_id, event_id: d.event_id };
@@ -107,6 +110,53 @@ impl TargetSink for NdjsonSink {
         // One write per line, so lines from other writers of the same stream never interleave.
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         out.write_all(text.as_bytes()).map_err(|e| DeliveryError::Failed(format!("cannot write the NDJSON target: {e}")))
+    }
+}
+
+/// POSTs each delivery's input to its target, an `http://` URL, as JSON
+/// (`Content-Type: application/json`). At most `max_in_flight` requests run at once; past
+/// that the sink is full. A request that fails or gets a non-2xx answer counts as a failed
+/// delivery of its rule (it was counted as started when handed over). Needs a tokio runtime.
+pub struct HttpSink {
+    client: HttpClient,
+    permits: Arc<tokio::sync::Semaphore>,
+    max_in_flight: usize,
+}
+
+/// Largest response body read from an HTTP target (the body is discarded).
+const MAX_HTTP_RESPONSE: usize = 1 << 20;
+
+impl HttpSink {
+    pub fn new(client: HttpClient, max_in_flight: usize) -> HttpSink {
+        let max_in_flight = max_in_flight.max(1);
+        HttpSink { client, permits: Arc::new(tokio::sync::Semaphore::new(max_in_flight)), max_in_flight }
+    }
+
+    /// Requests not yet answered.
+    pub fn in_flight(&self) -> usize {
+        self.max_in_flight - self.permits.available_permits()
+    }
+}
+
+impl TargetSink for HttpSink {
+    fn deliver(&self, d: Delivery) -> Result<(), DeliveryError> {
+        let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() else {
+            return Err(DeliveryError::Full);
+        };
+        let client = self.client.clone();
+        let body = bytes::Bytes::from(d.input.text());
+        tokio::spawn(async move {
+            let headers = vec![("content-type".to_string(), "application/json".to_string())];
+            let ok = match client.send(hyper::Method::POST, &d.target_arn, headers, body, MAX_HTTP_RESPONSE).await {
+                Ok(r) => r.status.is_success(),
+                Err(_) => false,
+            };
+            if !ok {
+                d.counters.failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            drop(permit);
+        });
+        Ok(())
     }
 }
 
@@ -159,6 +209,59 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn http_targets_receive_the_input_as_a_post() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Read the head, then the body its Content-Length announces.
+            loop {
+                let n = conn.read(&mut buf).await.unwrap();
+                request.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&request).to_string();
+                if let Some(head_end) = text.find("\r\n\r\n") {
+                    let length: usize = text
+                        .lines()
+                        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+                        .unwrap_or(0);
+                    if request.len() >= head_end + 4 + length {
+                        conn.write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n").await.unwrap();
+                        return text;
+                    }
+                }
+            }
+        });
+        let router = Arc::new(Router::default());
+        router.route("http://", Arc::new(HttpSink::new(HttpClient::new(false), 4)));
+        let buses = Buses::new("us-east-1", "123456789012", router);
+        let spec = RuleSpec {
+            name: "r".into(),
+            event_pattern: r#"{"source": ["app"]}"#.into(),
+            state: RuleState::Enabled,
+            description: None,
+        };
+        buses.put_rule(None, spec).unwrap();
+        let mut hook = TargetSpec { id: "hook".into(), arn: url, ..TargetSpec::default() };
+        hook.input_path = Some("$.detail".into());
+        buses.put_targets(None, "r", vec![hook]).unwrap();
+        let entry = EventEntry {
+            source: Some("app".into()),
+            detail_type: Some("T".into()),
+            detail: Some(r#"{"k": "v"}"#.into()),
+            ..EventEntry::default()
+        };
+        assert!(matches!(buses.put_events(&[entry])[0], EntryResult::Accepted { .. }));
+        let request = server.await.unwrap();
+        assert!(request.starts_with("POST /hook HTTP/1.1"), "{request}");
+        assert!(request.to_ascii_lowercase().contains("content-type: application/json"));
+        assert!(request.ends_with(r#"{"k":"v"}"#), "{request}");
+        assert_eq!(buses.rule_stats(None, "r").unwrap().started, 1);
+    }
+
+    #[tokio::test]
     async fn events_start_state_machines_and_write_ndjson() {
         let arn = "arn:aws:states:us-east-1:123456789012:stateMachine:greet";
         let machine = StateMachine::new(
@@ -179,14 +282,24 @@ mod tests {
         router.route("arn:aws:states:", machines.clone());
         router.route("ndjson:", ndjson.clone());
         let buses = Buses::new("us-east-1", "123456789012", router);
-        let spec = RuleSpec { name: "r".into(), event_pattern: r#"{"source": ["app"]}"#.into(), state: RuleState::Enabled, description: None };
+        let spec = RuleSpec {
+            name: "r".into(),
+            event_pattern: r#"{"source": ["app"]}"#.into(),
+            state: RuleState::Enabled,
+            description: None,
+        };
         buses.put_rule(None, spec).unwrap();
         let mut sm = TargetSpec { id: "sm".into(), arn: arn.into(), ..TargetSpec::default() };
         sm.input_path = Some("$.detail".into());
         let file = TargetSpec { id: "log".into(), arn: "ndjson:-".into(), ..TargetSpec::default() };
         let unknown = TargetSpec { id: "x".into(), arn: "arn:aws:sqs:us-east-1:1:q".into(), ..TargetSpec::default() };
         buses.put_targets(None, "r", vec![sm, file, unknown]).unwrap();
-        let entry = EventEntry { source: Some("app".into()), detail_type: Some("T".into()), detail: Some(r#"{"who": "world"}"#.into()), ..EventEntry::default() };
+        let entry = EventEntry {
+            source: Some("app".into()),
+            detail_type: Some("T".into()),
+            detail: Some(r#"{"who": "world"}"#.into()),
+            ..EventEntry::default()
+        };
 
         let results = buses.put_events(&[entry.clone(), entry]);
         assert!(matches!(results[0], EntryResult::Accepted { .. }));

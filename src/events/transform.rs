@@ -122,16 +122,26 @@ fn parse_event_path(text: &str) -> Result<Path, TransformError> {
     Ok(path)
 }
 
-const PREDEFINED: [&str; 5] =
-    ["aws.events.rule-arn", "aws.events.rule-name", "aws.events.event.ingestion-time", "aws.events.event", "aws.events.event.json"];
+const PREDEFINED: [&str; 5] = [
+    "aws.events.rule-arn",
+    "aws.events.rule-name",
+    "aws.events.event.ingestion-time",
+    "aws.events.event",
+    "aws.events.event.json",
+];
 
 impl InputTransformer {
     /// Checks the map and template as PutTargets does.
-    pub fn new<'p>(paths: impl IntoIterator<Item = (&'p str, &'p str)>, template: &str) -> Result<InputTransformer, TransformError> {
+    pub fn new<'p>(
+        paths: impl IntoIterator<Item = (&'p str, &'p str)>,
+        template: &str,
+    ) -> Result<InputTransformer, TransformError> {
         let mut compiled = Vec::new();
         for (name, path) in paths {
             if name.is_empty() || name.len() > 256 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
-                return Err(TransformError(format!("InputPathsMap key {name:?} must match [A-Za-z0-9_-]+ (1 to 256 characters)")));
+                return Err(TransformError(format!(
+                    "InputPathsMap key {name:?} must match [A-Za-z0-9_-]+ (1 to 256 characters)"
+                )));
             }
             if name.starts_with("AWS.") {
                 return Err(TransformError(format!("InputPathsMap key {name:?} must not start with AWS.")));
@@ -235,7 +245,11 @@ mod tests {
     const EVENT: &str = r#"{"version":"0","id":"7bf73129-1428-4cd3-a780-95db273d1602","detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","account":"123456789012","time":"2015-11-11T21:29:54Z","region":"us-east-1","resources":["arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111"],"detail":{"instance-id":"i-0123456789","state":"RUNNING"}}"#;
 
     fn ctx() -> DeliveryContext<'static> {
-        DeliveryContext { rule_arn: "arn:aws:events:us-east-1:123456789012:rule/r", rule_name: "r", ingestion_time: "2015-11-11T21:29:55Z" }
+        DeliveryContext {
+            rule_arn: "arn:aws:events:us-east-1:123456789012:rule/r",
+            rule_name: "r",
+            ingestion_time: "2015-11-11T21:29:55Z",
+        }
     }
 
     fn render(paths: &[(&str, &str)], template: &str) -> String {
@@ -243,14 +257,25 @@ mod tests {
         t.render(&parse_str(EVENT).unwrap(), &ctx())
     }
 
-    const PATHS: &[(&str, &str)] = &[("instance", "$.detail.instance-id"), ("state", "$.detail.state"), ("resource", "$.resources[0]"), ("detail", "$.detail")];
+    const PATHS: &[(&str, &str)] = &[
+        ("instance", "$.detail.instance-id"),
+        ("state", "$.detail.state"),
+        ("resource", "$.resources[0]"),
+        ("detail", "$.detail"),
+    ];
 
     #[test]
     fn documented_examples() {
         // Variables in quotes go in as text; outside quotes as JSON.
         assert_eq!(render(PATHS, r#""instance <instance> is in <state>""#), r#""instance i-0123456789 is in RUNNING""#);
-        assert_eq!(render(PATHS, r#"{"instance" : <instance>, "state": <state>}"#), r#"{"instance" : "i-0123456789", "state": "RUNNING"}"#);
-        assert_eq!(render(PATHS, r#"{"instance" : "<instance>", "state": "<state>"}"#), r#"{"instance" : "i-0123456789", "state": "RUNNING"}"#);
+        assert_eq!(
+            render(PATHS, r#"{"instance" : <instance>, "state": <state>}"#),
+            r#"{"instance" : "i-0123456789", "state": "RUNNING"}"#
+        );
+        assert_eq!(
+            render(PATHS, r#"{"instance" : "<instance>", "state": "<state>"}"#),
+            r#"{"instance" : "i-0123456789", "state": "RUNNING"}"#
+        );
         assert_eq!(
             render(PATHS, r#"{"myInstance": <instance>,"myStatus": "<instance> is in state \"<state>\""}"#),
             r#"{"myInstance": "i-0123456789","myStatus": "i-0123456789 is in state \"RUNNING\""}"#
@@ -263,8 +288,14 @@ mod tests {
 
     #[test]
     fn predefined_and_unknown_variables() {
-        let out = render(&[], r#"{"rule": "<aws.events.rule-name>", "arn": <aws.events.rule-arn>, "at": "<aws.events.event.ingestion-time>", "html": "<b>"}"#);
-        assert_eq!(out, r#"{"rule": "r", "arn": "arn:aws:events:us-east-1:123456789012:rule/r", "at": "2015-11-11T21:29:55Z", "html": "<b>"}"#);
+        let out = render(
+            &[],
+            r#"{"rule": "<aws.events.rule-name>", "arn": <aws.events.rule-arn>, "at": "<aws.events.event.ingestion-time>", "html": "<b>"}"#,
+        );
+        assert_eq!(
+            out,
+            r#"{"rule": "r", "arn": "arn:aws:events:us-east-1:123456789012:rule/r", "at": "2015-11-11T21:29:55Z", "html": "<b>"}"#
+        );
         let whole = render(&[], r#"{"e": <aws.events.event.json>}"#);
         assert!(parse_str(&whole).unwrap().get("e").and_then(|e| e.get("detail")).is_some());
         let without = render(&[], r#"{"e": <aws.events.event>}"#);
