@@ -59,18 +59,7 @@ pub fn run(rules_path: &Path, resources: Resources, virtual_time: bool, max_in_f
             }
         }
     }
-    let runtime = if virtual_time {
-        tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build()
-    } else {
-        tokio::runtime::Builder::new_multi_thread().enable_all().build()
-    };
-    let runtime = match runtime {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return 2;
-        }
-    };
+    let Some(runtime) = super::execution_runtime(virtual_time) else { return 2 };
     let config = EngineConfig { record_history: history, virtual_time, max_in_flight, ..EngineConfig::default() };
     // The bus loop runs on a worker thread, so the executions it starts go to that worker's
     // local queue instead of waking another thread for each one.

@@ -89,3 +89,15 @@ pub fn main() -> i32 {
         Command::Match(args) => match_cmd::run(args),
     }
 }
+
+/// The runtime `run` and `run --bus` drive executions on: a paused single-threaded one under
+/// `--virtual-time` (waits take no real time), else tokio's multi-threaded scheduler. `None`
+/// (after saying why on stderr) if it cannot be started.
+fn execution_runtime(virtual_time: bool) -> Option<tokio::runtime::Runtime> {
+    let built = if virtual_time {
+        tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build()
+    };
+    built.map_err(|e| eprintln!("error: cannot start the runtime: {e}")).ok()
+}

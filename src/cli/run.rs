@@ -150,18 +150,7 @@ pub fn run(args: RunArgs) -> i32 {
     opts.sync = opts.express && !args.async_start;
     opts.name = args.name.as_deref().map(Str::from);
 
-    let runtime = if args.virtual_time {
-        tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build()
-    } else {
-        tokio::runtime::Builder::new_multi_thread().enable_all().build()
-    };
-    let runtime = match runtime {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return 2;
-        }
-    };
+    let Some(runtime) = super::execution_runtime(args.virtual_time) else { return 2 };
     if args.ndjson {
         return runtime.block_on(run_ndjson(engine, machine, opts, &args));
     }
