@@ -86,17 +86,7 @@ fn task_lambda_cases_against_a_local_lambda_server() {
         workers.into_iter().flat_map(|w| w.join().expect("worker finished")).collect()
     });
     let known = known_failures(include_str!("lambda-conformance-known-failures.txt"));
-    let failed: BTreeMap<&String, &String> = results.iter().filter_map(|(id, why)| why.as_ref().map(|w| (id, w))).collect();
-    let passed = results.len() - failed.len();
-    eprintln!("task-lambda: {passed} passed, {} failed, of {} cases", failed.len(), results.len());
-    let unexpected: Vec<String> = failed.iter().filter(|(id, _)| !known.contains_key(**id)).map(|(id, why)| format!("  {id}: {why}")).collect();
-    let now_passing: Vec<&String> = known.keys().filter(|id| results.get(*id).is_some_and(Option::is_none)).collect();
-    let stale: Vec<&String> = known.keys().filter(|id| !results.contains_key(*id)).collect();
-    assert!(
-        unexpected.is_empty() && now_passing.is_empty() && stale.is_empty(),
-        "unexpected failures:\n{}\nlisted as failing but now passing: {now_passing:?}\nlisted but not in the corpus: {stale:?}",
-        unexpected.join("\n")
-    );
+    let passed = common::check_known("task-lambda", &results, &known);
     assert!(results.len() >= 60, "the task-lambda selection is unexpectedly small ({})", results.len());
     assert!(passed * 10 >= results.len() * 9, "fewer than 90% of the task-lambda cases pass ({passed} of {})", results.len());
 }

@@ -60,35 +60,30 @@ pub fn score(
         eprintln!("conformance corpus not found (set EXPRESSWAY_CONFORMANCE_DIR); nothing to check");
         return (0, 0);
     };
-    let mut failures: BTreeMap<String, String> = BTreeMap::new();
-    let mut seen: BTreeSet<String> = BTreeSet::new();
-    let mut passed = 0usize;
-    for case in cases.iter().filter(|c| selected(c)) {
-        let id = case["id"].as_str().unwrap_or_default().to_string();
-        seen.insert(id.clone());
-        match check(case) {
-            None => passed += 1,
-            Some(why) => {
-                failures.insert(id, why);
-            }
-        }
-    }
-    let total = seen.len();
-    eprintln!("conformance ({label}): {passed} passed, {} failed, of {total} selected cases", failures.len());
-    let unexpected: Vec<String> = failures
-        .iter()
-        .filter(|(id, _)| !known.contains_key(*id))
-        .map(|(id, why)| format!("  {id}: {why}"))
-        .collect();
-    let now_passing: Vec<&String> = known.keys().filter(|id| seen.contains(*id) && !failures.contains_key(*id)).collect();
-    let stale: Vec<&String> = known.keys().filter(|id| !seen.contains(*id)).collect();
+    let results: BTreeMap<String, Option<String>> =
+        cases.iter().filter(|c| selected(c)).map(|case| (case["id"].as_str().unwrap_or_default().to_string(), check(case))).collect();
+    let passed = check_known(label, &results, known);
+    assert!(results.len() > 50, "the corpus selection is unexpectedly small ({})", results.len());
+    (passed, results.len())
+}
+
+/// Holds per-case results (`None` = passed, else the first difference) against the
+/// known-failures list: an unlisted failure, a listed case that passes and a listed case not in
+/// the results all fail the test. Returns how many passed.
+pub fn check_known(label: &str, results: &BTreeMap<String, Option<String>>, known: &BTreeMap<String, String>) -> usize {
+    let failed: BTreeMap<&String, &String> = results.iter().filter_map(|(id, why)| why.as_ref().map(|w| (id, w))).collect();
+    let passed = results.len() - failed.len();
+    eprintln!("{label}: {passed} passed, {} failed, of {} selected cases", failed.len(), results.len());
+    let unexpected: Vec<String> =
+        failed.iter().filter(|(id, _)| !known.contains_key(**id)).map(|(id, why)| format!("  {id}: {why}")).collect();
+    let now_passing: Vec<&String> = known.keys().filter(|id| results.get(*id).is_some_and(Option::is_none)).collect();
+    let stale: Vec<&String> = known.keys().filter(|id| !results.contains_key(*id)).collect();
     assert!(
         unexpected.is_empty() && now_passing.is_empty() && stale.is_empty(),
         "unexpected failures:\n{}\nlisted as failing but now passing (remove them from the list): {now_passing:?}\nlisted but not in the corpus selection: {stale:?}",
         unexpected.join("\n")
     );
-    assert!(total > 50, "the corpus selection is unexpectedly small ({total})");
-    (passed, total)
+    passed
 }
 
 pub fn machine_type(case: &Json) -> StateMachineType {
