@@ -87,16 +87,10 @@ pub struct StopReason {
 }
 
 impl StopReason {
-    /// The `ExecutionAborted` history details.
+    /// The `ExecutionAborted` history details: `{Error, Cause}` as a failure's.
     pub(super) fn details(&self) -> Option<Value> {
-        let mut pairs: Vec<(&str, Value)> = Vec::with_capacity(2);
-        if let Some(e) = &self.error {
-            pairs.push(("Error", Value::String(e.clone())));
-        }
-        if let Some(c) = &self.cause {
-            pairs.push(("Cause", Value::String(c.clone())));
-        }
-        Some(Value::object(pairs))
+        let as_error = crate::error::AslError { error: self.error.clone(), cause: self.cause.clone(), needs_state_prefix: false };
+        Some(as_error.to_error_output())
     }
 }
 
