@@ -120,6 +120,43 @@ fn validate_prints_text_or_aws_json_and_sets_the_exit_code() {
 }
 
 #[test]
+fn validate_reports_variable_shadowing_and_unavailable_states_fields() {
+    let def = write_temp(
+        "scope.asl.json",
+        r#"{"QueryLanguage":"JSONata","StartAt":"Seed","States":{
+          "Seed":{"Type":"Pass","Assign":{"total":0},"Output":"{% $states.result %}","Next":"P"},
+          "P":{"Type":"Parallel","Branches":[{"StartAt":"B","States":{"B":{"Type":"Pass","Assign":{"total":1},"End":true}}}],
+               "Catch":[{"ErrorEquals":["States.ALL"],"Assign":{"total":"{% $states.errorOutput %}"},"Next":"Done"}],
+               "Output":"{% $states.result %}","Next":"Done"},
+          "Done":{"Type":"Succeed"}}}"#,
+    );
+    let o = bin().args(["validate", "--json"]).arg(&def).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let v = stdout_json(&o);
+    assert_eq!(v["result"], "FAIL");
+    let found: Vec<(&str, &str)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap(), d["location"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("UNSUPPORTED_JSONATA_EXPRESSION", "/States/Seed/Output"),
+            ("SCHEMA_VALIDATION_FAILED", "/States/P/Branches[0]/States/B/Assign/total"),
+        ]
+    );
+    assert_eq!(v["diagnostics"][0]["message"], "Field '$states.result' does not exist.");
+
+    let o = bin().arg("validate").arg(&def).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    assert!(text.contains("Field '$states.result' does not exist."), "{text}");
+    assert!(text.contains("/States/P/Branches[0]/States/B/Assign/total"), "{text}");
+}
+
+#[test]
 fn compile_prints_the_state_table() {
     let def = write_temp("add5.asl.json", ADD);
     let o = bin().arg("compile").arg(&def).output().unwrap();

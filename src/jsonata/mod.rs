@@ -99,6 +99,7 @@ struct Inner {
     referenced: Vec<String>,
     free: Vec<String>,
     functions: Vec<String>,
+    states_fields: Vec<String>,
     /// Set when the expression is a plain field path (see `fast`).
     simple: Option<fast::SimplePath>,
 }
@@ -132,6 +133,7 @@ impl Expression {
                 referenced: names.referenced,
                 free: names.free,
                 functions: names.functions,
+                states_fields: names.states_fields,
                 simple: fast::SimplePath::recognise(text),
             }),
         })
@@ -187,6 +189,14 @@ impl Expression {
     /// nothing). `$` and `$$` are not reported.
     pub fn free_variables(&self) -> Vec<String> {
         self.inner.free.clone()
+    }
+
+    /// Fields of `$states` the expression names statically (`result` in `$states.result.x`,
+    /// anywhere in the expression, lambdas included), in order of first appearance. Dynamic
+    /// access (`$states`, `$lookup($states, 'result')`, `$states.*`) names none; an expression
+    /// that binds `$states` itself (`$states := …`, a parameter) names none either.
+    pub fn states_fields(&self) -> Vec<String> {
+        self.inner.states_fields.clone()
     }
 
     /// Names (without `$`) of the functions called by name, in order of first appearance,

@@ -15,6 +15,9 @@ pub struct Names {
     pub referenced: Vec<String>,
     pub free: Vec<String>,
     pub functions: Vec<String>,
+    /// Fields of `$states` a path names right after it (`result` for `$states.result.x`), in
+    /// order of first appearance; empty when the expression binds `$states` itself.
+    pub states_fields: Vec<String>,
     /// An operator newer than JSONata 2.0.6 (`??` or `?:`), which AWS does not parse.
     pub newer_operator: Option<&'static str>,
 }
@@ -40,6 +43,7 @@ struct Walk {
     bound: HashSet<String>,
     functions: Vec<String>,
     seen_fn: HashSet<String>,
+    states_fields: Vec<String>,
     newer_operator: Option<&'static str>,
 }
 
@@ -101,7 +105,16 @@ impl Walk {
             | AstNode::Parent(_) => {}
             AstNode::Variable(name) => self.reference(name),
             AstNode::ParentVariable(_) => {}
-            AstNode::Path { steps } => steps.iter().for_each(|s| self.step(s)),
+            AstNode::Path { steps } => {
+                if let [first, second, ..] = steps.as_slice() {
+                    if let (AstNode::Variable(v), AstNode::Name(field)) = (&first.node, &second.node) {
+                        if v == "states" && !self.states_fields.contains(field) {
+                            self.states_fields.push(field.clone());
+                        }
+                    }
+                }
+                steps.iter().for_each(|s| self.step(s))
+            }
             AstNode::Binary { op, lhs, rhs } => {
                 match (op, &**lhs) {
                     (BinaryOp::ColonEqual, AstNode::Variable(name)) => self.bind(name),
@@ -185,5 +198,6 @@ pub fn scan(ast: &AstNode) -> Names {
     // All referenced names are asked for: a workflow variable named like a built-in (`$count`)
     // shadows it, as bindings do in jsonata-js.
     let referenced = w.referenced;
-    Names { referenced, free, functions: w.functions, newer_operator: w.newer_operator }
+    let states_fields = if w.bound.contains("states") { Vec::new() } else { w.states_fields };
+    Names { referenced, free, functions: w.functions, states_fields, newer_operator: w.newer_operator }
 }

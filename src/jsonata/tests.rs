@@ -136,6 +136,21 @@ fn free_variables_ignore_locals_builtins_strings_and_comments() {
     assert_eq!(Expression::parse("$eval('1')").unwrap().called_functions(), ["eval"]);
 }
 
+#[test]
+fn states_fields_are_the_static_steps_after_states() {
+    let fields = |text: &str| Expression::parse(text).unwrap().states_fields();
+    assert_eq!(fields("$states.result.a & $states.input & $states.result"), ["result", "input"]);
+    // Inside sub-expressions, function arguments, lambdas, predicates and object constructors.
+    assert_eq!(fields("$map([1], function($v) { $v + $states.errorOutput.x })"), ["errorOutput"]);
+    assert_eq!(fields("{'a': $count($states.input[$states.result > 1])}"), ["input", "result"]);
+    assert_eq!(fields("$states.`result`"), ["result"]);
+    // Dynamic access names no field; a `$states` bound inside the expression is another value.
+    assert!(fields("$states").is_empty());
+    assert!(fields("$lookup($states, 'result') & $states.*").is_empty());
+    assert!(fields("($states := {'result': 1}; $states.result)").is_empty());
+    assert!(fields("$x.result & states.result & 'x'.result").is_empty());
+}
+
 // ---- errors --------------------------------------------------------------------------------
 
 #[test]

@@ -13,7 +13,8 @@
 //!
 //! Layout: [`json_text`] (parsing with Jackson-style errors), [`states`] (per-state schema),
 //! [`rules`] (Retry/Catch/Choice rules/payload templates), [`paths`] (path, intrinsic and
-//! timestamp syntax), [`transitions`] (targets, reachability, names), [`express`].
+//! timestamp syntax), [`transitions`] (targets, reachability, names), [`express`],
+//! [`jsonata_exprs`] (expressions and `$states` fields), [`variable_scopes`] (no shadowing).
 
 mod jsonata_exprs;
 mod express;
@@ -22,6 +23,7 @@ mod paths;
 mod rules;
 mod states;
 mod transitions;
+mod variable_scopes;
 
 #[cfg(test)]
 mod corpus_tests;
@@ -85,6 +87,7 @@ pub fn validate(definition: &str, kind: StateMachineType) -> Vec<Diagnostic> {
     let mut ctx = Ctx::new(kind);
     states::check_machine(&mut ctx, &root);
     jsonata_exprs::check(&mut ctx, &root);
+    variable_scopes::check(&mut ctx, &root);
     ctx.diagnostics
 }
 
