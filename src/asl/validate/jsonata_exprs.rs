@@ -40,8 +40,10 @@ pub const UNSUPPORTED_JSONATA_EXPRESSION: &str = "UNSUPPORTED_JSONATA_EXPRESSION
 /// ValidateStateMachineDefinition, floci PR #2699): they keep the text, hold error names, or (for
 /// `Credentials`) fail an ARN check first. `ItemProcessor`, `Iterator` and `Branches` hold states,
 /// which are walked as states of their own.
-const NOT_EXPRESSIONS: &[&str] =
-    &["Comment", "Next", "Default", "Resource", "ErrorEquals", "Retry", "Credentials", "CSVHeaders", "ItemProcessor", "Iterator", "Branches"];
+const NOT_EXPRESSIONS: &[&str] = &[
+    "Comment", "Next", "Default", "Resource", "ErrorEquals", "Retry", "Credentials", "CSVHeaders", "ItemProcessor", "Iterator",
+    "Branches",
+];
 
 /// Fields whose value is a user payload: every string in it, under any key and at any depth, is
 /// read as an expression (`Assign: {"Next": "{% … %}"}` is one).
@@ -333,11 +335,16 @@ mod tests {
     #[test]
     fn top_level_references_are_checked_in_every_expression_field() {
         let choice = machine(
-            r#"{"Type":"Choice","Choices":[{"Condition":"{% flag %}","Assign":{"a":"{% $ %}"},"Output":"{% o %}","Next":"Done"}],"Default":"Done"}"#,
+            r#"{"Type":"Choice","Choices":[{"Condition":"{% flag %}","Assign":{"a":"{% $ %}"},"Output":"{% o %}","Next":"Done"}],
+                "Default":"Done"}"#,
         );
         assert_eq!(
             unsupported_fields(&choice),
-            [top_level("flag", "/States/S/Choices[0]/Condition"), top_level("$", "/States/S/Choices[0]/Assign/a"), top_level("o", "/States/S/Choices[0]/Output")]
+            [
+                top_level("flag", "/States/S/Choices[0]/Condition"),
+                top_level("$", "/States/S/Choices[0]/Assign/a"),
+                top_level("o", "/States/S/Choices[0]/Output"),
+            ]
         );
         let task = machine(&format!(
             r#"{{{TASK},"Arguments":{{"Payload":{{"Comment":"{{% p %}}"}}}},"TimeoutSeconds":"{{% t %}}","HeartbeatSeconds":"{{% h %}}",
