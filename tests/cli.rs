@@ -157,6 +157,47 @@ fn validate_reports_variable_shadowing_and_unavailable_states_fields() {
 }
 
 #[test]
+fn validate_refuses_top_level_jsonata_references_and_accepts_anchored_ones() {
+    let def = write_temp(
+        "top-level.asl.json",
+        r#"{"QueryLanguage":"JSONata","StartAt":"E","States":{
+          "E":{"Type":"Pass","Output":{"v":"{% phone %}","ok":"{% $states.input.phone[number > 1] %}"},"Next":"C"},
+          "C":{"Type":"Choice","Choices":[{"Condition":"{% $ = 1 or $$.x %}","Next":"Done"}],"Default":"Done"},
+          "Done":{"Type":"Succeed"}}}"#,
+    );
+    let o = bin().args(["validate", "--json"]).arg(&def).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let v = stdout_json(&o);
+    assert_eq!(v["result"], "FAIL");
+    let found: Vec<(&str, &str, &str)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap(), d["message"].as_str().unwrap(), d["location"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("UNSUPPORTED_JSONATA_EXPRESSION", "Reference to 'phone' at the top level is not supported.", "/States/E/Output/v"),
+            ("UNSUPPORTED_JSONATA_EXPRESSION", "Reference to '$' at the top level is not supported.", "/States/C/Choices[0]/Condition"),
+            ("UNSUPPORTED_JSONATA_EXPRESSION", "Reference to '$$' is not supported.", "/States/C/Choices[0]/Condition"),
+        ]
+    );
+
+    let o = bin().arg("validate").arg(&def).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    assert!(text.contains("Reference to 'phone' at the top level is not supported."), "{text}");
+
+    let fixed = write_temp(
+        "top-level-fixed.asl.json",
+        r#"{"QueryLanguage":"JSONata","StartAt":"E","States":{
+          "E":{"Type":"Pass","Output":{"v":"{% $states.input.phone %}"},"End":true}}}"#,
+    );
+    assert_eq!(bin().arg("validate").arg(&fixed).output().unwrap().status.code(), Some(0));
+}
+
+#[test]
 fn compile_prints_the_state_table() {
     let def = write_temp("add5.asl.json", ADD);
     let o = bin().arg("compile").arg(&def).output().unwrap();

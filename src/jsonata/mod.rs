@@ -22,7 +22,7 @@ mod convert;
 mod scan;
 
 pub use convert::UNSUPPORTED_RESULT;
-pub use scan::BUILTIN_FUNCTIONS;
+pub use scan::{TopLevelReference, BUILTIN_FUNCTIONS};
 
 use std::sync::Arc;
 
@@ -197,6 +197,13 @@ impl Expression {
     /// that binds `$states` itself (`$states := …`, a parameter) names none either.
     pub fn states_fields(&self) -> Vec<String> {
         self.inner.states_fields.clone()
+    }
+
+    /// What the expression reads from the context item outside every path step and predicate
+    /// (`phone`, `$`, `$$`), each once, in writing order; see [`TopLevelReference`].
+    /// Computed from the tree on each call (only the validator asks).
+    pub fn top_level_references(&self) -> Vec<TopLevelReference> {
+        scan::top_level_references(&self.inner.ast)
     }
 
     /// Names (without `$`) of the functions called by name, in order of first appearance,

@@ -1,7 +1,10 @@
 //! Names an expression uses, read from its parsed tree (so string literals, comments and
 //! quoted field names can never be mistaken for variables).
 //!
-//! Limits: scoping is flattened. A name bound anywhere in the expression (`$x := …`, a lambda
+//! [`top_level_references`] is a second, narrower walk: the reads of the context item that an
+//! expression makes outside every path step, predicate and sort term (see its docs).
+//!
+//! Limits (of [`scan`]): scoping is flattened. A name bound anywhere in the expression (`$x := …`, a lambda
 //! parameter, `@$x`, `#$x`) is treated as bound everywhere, so `$x + ($x := 1)` reports no free
 //! `$x`. Names of built-in and AWS functions used as values (`$map(xs, $string)`) are not free
 //! variables.
@@ -200,4 +203,102 @@ pub fn scan(ast: &AstNode) -> Names {
     let referenced = w.referenced;
     let states_fields = if w.bound.contains("states") { Vec::new() } else { w.states_fields };
     Names { referenced, free, functions: w.functions, states_fields, newer_operator: w.newer_operator }
+}
+
+/// A read of the context item at the top level of an expression, which AWS refuses at
+/// definition time because Step Functions evaluates every expression with no context item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TopLevelReference {
+    /// A bare field name: `phone` in `phone.number`, `{phone: 1}`, `phone(1)` or `-phone`.
+    Field(String),
+    /// `$`, the context item itself.
+    ContextItem,
+    /// `$$`, the root of the input.
+    Root,
+}
+
+/// The distinct top-level references of an expression, in the order they are written.
+///
+/// The rule, as measured on AWS (floci issue #2670, PR #2699): only the first step of a path
+/// reads the top-level context. Later steps, predicates (`$states.input.a[$ > 1]`), sort terms
+/// (`…^(phone)`), group-by objects (`…{'k': phone}`) and transforms (`|phone|{…}|`) run against
+/// the value before them, so a name there is fine and the walk never enters them. Everything
+/// else is top level: operands, function arguments, array and object constructors (keys too),
+/// the right side of `:=`, conditionals, blocks, and lambda bodies, which keep the context of
+/// the expression defining them (`function($x){ phone }` and `function($x){ $ }` are refused,
+/// `function($x){ $x.phone }` is not). `*` and `**` name nothing (`**.phone` is accepted).
+/// Whether AWS also refuses `$$` inside a predicate is not recorded; only the measured top-level
+/// `$$` is reported.
+pub fn top_level_references(ast: &AstNode) -> Vec<TopLevelReference> {
+    let mut found = Vec::new();
+    top_level(ast, &mut found);
+    found
+}
+
+fn top_level(n: &AstNode, found: &mut Vec<TopLevelReference>) {
+    jsonata_core::value::with_stack(|| top_level_inner(n, found))
+}
+
+fn top_level_inner(n: &AstNode, found: &mut Vec<TopLevelReference>) {
+    let mut add = |r: TopLevelReference| {
+        if !found.contains(&r) {
+            found.push(r);
+        }
+    };
+    match n {
+        AstNode::Name(name) => add(TopLevelReference::Field(name.clone())),
+        AstNode::Variable(name) if name.is_empty() => add(TopLevelReference::ContextItem),
+        AstNode::ParentVariable(_) => add(TopLevelReference::Root),
+        AstNode::Path { steps } => {
+            if let Some(first) = steps.first() {
+                top_level(&first.node, found);
+            }
+        }
+        AstNode::Function { name, args, is_builtin } => {
+            // `phone(1)` calls the function in the context item's `phone` field.
+            if !is_builtin {
+                add(TopLevelReference::Field(name.clone()));
+            }
+            args.iter().for_each(|a| top_level(a, found));
+        }
+        AstNode::Call { procedure, args } => {
+            top_level(procedure, found);
+            args.iter().for_each(|a| top_level(a, found));
+        }
+        AstNode::Lambda { body, .. } => top_level(body, found),
+        AstNode::Binary { op: BinaryOp::ColonEqual, rhs, .. } => top_level(rhs, found),
+        AstNode::Binary { lhs, rhs, .. } => {
+            top_level(lhs, found);
+            top_level(rhs, found);
+        }
+        AstNode::Unary { operand, .. } => top_level(operand, found),
+        AstNode::Array(items) | AstNode::Block(items) | AstNode::ArrayGroup(items) => {
+            items.iter().for_each(|i| top_level(i, found))
+        }
+        AstNode::Object(pairs) => pairs.iter().for_each(|(k, v)| {
+            top_level(k, found);
+            top_level(v, found);
+        }),
+        AstNode::ObjectTransform { input, .. } | AstNode::Sort { input, .. } => top_level(input, found),
+        AstNode::Conditional { condition, then_branch, else_branch } => {
+            top_level(condition, found);
+            top_level(then_branch, found);
+            if let Some(e) = else_branch {
+                top_level(e, found);
+            }
+        }
+        AstNode::FunctionApplication(inner) => top_level(inner, found),
+        AstNode::Transform { .. }
+        | AstNode::Variable(_)
+        | AstNode::String(_)
+        | AstNode::Number(_)
+        | AstNode::Boolean(_)
+        | AstNode::Null
+        | AstNode::Undefined
+        | AstNode::Placeholder
+        | AstNode::Regex { .. }
+        | AstNode::Wildcard
+        | AstNode::Descendant
+        | AstNode::Parent(_) => {}
+    }
 }

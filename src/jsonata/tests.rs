@@ -151,6 +151,50 @@ fn states_fields_are_the_static_steps_after_states() {
     assert!(fields("$x.result & states.result & 'x'.result").is_empty());
 }
 
+/// The cases floci measured on AWS with ValidateStateMachineDefinition (issue #2670, PR #2699):
+/// each expression as the `Output` of a one-state Pass machine.
+#[test]
+fn top_level_references_follow_the_cases_measured_on_aws() {
+    let refs = |text: &str| Expression::parse(text).unwrap().top_level_references();
+    let phone = [TopLevelReference::Field("phone".into())];
+    for refused in [
+        "phone", "phone[0].number", "phone.number.street", "-phone", "phone ? 1 : 2", "$states.input.a ? phone : 2",
+        "phone & 'x'", "phone in $states.input.b", "$sum(phone)", "phone(1)", "phone ~> $string()", "[1..phone]",
+        "(phone)", "(phone).other", "[phone].other", "[phone, 1]", "{phone: 1}", "($x := phone; $x)",
+        "$map($states.input.a, function($y){ phone })", "$count(phone[inner])", "phone.**.deeper",
+    ] {
+        assert_eq!(refs(refused), phone, "{refused}");
+    }
+    for accepted in [
+        "$states.input.phone", "$states.input.a.phone", "$states.input.a[0].phone", "$states.input.a.phone[0]",
+        "$states.input.items[phone > 3]", "$states.input.a^(phone)", "$states.input.a{'k': phone}", "$states.input.a.(phone)",
+        "$states.input.a.$phone", "$phone", "$states.input.a ~> $string()", "$states.input ~> |phone|{'b': 1}|", "**.phone",
+        "{'k': 1}.phone", "$states.input.a[0][phone]", "$states.input.a[$ > 1]", "function($x){ $x.phone }",
+        "$map($states.input.a, function($x){ $x.phone })", "'phone'", "1 + 1", "$now()", "$states",
+        "$states.input.a.$lowercase(phone)", "[1, 2][$ > 1]",
+    ] {
+        assert_eq!(refs(accepted), [], "{accepted}");
+    }
+    for context_item in ["$", "$.phone", "$[0]", "$string($)", "$map($states.input.a, function($x){ $ })"] {
+        assert_eq!(refs(context_item), [TopLevelReference::ContextItem], "{context_item}");
+    }
+    for root in ["$$", "$$.phone"] {
+        assert_eq!(refs(root), [TopLevelReference::Root], "{root}");
+    }
+}
+
+#[test]
+fn each_top_level_reference_is_listed_once_in_writing_order() {
+    let refs = |text: &str| Expression::parse(text).unwrap().top_level_references();
+    let field = |name: &str| TopLevelReference::Field(name.into());
+    assert_eq!(refs("aaa + bbb"), [field("aaa"), field("bbb")]);
+    assert_eq!(refs("[bbb, aaa]"), [field("bbb"), field("aaa")]);
+    assert_eq!(refs("aaa + aaa"), [field("aaa")]);
+    assert_eq!(refs("(aaa; bbb)"), [field("aaa"), field("bbb")]);
+    assert_eq!(refs("$number(aaa) + $number(bbb)"), [field("aaa"), field("bbb")]);
+    assert_eq!(refs("$ & $$ & a & $"), [TopLevelReference::ContextItem, TopLevelReference::Root, field("a")]);
+}
+
 // ---- errors --------------------------------------------------------------------------------
 
 #[test]

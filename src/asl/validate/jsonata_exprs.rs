@@ -1,6 +1,19 @@
 //! JSONata expressions in a definition: each `{% … %}` string of a JSONata state must parse
 //! (`INVALID_JSONATA_EXPRESSION`), may not call functions AWS does not offer, such as `$eval`,
-//! and may only name the `$states` fields its field has (`UNSUPPORTED_JSONATA_EXPRESSION`).
+//! may only name the `$states` fields its field has, and may not read the context item at the
+//! top level (all three `UNSUPPORTED_JSONATA_EXPRESSION`).
+//!
+//! Which strings are expressions: every string of every field of a JSONata state, at any depth,
+//! except in the ASL fields AWS leaves as text ([`NOT_EXPRESSIONS`]: `Comment`, `Next`, `Resource`,
+//! `ErrorEquals`, …). Inside a payload (`Output`, `Assign`, `Arguments`, `ItemSelector`,
+//! `BatchInput`) every string is one, whatever its key.
+//!
+//! Top-level references: AWS evaluates an expression with no context item, so a bare field name,
+//! `$` or `$$` read outside every path step and predicate is refused, one diagnostic per distinct
+//! name in writing order: `Reference to 'phone' at the top level is not supported.`,
+//! `Reference to '$' at the top level is not supported.`, `Reference to '$$' is not supported.`
+//! (AWS's words, measured by floci #2670/#2699; which constructs count is documented on
+//! [`crate::jsonata::TopLevelReference`]'s walk).
 //!
 //! `$states.result` exists only in the top-level `Output` and `Assign` of Task, Map and Parallel
 //! states; `$states.errorOutput` only in a catcher's `Output` and `Assign`. Elsewhere AWS rejects
@@ -18,16 +31,23 @@
 use serde_json::{Map, Value};
 
 use super::{is_jsonata_expression, Ctx, Lang};
-use crate::jsonata::{Expression, FORBIDDEN_FUNCTIONS};
+use crate::jsonata::{Expression, TopLevelReference, FORBIDDEN_FUNCTIONS};
 
 pub const INVALID_JSONATA_EXPRESSION: &str = "INVALID_JSONATA_EXPRESSION";
 pub const UNSUPPORTED_JSONATA_EXPRESSION: &str = "UNSUPPORTED_JSONATA_EXPRESSION";
 
-/// Fields of a JSONata state whose values may hold expressions, at any depth.
-const EXPRESSION_FIELDS: &[&str] = &[
-    "Arguments", "Output", "Assign", "Items", "ItemSelector", "Seconds", "Timestamp", "TimeoutSeconds",
-    "HeartbeatSeconds", "MaxConcurrency", "ToleratedFailureCount", "ToleratedFailurePercentage", "Error", "Cause",
+/// ASL fields whose `{% … %}` strings AWS does not read as expressions (measured with
+/// ValidateStateMachineDefinition, floci PR #2699): they keep the text, hold error names, or (for
+/// `Credentials`) fail an ARN check first. `ItemProcessor`, `Iterator` and `Branches` hold states,
+/// which are walked as states of their own.
+const NOT_EXPRESSIONS: &[&str] = &[
+    "Comment", "Next", "Default", "Resource", "ErrorEquals", "Retry", "Credentials", "CSVHeaders", "ItemProcessor", "Iterator",
+    "Branches",
 ];
+
+/// Fields whose value is a user payload: every string in it, under any key and at any depth, is
+/// read as an expression (`Assign: {"Next": "{% … %}"}` is one).
+const PAYLOAD_FIELDS: &[&str] = &["Output", "Assign", "Arguments", "ItemSelector", "BatchInput"];
 
 /// Checks every JSONata state of the machine rooted at `root`.
 pub(crate) fn check(ctx: &mut Ctx, root: &Map<String, Value>) {
@@ -50,23 +70,7 @@ fn states(ctx: &mut Ctx, container: &Map<String, Value>, location: &str, machine
         };
         if lang == Lang::Jsonata {
             let has_result = matches!(state.get("Type").and_then(Value::as_str), Some("Task" | "Map" | "Parallel"));
-            for field in EXPRESSION_FIELDS {
-                if let Some(v) = state.get(*field) {
-                    let states = StatesFields { result: has_result && matches!(*field, "Output" | "Assign"), error_output: false };
-                    expressions(ctx, v, &format!("{loc}/{field}"), states);
-                }
-            }
-            for (list, states) in [("Choices", StatesFields::PLAIN), ("Catch", StatesFields { result: false, error_output: true })] {
-                if let Some(Value::Array(items)) = state.get(list) {
-                    for (i, item) in items.iter().enumerate() {
-                        for field in ["Condition", "Output", "Assign"] {
-                            if let Some(v) = item.get(field) {
-                                expressions(ctx, v, &format!("{loc}/{list}[{i}]/{field}"), states);
-                            }
-                        }
-                    }
-                }
-            }
+            asl_object(ctx, state, &loc, Holder::State { has_result });
         }
         for nested in ["ItemProcessor", "Iterator"] {
             if let Some(Value::Object(p)) = state.get(nested) {
@@ -79,6 +83,50 @@ fn states(ctx: &mut Ctx, container: &Map<String, Value>, location: &str, machine
                     states(ctx, b, &format!("{loc}/Branches[{i}]"), machine);
                 }
             }
+        }
+    }
+}
+
+/// The ASL object whose fields are being walked; it decides which `$states` fields the
+/// payloads `Output` and `Assign` directly inside it may name.
+#[derive(Clone, Copy)]
+enum Holder {
+    State { has_result: bool },
+    Catcher,
+    /// A Choice rule, or an object such as `ItemReader` or `ItemBatcher`.
+    Other,
+}
+
+/// Walks the fields of an ASL object (not a payload) of a JSONata state, skipping those AWS
+/// does not read as expressions.
+fn asl_object(ctx: &mut Ctx, object: &Map<String, Value>, location: &str, holder: Holder) {
+    for (field, value) in object.iter().filter(|(f, _)| !NOT_EXPRESSIONS.contains(&f.as_str())) {
+        let loc = format!("{location}/{field}");
+        if PAYLOAD_FIELDS.contains(&field.as_str()) {
+            let states = match (holder, field.as_str()) {
+                (Holder::State { has_result }, "Output" | "Assign") => StatesFields { result: has_result, error_output: false },
+                (Holder::Catcher, "Output" | "Assign") => StatesFields { result: false, error_output: true },
+                _ => StatesFields::PLAIN,
+            };
+            expressions(ctx, value, &loc, states);
+            continue;
+        }
+        let item_holder = match field.as_str() {
+            "Catch" => Holder::Catcher,
+            _ => Holder::Other,
+        };
+        match value {
+            Value::Object(inner) => asl_object(ctx, inner, &loc, Holder::Other),
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let loc = format!("{loc}[{i}]");
+                    match item {
+                        Value::Object(inner) => asl_object(ctx, inner, &loc, item_holder),
+                        other => expressions(ctx, other, &loc, StatesFields::PLAIN),
+                    }
+                }
+            }
+            other => expressions(ctx, other, &loc, StatesFields::PLAIN),
         }
     }
 }
@@ -119,6 +167,14 @@ fn expressions(ctx: &mut Ctx, v: &Value, location: &str, states: StatesFields) {
                     }
                     for field in expr.states_fields().iter().filter(|f| !states.has(f)) {
                         ctx.report(UNSUPPORTED_JSONATA_EXPRESSION, format!("Field '$states.{field}' does not exist."), location);
+                    }
+                    for reference in expr.top_level_references() {
+                        let message = match reference {
+                            TopLevelReference::Field(name) => format!("Reference to '{name}' at the top level is not supported."),
+                            TopLevelReference::ContextItem => "Reference to '$' at the top level is not supported.".to_string(),
+                            TopLevelReference::Root => "Reference to '$$' is not supported.".to_string(),
+                        };
+                        ctx.report(UNSUPPORTED_JSONATA_EXPRESSION, message, location);
                     }
                 }
             }
@@ -207,7 +263,8 @@ mod tests {
         let choice = machine(
             r#"{"Type":"Choice","Choices":[{"Condition":"{% $states.result %}","Next":"Done"}],"Default":"Done","Output":"{% $states.result %}"}"#,
         );
-        assert_eq!(unsupported_fields(&choice), [result_missing("/States/S/Output"), result_missing("/States/S/Choices[0]/Condition")]);
+        // Fields are walked in document order.
+        assert_eq!(unsupported_fields(&choice), [result_missing("/States/S/Choices[0]/Condition"), result_missing("/States/S/Output")]);
         let wait = machine(r#"{"Type":"Wait","Seconds":"{% $states.result %}","Next":"Done"}"#);
         assert_eq!(unsupported_fields(&wait), [result_missing("/States/S/Seconds")]);
         let fail = machine(r#"{"Type":"Fail","Error":"{% $states.result %}","Cause":"{% $states.errorOutput %}"}"#);
@@ -249,6 +306,100 @@ mod tests {
                 "B":{"Type":"Pass","Output":"{% $states.result %}","End":true}}}],"Output":"{% $states.result %}","Next":"Done"}"#,
         );
         assert_eq!(unsupported_fields(&def), [result_missing("/States/S/Branches[0]/States/B/Output")]);
+    }
+
+    fn top_level(name: &str, location: &str) -> (String, String) {
+        (format!("Reference to '{name}' at the top level is not supported."), location.to_string())
+    }
+
+    #[test]
+    fn top_level_references_are_refused_with_awss_words_at_the_field() {
+        // The example AWS answers with `… 'phone' at the top level … at /States/E/Output/v`.
+        let pass = machine(r#"{"Type":"Pass","Output":{"v":"{% phone %}","w":["{% $ %}","{% $$.x %}"]},"Next":"Done"}"#);
+        assert_eq!(
+            unsupported_fields(&pass),
+            [
+                top_level("phone", "/States/S/Output/v"),
+                top_level("$", "/States/S/Output/w[0]"),
+                ("Reference to '$$' is not supported.".to_string(), "/States/S/Output/w[1]".to_string()),
+            ]
+        );
+        // One diagnostic per distinct name of an expression, in writing order.
+        let names = machine(r#"{"Type":"Pass","Assign":{"x":"{% a + b + a + $number(c) %}"},"Next":"Done"}"#);
+        assert_eq!(
+            unsupported_fields(&names),
+            [top_level("a", "/States/S/Assign/x"), top_level("b", "/States/S/Assign/x"), top_level("c", "/States/S/Assign/x")]
+        );
+    }
+
+    #[test]
+    fn top_level_references_are_checked_in_every_expression_field() {
+        let choice = machine(
+            r#"{"Type":"Choice","Choices":[{"Condition":"{% flag %}","Assign":{"a":"{% $ %}"},"Output":"{% o %}","Next":"Done"}],
+                "Default":"Done"}"#,
+        );
+        assert_eq!(
+            unsupported_fields(&choice),
+            [
+                top_level("flag", "/States/S/Choices[0]/Condition"),
+                top_level("$", "/States/S/Choices[0]/Assign/a"),
+                top_level("o", "/States/S/Choices[0]/Output"),
+            ]
+        );
+        let task = machine(&format!(
+            r#"{{{TASK},"Arguments":{{"Payload":{{"Comment":"{{% p %}}"}}}},"TimeoutSeconds":"{{% t %}}","HeartbeatSeconds":"{{% h %}}",
+                "Catch":[{{"ErrorEquals":["States.ALL"],"Output":"{{% e %}}","Assign":{{"x":"{{% [x] %}}"}},"Next":"Done"}}],"Next":"Done"}}"#
+        ));
+        assert_eq!(
+            unsupported_fields(&task),
+            [
+                top_level("p", "/States/S/Arguments/Payload/Comment"),
+                top_level("t", "/States/S/TimeoutSeconds"),
+                top_level("h", "/States/S/HeartbeatSeconds"),
+                top_level("e", "/States/S/Catch[0]/Output"),
+                top_level("x", "/States/S/Catch[0]/Assign/x"),
+            ]
+        );
+        let map = machine(
+            r#"{"Type":"Map","Items":"{% items %}","ItemSelector":{"v":"{% v %}"},"MaxConcurrency":"{% m %}",
+                "ItemReader":{"Resource":"arn:aws:states:::s3:getObject","Arguments":{"Bucket":"{% b %}","Key":"k"}},
+                "ItemProcessor":{"ProcessorConfig":{"Mode":"INLINE"},"StartAt":"I","States":{"I":{"Type":"Pass","Output":"{% i %}","End":true}}},
+                "Next":"Done"}"#,
+        );
+        assert_eq!(
+            unsupported_fields(&map),
+            [
+                top_level("items", "/States/S/Items"),
+                top_level("v", "/States/S/ItemSelector/v"),
+                top_level("m", "/States/S/MaxConcurrency"),
+                top_level("b", "/States/S/ItemReader/Arguments/Bucket"),
+                top_level("i", "/States/S/ItemProcessor/States/I/Output"),
+            ]
+        );
+        let wait = machine(r#"{"Type":"Wait","Seconds":"{% s %}","Next":"Done"}"#);
+        assert_eq!(unsupported_fields(&wait), [top_level("s", "/States/S/Seconds")]);
+        let fail = machine(r#"{"Type":"Fail","Error":"{% e %}","Cause":"{% $string($) %}"}"#).replace(r#","Done":{"Type":"Succeed"}"#, "");
+        assert_eq!(unsupported_fields(&fail), [top_level("e", "/States/S/Error"), top_level("$", "/States/S/Cause")]);
+    }
+
+    #[test]
+    fn anchored_names_and_text_fields_are_accepted() {
+        // Names after a path step, in predicates, sort terms and lambdas' own parameters; `$`
+        // bound by a predicate; variables; and `{% %}` in fields AWS keeps as text.
+        let pass = machine(
+            r#"{"Type":"Pass","Comment":"{% phone %}","Assign":{"v":"{% $states.input.a[phone > 1].b^(c) %}"},
+                "Output":{"a":"{% $map($states.input.xs, function($x){ $x.phone }) %}","b":"{% $states.input.xs[$ > 1] %}",
+                "c":"{% $v.phone & $states.context.Execution.Id %}","d":"{% $count($states.input.a{'k': phone}) %}"},"Next":"Done"}"#,
+        );
+        assert!(unsupported_fields(&pass).is_empty());
+        let task = machine(&format!(
+            r#"{{{TASK},"Retry":[{{"ErrorEquals":["{{% e %}}"]}}],
+                "Catch":[{{"ErrorEquals":["{{% e %}}"],"Comment":"{{% c %}}","Next":"Done"}}],"Next":"Done"}}"#
+        ));
+        assert!(unsupported_fields(&task).is_empty());
+        // A JSONPath state's strings are not expressions.
+        let jsonpath = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"a":"{% phone %}"},"End":true}}}"#;
+        assert!(codes(jsonpath).is_empty());
     }
 
     #[test]
