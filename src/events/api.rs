@@ -7,11 +7,13 @@
 //! ListTargetsByRule, TestEventPattern. Request and response shapes are botocore's
 //! (`events/2015-10-07/service-2.json`); errors carry AWS's `__type` names.
 //!
-//! Not supported (refused with a ValidationException naming them): schedule expressions, and
-//! pagination beyond one page (`NextToken` is never returned: every list fits one page).
+//! ListEventBuses, ListRules and ListTargetsByRule page with `Limit` (1 to 100, the default
+//! 100) and opaque `NextToken`s. Not supported (refused with a ValidationException naming
+//! them): schedule expressions.
 
 use std::sync::Arc;
 
+use base64::Engine as _;
 use serde_json::{json, Map, Value as Json};
 
 use super::bus::{Buses, EntryResult, EventEntry, RuleInfo, RuleSpec, RuleState, TargetSpec, MAX_ENTRIES};
@@ -172,6 +174,72 @@ fn time_ms(v: Option<&Json>) -> Result<Option<i64>, EventsApiError> {
     }
 }
 
+/// The largest (and default) page of a list operation, as on AWS.
+const MAX_LIMIT: i64 = 100;
+
+/// `Limit` and `NextToken` of a list operation. A token is opaque to clients: base64 of the
+/// list's kind and the key of the last item served, so a token from another list is refused
+/// and items added or removed between pages neither repeat nor hide others. Items are served
+/// in key order (names; target ids): AWS lists rules by name; for buses and targets its order
+/// is undocumented and key order is our choice.
+struct Page {
+    limit: usize,
+    after: Option<String>,
+    kind: &'static str,
+}
+
+impl Page {
+    fn of(body: &Body, kind: &'static str) -> Result<Page, EventsApiError> {
+        let limit = match body.get("Limit") {
+            None | Some(Json::Null) => MAX_LIMIT as usize,
+            Some(v) => match v.as_i64() {
+                Some(n) if (1..=MAX_LIMIT).contains(&n) => n as usize,
+                Some(n) => {
+                    let bound = if n < 1 { "greater than or equal to 1" } else { "less than or equal to 100" };
+                    return Err(EventsApiError::validation(format!(
+                        "1 validation error detected: Value '{n}' at 'limit' failed to satisfy constraint: Member must have value {bound}"
+                    )));
+                }
+                None => return Err(EventsApiError::new("SerializationException", "Limit must be an integer")),
+            },
+        };
+        // AWS's message for a token it did not issue is not documented; ValidationException is
+        // the error EventBridge's list operations share.
+        let after = match str_field(body, "NextToken")? {
+            None => None,
+            Some(token) => Some(decode_token(token, kind).ok_or_else(|| EventsApiError::validation("Invalid NextToken"))?),
+        };
+        Ok(Page { limit, after, kind })
+    }
+
+    /// One page of `items` (in any order), as `response[key]`, with `NextToken` when more follow.
+    fn answer<T: Into<Json>>(&self, key: &str, mut items: Vec<(String, T)>) -> Json {
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut rest = items.into_iter().filter(|(k, _)| self.after.as_ref().is_none_or(|a| k > a)).peekable();
+        let mut page = Vec::new();
+        let mut last = None;
+        while page.len() < self.limit {
+            let Some((k, item)) = rest.next() else { break };
+            page.push(item.into());
+            last = Some(k);
+        }
+        let mut out = Map::new();
+        out.insert(key.into(), Json::Array(page));
+        if let (Some(last), Some(_)) = (last, rest.peek()) {
+            let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}\u{0}{last}", self.kind));
+            out.insert("NextToken".into(), Json::from(token));
+        }
+        Json::Object(out)
+    }
+}
+
+fn decode_token(token: &str, kind: &str) -> Option<String> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (k, key) = text.split_once('\u{0}')?;
+    (k == kind).then(|| key.to_string())
+}
+
 /// The fields TestEventPattern requires of its event.
 const ENVELOPE_FIELDS: [&str; 7] = ["id", "account", "source", "time", "region", "resources", "detail-type"];
 
@@ -207,13 +275,9 @@ impl EventsApi {
                 Ok(json!({}))
             }
             "ListEventBuses" => {
-                let buses: Vec<Json> = self
-                    .buses
-                    .list_buses(str_field(body, "NamePrefix")?)
-                    .into_iter()
-                    .map(|(name, arn)| json!({"Name": name, "Arn": arn}))
-                    .collect();
-                Ok(json!({ "EventBuses": buses }))
+                let page = Page::of(body, "buses")?;
+                let buses = self.buses.list_buses(str_field(body, "NamePrefix")?);
+                Ok(page.answer("EventBuses", buses.into_iter().map(|(name, arn)| (name.clone(), json!({"Name": name, "Arn": arn}))).collect()))
             }
             "PutRule" => {
                 let name = required(body, "Name")?.to_string();
@@ -243,9 +307,9 @@ impl EventsApi {
                 Ok(v)
             }
             "ListRules" => {
-                let rules: Vec<Json> =
-                    self.buses.list_rules(bus, str_field(body, "NamePrefix")?)?.iter().map(rule_json).collect();
-                Ok(json!({ "Rules": rules }))
+                let page = Page::of(body, "rules")?;
+                let rules = self.buses.list_rules(bus, str_field(body, "NamePrefix")?)?;
+                Ok(page.answer("Rules", rules.iter().map(|r| (r.name.clone(), rule_json(r))).collect()))
             }
             "DeleteRule" => {
                 let force = body.get("Force").and_then(Json::as_bool).unwrap_or(false);
@@ -275,8 +339,10 @@ impl EventsApi {
                 Ok(json!({ "FailedEntryCount": 0, "FailedEntries": [] }))
             }
             "ListTargetsByRule" => {
-                let targets: Vec<Json> = self.buses.list_targets(bus, required(body, "Rule")?)?.iter().map(target_json).collect();
-                Ok(json!({ "Targets": targets }))
+                let rule = required(body, "Rule")?;
+                let page = Page::of(body, "targets")?;
+                let targets = self.buses.list_targets(bus, rule)?;
+                Ok(page.answer("Targets", targets.iter().map(|t| (t.id.clone(), target_json(t))).collect()))
             }
             "TestEventPattern" => self.test_event_pattern(body),
             other => Err(EventsApiError::new("UnknownOperationException", format!("Unknown operation AWSEvents.{other}"))),
@@ -446,6 +512,48 @@ mod tests {
         assert_eq!(put["FailedEntryCount"], 2);
         assert_eq!(put["Entries"][0]["ErrorCode"], "MalformedDetail");
         assert_eq!(put["Entries"][1]["ErrorCode"], "InvalidArgument");
+    }
+
+    #[test]
+    fn list_operations_page_with_limit_and_next_token() {
+        let (api, _) = api();
+        for name in ["c", "a", "b"] {
+            api.call("PutRule", &json!({"Name": name, "EventPattern": "{\"source\": [\"x\"]}"})).unwrap();
+            api.call("CreateEventBus", &json!({"Name": format!("bus-{name}")})).unwrap();
+        }
+        let targets: Vec<Json> = (0..5).map(|i| json!({"Id": format!("t{i}"), "Arn": "arn:x"})).collect();
+        api.call("PutTargets", &json!({"Rule": "a", "Targets": targets})).unwrap();
+        for (op, extra, key, field, want) in [
+            ("ListRules", json!({}), "Rules", "Name", vec!["a", "b", "c"]),
+            ("ListEventBuses", json!({}), "EventBuses", "Name", vec!["bus-a", "bus-b", "bus-c", "default"]),
+            ("ListTargetsByRule", json!({"Rule": "a"}), "Targets", "Id", vec!["t0", "t1", "t2", "t3", "t4"]),
+        ] {
+            let mut seen = Vec::new();
+            let mut token: Option<String> = None;
+            loop {
+                let mut body = extra.clone();
+                body["Limit"] = json!(2);
+                if let Some(t) = &token {
+                    body["NextToken"] = json!(t);
+                }
+                let r = api.call(op, &body).unwrap();
+                let items = r[key].as_array().unwrap();
+                assert!(items.len() <= 2);
+                seen.extend(items.iter().map(|i| i[field].as_str().unwrap().to_string()));
+                match r.get("NextToken") {
+                    Some(t) => token = Some(t.as_str().unwrap().to_string()),
+                    None => break,
+                }
+            }
+            assert_eq!(seen, want, "{op}");
+            assert!(api.call(op, &extra).unwrap().get("NextToken").is_none(), "{op}: one page by default");
+        }
+        let first = api.call("ListRules", &json!({"Limit": 1})).unwrap();
+        let rules_token = first["NextToken"].clone();
+        assert_eq!(err(&api, "ListEventBuses", json!({"NextToken": rules_token})).0, "ValidationException");
+        assert_eq!(err(&api, "ListRules", json!({"NextToken": "garbage!"})), ("ValidationException".into(), "Invalid NextToken".into()));
+        assert!(err(&api, "ListRules", json!({"Limit": 0})).1.contains("greater than or equal to 1"));
+        assert!(err(&api, "ListTargetsByRule", json!({"Rule": "a", "Limit": 101})).1.contains("less than or equal to 100"));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod api;
 pub mod bus;
 mod flatten;
 mod index;
+pub mod ingest;
 mod ip;
 mod json;
 mod matcher;
