@@ -18,6 +18,12 @@ pub struct ServeArgs {
     /// Create an EXPRESS state machine from every `NAME.asl.json` file in this folder at start (named NAME).
     #[arg(long, value_name = "DIR")]
     preload: Option<PathBuf>,
+    /// EventBridge rules file (the `run --bus` format) loaded at start: its state machines are created (EXPRESS), then its buses, rules and targets.
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
+    /// Largest `POST /events` (NDJSON ingestion) request body, in bytes.
+    #[arg(long, default_value_t = expressway::server::eventbridge::MAX_INGEST_BYTES)]
+    max_ingest_bytes: usize,
     /// Step Functions Local mock file; start executions with `stateMachineArn#TestCase` to use one of its test cases (also read from SFN_MOCK_CONFIG).
     #[arg(long, env = "SFN_MOCK_CONFIG", value_name = "FILE")]
     mock_config: Option<PathBuf>,
@@ -87,6 +93,7 @@ pub fn serve(args: ServeArgs) -> i32 {
         ring: RingLimits { max_count: args.history_ring, max_bytes: args.history_ring_bytes },
         grace_period: Duration::from_secs(args.grace_period),
         preload: args.preload.clone(),
+        max_ingest_bytes: args.max_ingest_bytes,
         ..ServerConfig::default()
     };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
@@ -118,6 +125,15 @@ pub fn serve(args: ServeArgs) -> i32 {
                 Ok(names) => eprintln!("expressway serve: preloaded {} state machine(s) from {}", names.len(), dir.display()),
                 Err(e) => {
                     eprintln!("error: {e}");
+                    return 2;
+                }
+            }
+        }
+        if let Some(path) = &args.rules {
+            match server.state().load_rules(path) {
+                Ok(n) => eprintln!("expressway serve: loaded {n} rule(s) from {}", path.display()),
+                Err(e) => {
+                    eprintln!("error: {}: {e}", path.display());
                     return 2;
                 }
             }

@@ -1,0 +1,248 @@
+//! EventBridge on the server's port: the API (AWS JSON 1.1, `X-Amz-Target: AWSEvents.<Op>`)
+//! over [`EventsApi`], NDJSON ingestion (`POST /events?bus=NAME`), per-rule counters
+//! (`GET /events/stats`), and the target sink that starts this server's state machines.
+//!
+//! Invariants:
+//! - A state machine target (`arn:aws:states:…:stateMachine:NAME`, or a version or alias ARN)
+//!   starts an asynchronous execution exactly as StartExecution does: it is recorded in the
+//!   ring, so ListExecutions and DescribeExecution show it. A full engine throttles the
+//!   PutEvents entry (`ThrottlingException`); a target whose machine does not exist counts as
+//!   a failed delivery of its rule (AWS would send it to the target's dead-letter queue).
+//! - `POST /events` answers every non-empty line: accepted, or failed with its line number and
+//!   error code. While the engine is full it waits for room (up to [`THROTTLE_WAIT`] per
+//!   request) rather than failing lines, so a sidecar's batch is not thinned out by a burst.
+
+use std::sync::Weak;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Response, StatusCode};
+use serde_json::{json, Value as Json};
+
+use crate::events::bus::{MAX_TARGETS_PER_RULE, DEFAULT_BUS};
+use crate::events::ingest::entry_from_line;
+use crate::events::{Delivery, DeliveryError, EntryResult, EventEntry, TargetSink};
+
+use super::{foreign_error_response, json_response, ServerState, CONTENT_TYPE_JSON_1_1};
+
+/// The largest `POST /events` body by default (thousands of ~1 KB events per request).
+pub const MAX_INGEST_BYTES: usize = 32 * 1024 * 1024;
+/// How long one `POST /events` request waits, in total, for a full engine to make room.
+const THROTTLE_WAIT: Duration = Duration::from_secs(10);
+/// Lines put on the bus in one PutEvents call of the ingestion loop.
+const BATCH: usize = 256;
+
+/// Starts executions of the server's state machines for EventBridge targets. Holds the state
+/// weakly: the state owns the buses, which own this sink.
+pub struct StateMachineTargets(pub Weak<ServerState>);
+
+impl TargetSink for StateMachineTargets {
+    fn deliver(&self, d: Delivery) -> Result<(), DeliveryError> {
+        let Some(state) = self.0.upgrade() else {
+            return Err(DeliveryError::Failed("the server is shutting down".into()));
+        };
+        super::ops::start_for_event(&state, &d.target_arn, d.input)
+    }
+}
+
+/// One `AWSEvents.<op>` request.
+pub fn route(state: &ServerState, op: &str, body: &[u8]) -> Response<Full<Bytes>> {
+    let parsed: Json = if body.iter().all(u8::is_ascii_whitespace) {
+        Json::Null
+    } else {
+        match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => return foreign_error_response("SerializationException", 400, &format!("{e}"), CONTENT_TYPE_JSON_1_1),
+        }
+    };
+    match state.events.call(op, &parsed) {
+        Ok(v) => json_response(StatusCode::OK, super::protocol::to_body(&v), CONTENT_TYPE_JSON_1_1),
+        Err(e) => foreign_error_response(e.aws_type(), e.http_status(), e.message(), CONTENT_TYPE_JSON_1_1),
+    }
+}
+
+const CONTENT_TYPE_JSON: &str = "application/json";
+
+fn bad_request(name: &str, message: &str) -> Response<Full<Bytes>> {
+    foreign_error_response(name, 400, message, CONTENT_TYPE_JSON)
+}
+
+/// The query's parameters; only `bus` is known (a misspelt one must not send events elsewhere).
+fn bus_param(query: Option<&str>) -> Result<Option<String>, String> {
+    let mut bus = None;
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "bus" => bus = Some(percent_decode(value).ok_or_else(|| format!("the bus parameter is not valid: {value}"))?),
+            other => return Err(format!("unknown query parameter {other:?} (expected bus)")),
+        }
+    }
+    Ok(bus)
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'%' => {
+                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `GET /events/stats[?bus=NAME]`: every rule's counters, bus by bus.
+pub fn stats(state: &ServerState, query: Option<&str>) -> Response<Full<Bytes>> {
+    let only = match bus_param(query) {
+        Ok(b) => b,
+        Err(e) => return bad_request("ValidationException", &e),
+    };
+    let buses = state.events.buses();
+    let mut out = Vec::new();
+    for (name, _) in buses.list_buses(None) {
+        if only.as_ref().is_some_and(|b| *b != name) {
+            continue;
+        }
+        let Ok(rules) = buses.list_rules(Some(&name), None) else { continue };
+        let rules: Vec<Json> = rules
+            .iter()
+            .filter_map(|r| {
+                // A rule deleted since the listing has no counters any more.
+                let s = buses.rule_stats(Some(&name), &r.name).ok()?;
+                Some(json!({"Name": r.name, "Arn": r.arn, "State": r.state.as_str(),
+                    "Matched": s.matched, "Started": s.started, "Failed": s.failed}))
+            })
+            .collect();
+        out.push(json!({"Name": name, "Rules": rules}));
+    }
+    if let (Some(b), true) = (&only, out.is_empty()) {
+        return foreign_error_response("ResourceNotFoundException", 400, &format!("Event bus {b} does not exist."), CONTENT_TYPE_JSON);
+    }
+    json_response(StatusCode::OK, super::protocol::to_body(&json!({ "EventBuses": out })), CONTENT_TYPE_JSON)
+}
+
+/// One failed line of `POST /events`.
+struct FailedLine {
+    line: usize,
+    code: &'static str,
+    message: String,
+}
+
+/// `POST /events[?bus=NAME]`: NDJSON lines (`events::ingest`) onto the bus. Entries that name
+/// their own `EventBusName` keep it; the others go to `bus` (default `default`).
+pub async fn ingest(state: &ServerState, query: Option<&str>, body: &[u8]) -> Response<Full<Bytes>> {
+    let bus = match bus_param(query) {
+        Ok(b) => b.unwrap_or_else(|| DEFAULT_BUS.to_string()),
+        Err(e) => return bad_request("ValidationException", &e),
+    };
+    let bus_name = bus.rsplit_once(":event-bus/").map_or(bus.as_str(), |(_, n)| n);
+    if !state.events.buses().list_buses(Some(bus_name)).iter().any(|(n, _)| n == bus_name) {
+        return foreign_error_response("ResourceNotFoundException", 400, &format!("Event bus {bus_name} does not exist."), CONTENT_TYPE_JSON);
+    }
+    let mut failed = Vec::new();
+    let mut accepted = 0usize;
+    let mut waited = Duration::ZERO;
+    let mut numbers = Vec::with_capacity(BATCH);
+    let mut entries: Vec<EventEntry> = Vec::with_capacity(BATCH);
+    let lines = body.split(|b| *b == b'\n').enumerate();
+    let mut lines = lines.peekable();
+    while lines.peek().is_some() {
+        numbers.clear();
+        entries.clear();
+        while entries.len() < BATCH {
+            let Some((index, raw)) = lines.next() else { break };
+            let number = index + 1;
+            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+            let Ok(text) = std::str::from_utf8(raw) else {
+                failed.push(FailedLine { line: number, code: "MalformedEvent", message: "the line is not UTF-8 text".into() });
+                continue;
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            match entry_from_line(text) {
+                Ok(mut entry) => {
+                    if entry.event_bus_name.is_none() {
+                        entry.event_bus_name = Some(bus_name.to_string());
+                    }
+                    numbers.push(number);
+                    entries.push(entry);
+                }
+                Err(message) => failed.push(FailedLine { line: number, code: "MalformedEvent", message }),
+            }
+        }
+        wait_for_room(state, &mut waited).await;
+        let results = state.events.buses().put_events(&entries);
+        for ((number, entry), result) in numbers.iter().zip(&entries).zip(results) {
+            match put_until_taken(state, entry, result, &mut waited).await {
+                EntryResult::Accepted { .. } => accepted += 1,
+                EntryResult::Failed { code, message } => failed.push(FailedLine { line: *number, code, message }),
+            }
+        }
+        // Thousands of lines: let other requests and the executions just started run.
+        tokio::task::yield_now().await;
+    }
+    failed.sort_by_key(|f| f.line);
+    let failed: Vec<Json> =
+        failed.into_iter().map(|f| json!({"Line": f.line, "ErrorCode": f.code, "ErrorMessage": f.message})).collect();
+    let body = json!({"Accepted": accepted, "FailedEntryCount": failed.len(), "FailedEntries": failed});
+    json_response(StatusCode::OK, super::protocol::to_body(&body), CONTENT_TYPE_JSON)
+}
+
+/// Waits (within the request's budget) until the engine could take every delivery of an event
+/// matching one rule, so that a batch is not throttled half-way.
+async fn wait_for_room(state: &ServerState, waited: &mut Duration) {
+    let limit = state.engine.config.max_in_flight;
+    while state.engine.in_flight() + MAX_TARGETS_PER_RULE.min(limit) > limit && *waited < THROTTLE_WAIT {
+        pause(waited).await;
+    }
+}
+
+async fn pause(waited: &mut Duration) {
+    const STEP: Duration = Duration::from_millis(1);
+    tokio::time::sleep(STEP).await;
+    *waited += STEP;
+}
+
+/// Retries a throttled entry while the request's wait budget lasts. Deliveries already made
+/// for it stand, so a retried event may reach some targets twice: at-least-once, as AWS.
+async fn put_until_taken(state: &ServerState, entry: &EventEntry, mut result: EntryResult, waited: &mut Duration) -> EntryResult {
+    while matches!(result, EntryResult::Failed { code: "ThrottlingException", .. }) && *waited < THROTTLE_WAIT {
+        pause(waited).await;
+        wait_for_room(state, waited).await;
+        let Some(again) = state.events.buses().put_events(std::slice::from_ref(entry)).pop() else { break };
+        result = again;
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parameters() {
+        assert_eq!(bus_param(None), Ok(None));
+        assert_eq!(bus_param(Some("bus=orders")), Ok(Some("orders".into())));
+        assert_eq!(
+            bus_param(Some("bus=arn%3Aaws%3Aevents%3Aus-east-1%3A1%3Aevent-bus%2Fo")),
+            Ok(Some("arn:aws:events:us-east-1:1:event-bus/o".into()))
+        );
+        assert!(bus_param(Some("bu=orders")).unwrap_err().contains("unknown query parameter"));
+        assert!(bus_param(Some("bus=%zz")).is_err());
+    }
+}
