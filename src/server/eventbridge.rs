@@ -185,13 +185,20 @@ pub async fn ingest(state: &ServerState, query: Option<&str>, body: &[u8]) -> Re
                 Err(message) => failed.push(FailedLine { line: number, code: "MalformedEvent", message }),
             }
         }
-        wait_for_room(state, &mut waited).await;
-        let results = state.events.buses().put_events(&entries);
-        for ((number, entry), result) in numbers.iter().zip(&entries).zip(results) {
-            match put_until_taken(state, entry, result, &mut waited).await {
-                EntryResult::Accepted { .. } => accepted += 1,
-                EntryResult::Failed { code, message } => failed.push(FailedLine { line: *number, code, message }),
+        let mut offset = 0;
+        while offset < entries.len() {
+            // As many entries as the engine has room for, if each matched a rule with the most
+            // targets: then a batch is not throttled half-way.
+            let room = wait_for_room(state, &mut waited).await;
+            let end = (offset + (room / MAX_TARGETS_PER_RULE).max(1)).min(entries.len());
+            let results = state.events.buses().put_events(&entries[offset..end]);
+            for ((number, entry), result) in numbers[offset..end].iter().zip(&entries[offset..end]).zip(results) {
+                match put_until_taken(state, entry, result, &mut waited).await {
+                    EntryResult::Accepted { .. } => accepted += 1,
+                    EntryResult::Failed { code, message } => failed.push(FailedLine { line: *number, code, message }),
+                }
             }
+            offset = end;
         }
         // Thousands of lines: let other requests and the executions just started run.
         tokio::task::yield_now().await;
@@ -204,10 +211,14 @@ pub async fn ingest(state: &ServerState, query: Option<&str>, body: &[u8]) -> Re
 }
 
 /// Waits (within the request's budget) until the engine could take every delivery of an event
-/// matching one rule, so that a batch is not throttled half-way.
-async fn wait_for_room(state: &ServerState, waited: &mut Duration) {
+/// matching one rule; answers the room the engine has.
+async fn wait_for_room(state: &ServerState, waited: &mut Duration) -> usize {
     let limit = state.engine.config.max_in_flight;
-    while state.engine.in_flight() + MAX_TARGETS_PER_RULE.min(limit) > limit && *waited < THROTTLE_WAIT {
+    loop {
+        let room = limit.saturating_sub(state.engine.in_flight());
+        if room >= MAX_TARGETS_PER_RULE.min(limit) || *waited >= THROTTLE_WAIT {
+            return room;
+        }
         pause(waited).await;
     }
 }
