@@ -1,7 +1,7 @@
 //! EventBridge on `expressway serve`, over raw HTTP against a server on 127.0.0.1:0: the
 //! `AWSEvents.*` API (AWS JSON 1.1), rules starting the server's state machines (recorded like
 //! StartExecution's executions), throttling, `POST /events` NDJSON ingestion, the
-//! `GET /events/stats` counters and rules files loaded at start.
+//! `GET /events/stats` counters and rules files loaded at start (`serve --rules`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -248,30 +248,31 @@ async fn a_rules_file_is_loaded_at_start() {
     let dir = std::env::temp_dir().join(format!("expressway-server-events-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("greet.asl.json"), GREET).unwrap();
+    let log = dir.join("log.ndjson");
     let rules = json!({
         "EventBuses": [{"Name": "orders"}],
         "StateMachines": [{"Name": "greet", "DefinitionFile": "greet.asl.json"}],
         "Rules": [{"Name": "placed", "EventBusName": "orders", "EventPattern": {"source": ["shop"]},
-                   "Targets": [{"Id": "t", "Arn": "arn:aws:states:us-east-1:123456789012:stateMachine:greet", "Input": "{\"who\": \"file\"}"}]}]
+                   "Targets": [{"Id": "t", "Arn": "arn:aws:states:us-east-1:123456789012:stateMachine:greet", "Input": "{\"who\": \"file\"}"},
+                               {"Id": "log", "Arn": format!("ndjson:{}", log.display()), "InputPath": "$.detail"}]}]
     });
     std::fs::write(dir.join("rules.json"), rules.to_string()).unwrap();
-    let mut with_ndjson = rules.clone();
-    with_ndjson["Rules"][0]["Targets"][0]["Arn"] = json!("ndjson:-");
-    std::fs::write(dir.join("ndjson.json"), with_ndjson.to_string()).unwrap();
-
     let h = Harness::start(config()).await;
     assert_eq!(h.state.load_rules(&dir.join("rules.json")), Ok(1));
     let listed = h.events("ListTargetsByRule", json!({"Rule": "placed", "EventBusName": "orders"})).await;
-    assert_eq!(listed.ok()["Targets"][0]["Input"], "{\"who\": \"file\"}");
-    let line = json!({"source": "shop", "detail-type": "placed", "detail": {}}).to_string();
+    assert_eq!(listed.ok()["Targets"][1]["Input"], "{\"who\": \"file\"}", "targets are listed by id");
+    let line = json!({"source": "shop", "detail-type": "placed", "detail": {"n": 1}}).to_string();
     assert_eq!(h.http("POST", "/events?bus=orders", "", line.as_bytes()).await.ok()["Accepted"], 1);
     let machine = "arn:aws:states:us-east-1:123456789012:stateMachine:greet";
     let executions = h.finished_executions(machine, 1).await;
     let d = h.sfn("DescribeExecution", json!({"executionArn": executions[0]["executionArn"]})).await;
     assert_eq!(d["output"], r#"{"hello":"file"}"#);
 
-    let fresh = Harness::start(config()).await;
-    let e = fresh.state.load_rules(&dir.join("ndjson.json")).unwrap_err();
-    assert!(e.contains("ndjson: targets are for `run --bus`"), "{e}");
+    // The file's ndjson: target writes each line as it is delivered.
+    let logged: Value = serde_json::from_str(std::fs::read_to_string(&log).unwrap().trim()).unwrap();
+    assert_eq!((logged["rule"].as_str(), logged["input"].clone()), (Some("placed"), json!({"n": 1})));
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"{"Rules": [{"Name": "r", "EventPattern": {"a": "x"}}]}"#).unwrap();
+    assert!(h.state.load_rules(&bad).unwrap_err().contains("Event pattern is not valid"));
     let _ = std::fs::remove_dir_all(&dir);
 }

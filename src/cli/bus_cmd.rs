@@ -94,19 +94,13 @@ async fn serve(file: RulesFile, machines: Vec<StateMachine>, engine: Engine, his
             if ndjson_sinks.iter().any(|(arn, _): &(String, Arc<NdjsonSink>)| *arn == t.arn) {
                 continue;
             }
-            let path = &t.arn["ndjson:".len()..];
-            let out: Box<dyn Write + Send> = if path == "-" {
-                Box::new(std::io::stdout())
-            } else {
-                match std::fs::OpenOptions::new().create(true).append(true).open(path) {
-                    Ok(f) => Box::new(std::io::BufWriter::new(f)),
-                    Err(e) => {
-                        eprintln!("error: rule {}, target {}: cannot open {path}: {e}", rule.spec.name, t.id);
-                        return 2;
-                    }
+            let sink = match NdjsonSink::open(&t.arn, true) {
+                Ok(s) => Arc::new(s),
+                Err(e) => {
+                    eprintln!("error: rule {}, target {}: cannot open {}: {e}", rule.spec.name, t.id, &t.arn["ndjson:".len()..]);
+                    return 2;
                 }
             };
-            let sink = Arc::new(NdjsonSink::new(out));
             router.route(&t.arn, sink.clone());
             ndjson_sinks.push((t.arn.clone(), sink));
         }

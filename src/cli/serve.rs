@@ -138,11 +138,12 @@ pub fn serve(args: ServeArgs) -> i32 {
                 }
             }
         }
+        let shutdown = shutdown_signal();
         match server.local_addr() {
             Ok(addr) => eprintln!("expressway serve: listening on http://{addr}"),
             Err(e) => eprintln!("expressway serve: listening (address unknown: {e})"),
         }
-        let report = server.run(shutdown_signal()).await;
+        let report = server.run(shutdown).await;
         for arn in &report.aborted {
             eprintln!("expressway serve: stopped at shutdown (grace period over): {arn}");
         }
@@ -151,25 +152,33 @@ pub fn serve(args: ServeArgs) -> i32 {
     })
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed when this is called, not
+/// when the future is first polled: a SIGTERM sent right after "listening" must not kill the
+/// process before the server runs.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = int.recv() => {}
+                        _ = term.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

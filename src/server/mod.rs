@@ -46,7 +46,7 @@ use tokio::sync::{watch, Notify};
 
 use crate::asl::StateMachineType;
 use crate::events::rules_file::RulesFile;
-use crate::events::sinks::{HttpSink, Router};
+use crate::events::sinks::{HttpSink, NdjsonSink, Router};
 use crate::events::{Buses, EventsApi};
 use crate::runtime::{Engine, EngineConfig};
 use crate::tasks::client::HttpClient;
@@ -237,12 +237,17 @@ impl ServerState {
             }
             self.create_express(&sm.name, &text).map_err(|e| format!("state machine {}: {e}", sm.name))?;
         }
+        // The file's `ndjson:` targets write where it says (API-made ones are not routed: a
+        // PutTargets call must not make the server write files).
+        let mut opened = std::collections::HashSet::new();
         for rule in &file.rules {
-            if let Some(t) = rule.targets.iter().find(|t| t.arn.starts_with("ndjson:")) {
-                return Err(format!(
-                    "rule {}, target {}: ndjson: targets are for `run --bus`; the server delivers to state machines and http:// endpoints",
-                    rule.spec.name, t.id
-                ));
+            for t in rule.targets.iter().filter(|t| t.arn.starts_with("ndjson:")) {
+                if !opened.insert(t.arn.as_str()) {
+                    continue;
+                }
+                let sink = NdjsonSink::open(&t.arn, false)
+                    .map_err(|e| format!("rule {}, target {}: cannot open {}: {e}", rule.spec.name, t.id, t.arn))?;
+                self.event_targets.route(&t.arn, Arc::new(sink));
             }
         }
         file.apply(self.events.buses()).map_err(|e| e.to_string())?;
