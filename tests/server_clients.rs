@@ -151,7 +151,8 @@ fn serve_rules_file_takes_ndjson_events() {
     let machine = "arn:aws:states:us-east-1:123456789012:stateMachine:price-order";
     let mut sizes = Vec::new();
     for _ in 0..2000 {
-        let list = call(server.addr, "ListExecutions", &serde_json::json!({"stateMachineArn": machine, "statusFilter": "SUCCEEDED"}));
+        let list =
+            call(server.addr, "ListExecutions", &serde_json::json!({"stateMachineArn": machine, "statusFilter": "SUCCEEDED"}));
         let executions = list["executions"].as_array().cloned().unwrap_or_default();
         if executions.len() == 2 {
             for e in executions {

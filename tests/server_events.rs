@@ -99,7 +99,8 @@ impl Harness {
     }
 
     async fn create(&self, name: &str, definition: &str) -> String {
-        let r = self.sfn("CreateStateMachine", json!({"name": name, "definition": definition, "roleArn": ROLE, "type": "EXPRESS"}));
+        let r =
+            self.sfn("CreateStateMachine", json!({"name": name, "definition": definition, "roleArn": ROLE, "type": "EXPRESS"}));
         r.await["stateMachineArn"].as_str().unwrap().to_string()
     }
 
@@ -164,10 +165,17 @@ async fn rules_start_the_servers_state_machines() {
         let d = h.sfn("DescribeExecution", json!({"executionArn": e["executionArn"]})).await;
         assert_eq!(d["status"], "SUCCEEDED", "{d}");
         assert!(d["executionArn"].as_str().unwrap().starts_with("arn:aws:states:us-east-1:123456789012:express:greet:"));
-        outputs.push((d["input"].as_str().unwrap().to_string(), d["output"].as_str().unwrap().to_string(), d.get("stateMachineVersionArn").map(|v| v.to_string())));
+        outputs.push((
+            d["input"].as_str().unwrap().to_string(),
+            d["output"].as_str().unwrap().to_string(),
+            d.get("stateMachineVersionArn").map(|v| v.to_string()),
+        ));
     }
     outputs.sort();
-    assert_eq!(outputs[0], (r#"{"name":"world","who":"v1"}"#.into(), r#"{"hello":"v1"}"#.into(), Some(json!(version_arn).to_string())));
+    assert_eq!(
+        outputs[0],
+        (r#"{"name":"world","who":"v1"}"#.into(), r#"{"hello":"v1"}"#.into(), Some(json!(version_arn).to_string()))
+    );
     assert_eq!(outputs[1], (r#"{"who":"world"}"#.into(), r#"{"hello":"world"}"#.into(), None));
 
     // The missing machine is a failed delivery of the rule, not a failed entry.
@@ -208,11 +216,13 @@ async fn post_events_ingests_ndjson_and_reports_bad_lines() {
     h.events("CreateEventBus", json!({"Name": "orders"})).await.ok();
     let pattern = "{\"detail\": {\"who\": [{\"prefix\": \"u\"}]}}";
     h.events("PutRule", json!({"Name": "users", "EventBusName": "orders", "EventPattern": pattern})).await.ok();
-    let targets = json!({"Rule": "users", "EventBusName": "orders", "Targets": [{"Id": "t", "Arn": machine, "InputPath": "$.detail"}]});
+    let targets =
+        json!({"Rule": "users", "EventBusName": "orders", "Targets": [{"Id": "t", "Arn": machine, "InputPath": "$.detail"}]});
     h.events("PutTargets", targets).await.ok();
 
-    let mut lines: Vec<String> =
-        (0..300).map(|i| json!({"source": "shop", "detail-type": "user", "detail": {"who": format!("u{i}")}}).to_string()).collect();
+    let mut lines: Vec<String> = (0..300)
+        .map(|i| json!({"source": "shop", "detail-type": "user", "detail": {"who": format!("u{i}")}}).to_string())
+        .collect();
     lines[10] = "{not json".into();
     lines[20] = json!({"Source": "shop", "Detail": "{}"}).to_string();
     lines[30] = String::new();

@@ -19,9 +19,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use expressway::asl::StateMachineType;
+use expressway::events::ingest::entry_from_line;
 use expressway::events::rules_file::RulesFile;
 use expressway::events::sinks::{HttpSink, NdjsonSink, Router, StateMachineSink};
-use expressway::events::ingest::entry_from_line;
 use expressway::events::{Buses, EntryResult};
 use expressway::machine::StateMachine;
 use expressway::runtime::{Engine, EngineConfig};

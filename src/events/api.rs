@@ -277,7 +277,10 @@ impl EventsApi {
             "ListEventBuses" => {
                 let page = Page::of(body, "buses")?;
                 let buses = self.buses.list_buses(str_field(body, "NamePrefix")?);
-                Ok(page.answer("EventBuses", buses.into_iter().map(|(name, arn)| (name.clone(), json!({"Name": name, "Arn": arn}))).collect()))
+                Ok(page.answer(
+                    "EventBuses",
+                    buses.into_iter().map(|(name, arn)| (name.clone(), json!({"Name": name, "Arn": arn}))).collect(),
+                ))
             }
             "PutRule" => {
                 let name = required(body, "Name")?.to_string();
@@ -551,7 +554,10 @@ mod tests {
         let first = api.call("ListRules", &json!({"Limit": 1})).unwrap();
         let rules_token = first["NextToken"].clone();
         assert_eq!(err(&api, "ListEventBuses", json!({"NextToken": rules_token})).0, "ValidationException");
-        assert_eq!(err(&api, "ListRules", json!({"NextToken": "garbage!"})), ("ValidationException".into(), "Invalid NextToken".into()));
+        assert_eq!(
+            err(&api, "ListRules", json!({"NextToken": "garbage!"})),
+            ("ValidationException".into(), "Invalid NextToken".into())
+        );
         assert!(err(&api, "ListRules", json!({"Limit": 0})).1.contains("greater than or equal to 1"));
         assert!(err(&api, "ListTargetsByRule", json!({"Rule": "a", "Limit": 101})).1.contains("less than or equal to 100"));
     }

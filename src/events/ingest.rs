@@ -65,12 +65,14 @@ mod tests {
 
     #[test]
     fn entries_and_envelopes() {
-        let e = entry_from_line(r#"{"Source": "a", "DetailType": "t", "Detail": {"n": 1}, "EventBusName": "b", "Time": 1}"#).unwrap();
+        let e =
+            entry_from_line(r#"{"Source": "a", "DetailType": "t", "Detail": {"n": 1}, "EventBusName": "b", "Time": 1}"#).unwrap();
         assert_eq!(
             (e.source.as_deref(), e.detail.as_deref(), e.event_bus_name.as_deref(), e.time_ms),
             (Some("a"), Some(r#"{"n":1}"#), Some("b"), Some(1000))
         );
-        let e = entry_from_line(r#"{"source": "a", "detail-type": "t", "resources": ["r"], "time": "2020-01-01T00:00:00Z"}"#).unwrap();
+        let e = entry_from_line(r#"{"source": "a", "detail-type": "t", "resources": ["r"], "time": "2020-01-01T00:00:00Z"}"#)
+            .unwrap();
         assert_eq!((e.detail.as_deref(), e.resources.len(), e.event_bus_name), (Some("{}"), 1, None));
         for bad in ["nope", "[1]", r#"{"x": 1}"#, r#"{"source": "a", "time": "yesterday"}"#] {
             assert!(entry_from_line(bad).is_err(), "{bad}");

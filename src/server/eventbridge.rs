@@ -20,7 +20,7 @@ use http_body_util::Full;
 use hyper::{Response, StatusCode};
 use serde_json::{json, Value as Json};
 
-use crate::events::bus::{MAX_TARGETS_PER_RULE, DEFAULT_BUS};
+use crate::events::bus::{DEFAULT_BUS, MAX_TARGETS_PER_RULE};
 use crate::events::ingest::entry_from_line;
 use crate::events::{Delivery, DeliveryError, EntryResult, EventEntry, TargetSink};
 
@@ -66,6 +66,10 @@ const CONTENT_TYPE_JSON: &str = "application/json";
 
 fn bad_request(name: &str, message: &str) -> Response<Full<Bytes>> {
     foreign_error_response(name, 400, message, CONTENT_TYPE_JSON)
+}
+
+fn no_such_bus(name: &str) -> Response<Full<Bytes>> {
+    foreign_error_response("ResourceNotFoundException", 400, &format!("Event bus {name} does not exist."), CONTENT_TYPE_JSON)
 }
 
 /// The query's parameters; only `bus` is known (a misspelt one must not send events elsewhere).
@@ -130,7 +134,7 @@ pub fn stats(state: &ServerState, query: Option<&str>) -> Response<Full<Bytes>> 
         out.push(json!({"Name": name, "Rules": rules}));
     }
     if let (Some(b), true) = (&only, out.is_empty()) {
-        return foreign_error_response("ResourceNotFoundException", 400, &format!("Event bus {b} does not exist."), CONTENT_TYPE_JSON);
+        return no_such_bus(b);
     }
     json_response(StatusCode::OK, super::protocol::to_body(&json!({ "EventBuses": out })), CONTENT_TYPE_JSON)
 }
@@ -151,7 +155,7 @@ pub async fn ingest(state: &ServerState, query: Option<&str>, body: &[u8]) -> Re
     };
     let bus_name = bus.rsplit_once(":event-bus/").map_or(bus.as_str(), |(_, n)| n);
     if !state.events.buses().list_buses(Some(bus_name)).iter().any(|(n, _)| n == bus_name) {
-        return foreign_error_response("ResourceNotFoundException", 400, &format!("Event bus {bus_name} does not exist."), CONTENT_TYPE_JSON);
+        return no_such_bus(bus_name);
     }
     let mut failed = Vec::new();
     let mut accepted = 0usize;
