@@ -204,6 +204,27 @@ async fn a_full_engine_throttles_put_events_entries() {
     assert_eq!(h.state.engine.in_flight(), 1);
 }
 
+#[tokio::test]
+async fn scheduled_rules_start_executions_with_the_scheduled_event() {
+    let h = Harness::start(config()).await;
+    let machine = h.create("tick", r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#).await;
+    let rule = h.events("PutRule", json!({"Name": "every-5", "ScheduleExpression": "rate(5 minutes)"})).await;
+    let rule_arn = rule.ok()["RuleArn"].as_str().unwrap().to_string();
+    h.events("PutTargets", json!({"Rule": "every-5", "Targets": [{"Id": "t", "Arn": machine}]})).await.ok();
+    let described = h.events("DescribeRule", json!({"Name": "every-5"})).await;
+    assert_eq!(described.ok()["ScheduleExpression"], "rate(5 minutes)");
+    // The server's ticker fires on real time; the test moves time itself instead of waiting.
+    let later = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 + 6 * 60_000;
+    assert_eq!(h.state.events.fire_due(later), 1);
+    let executions = h.finished_executions(&machine, 1).await;
+    let d = h.sfn("DescribeExecution", json!({"executionArn": executions[0]["executionArn"]})).await;
+    let input: Value = serde_json::from_str(d["input"].as_str().unwrap()).unwrap();
+    assert_eq!((input["source"].as_str(), input["detail-type"].as_str()), (Some("aws.events"), Some("Scheduled Event")));
+    assert_eq!((input["resources"].clone(), input["detail"].clone()), (json!([rule_arn]), json!({})));
+    let bus = h.events("PutRule", json!({"Name": "x", "EventBusName": "nope", "ScheduleExpression": "rate(1 minute)"})).await;
+    bus.error(400, "ValidationException");
+}
+
 fn ndjson(lines: &[String]) -> Vec<u8> {
     lines.join("\n").into_bytes()
 }

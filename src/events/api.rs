@@ -8,16 +8,24 @@
 //! (`events/2015-10-07/service-2.json`); errors carry AWS's `__type` names.
 //!
 //! ListEventBuses, ListRules and ListTargetsByRule page with `Limit` (1 to 100, the default
-//! 100) and opaque `NextToken`s. Not supported (refused with a ValidationException naming
-//! them): schedule expressions.
+//! 100) and opaque `NextToken`s.
+//!
+//! Scheduled rules (`ScheduleExpression`, default bus only, as on AWS) are bus rules whose
+//! pattern matches only their own "Scheduled Event" (`source` `aws.events`, `resources` the
+//! rule's ARN), so targets, input transformers, enabling and counters work as for any rule;
+//! [`EventsApi::fire_due`] puts those events on the bus when they are due. DescribeRule and
+//! ListRules show the expression, not the internal pattern.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use serde_json::{json, Map, Value as Json};
 
-use super::bus::{Buses, EntryResult, EventEntry, RuleInfo, RuleSpec, RuleState, TargetSpec, MAX_ENTRIES};
+use indexmap::IndexMap;
+
+use super::bus::{Buses, EntryResult, EventEntry, RuleInfo, RuleSpec, RuleState, TargetSpec, DEFAULT_BUS, MAX_ENTRIES};
 use super::pattern::Pattern;
+use super::schedule::Schedule;
 
 /// An API error: AWS's `__type`, the message, and the HTTP status to send.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,6 +72,33 @@ type Body = Map<String, Json>;
 /// The EventBridge API over a set of buses.
 pub struct EventsApi {
     buses: Arc<Buses>,
+    /// Scheduled rules of the default bus, by rule name.
+    schedules: Mutex<IndexMap<String, ScheduledRule>>,
+}
+
+struct ScheduledRule {
+    expression: String,
+    schedule: Schedule,
+    arn: String,
+    /// When it fires next; `None` once a cron's years have run out.
+    next_ms: Option<i64>,
+}
+
+/// Whether a request's `EventBusName` (a name, an ARN or nothing) is the default bus.
+fn is_default_bus(bus: Option<&str>) -> bool {
+    match bus {
+        None | Some("") => true,
+        Some(b) => b.rsplit_once(":event-bus/").map_or(b, |(_, n)| n) == DEFAULT_BUS,
+    }
+}
+
+/// The pattern of a scheduled rule: its own Scheduled Events only.
+fn scheduled_pattern(rule_arn: &str) -> String {
+    json!({"source": ["aws.events"], "detail-type": ["Scheduled Event"], "resources": [rule_arn]}).to_string()
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 fn str_field<'a>(body: &'a Body, key: &str) -> Result<Option<&'a str>, EventsApiError> {
@@ -245,7 +280,101 @@ const ENVELOPE_FIELDS: [&str; 7] = ["id", "account", "source", "time", "region",
 
 impl EventsApi {
     pub fn new(buses: Arc<Buses>) -> EventsApi {
-        EventsApi { buses }
+        EventsApi { buses, schedules: Mutex::default() }
+    }
+
+    fn schedules(&self) -> std::sync::MutexGuard<'_, IndexMap<String, ScheduledRule>> {
+        self.schedules.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A rule as DescribeRule and ListRules show it: a scheduled rule with its expression.
+    fn rule_view(&self, r: &RuleInfo) -> Json {
+        let mut v = rule_json(r);
+        if r.event_bus_name == DEFAULT_BUS {
+            if let (Some(s), Some(obj)) = (self.schedules().get(&r.name), v.as_object_mut()) {
+                obj.remove("EventPattern");
+                obj.insert("ScheduleExpression".into(), Json::from(s.expression.as_str()));
+            }
+        }
+        v
+    }
+
+    /// Puts the Scheduled Event of every scheduled rule due at `now_ms` on the default bus
+    /// (once, however many firings were missed, as AWS does not catch up); answers how many
+    /// fired. A throttled event stays due and is tried again on the next call.
+    pub fn fire_due(&self, now_ms: i64) -> usize {
+        let due: Vec<(String, String, i64)> = self
+            .schedules()
+            .iter_mut()
+            .filter_map(|(name, s)| {
+                let at = s.next_ms.filter(|t| *t <= now_ms)?;
+                s.next_ms = s.schedule.next_after(now_ms);
+                Some((name.clone(), s.arn.clone(), at))
+            })
+            .collect();
+        let entries: Vec<EventEntry> = due
+            .iter()
+            .map(|(_, arn, at)| EventEntry {
+                source: Some("aws.events".into()),
+                detail_type: Some("Scheduled Event".into()),
+                detail: Some("{}".into()),
+                resources: vec![arn.clone()],
+                time_ms: Some(*at),
+                event_bus_name: None,
+            })
+            .collect();
+        let results = self.buses.put_events(&entries);
+        let mut fired = 0;
+        let mut schedules = self.schedules();
+        for ((name, _, at), result) in due.iter().zip(results) {
+            match result {
+                EntryResult::Failed { code: "ThrottlingException", .. } => {
+                    if let Some(s) = schedules.get_mut(name) {
+                        s.next_ms = Some(*at);
+                    }
+                }
+                _ => fired += 1,
+            }
+        }
+        fired
+    }
+
+    fn put_rule(&self, bus: Option<&str>, body: &Body) -> Result<Json, EventsApiError> {
+        let name = required(body, "Name")?.to_string();
+        let state = match str_field(body, "State")? {
+            Some(s) => RuleState::parse(s)?,
+            None => RuleState::Enabled,
+        };
+        let description = str_field(body, "Description")?.map(str::to_string);
+        let expression = str_field(body, "ScheduleExpression")?;
+        let pattern = str_field(body, "EventPattern")?;
+        let Some(expression) = expression else {
+            let Some(pattern) = pattern else {
+                return Err(EventsApiError::validation("Parameter(s) EventPattern or ScheduleExpression must be specified."));
+            };
+            let spec = RuleSpec { name: name.clone(), event_pattern: pattern.to_string(), state, description };
+            let arn = self.buses.put_rule(bus, spec)?;
+            if is_default_bus(bus) {
+                self.schedules().shift_remove(&name);
+            }
+            return Ok(json!({ "RuleArn": arn }));
+        };
+        if !is_default_bus(bus) {
+            return Err(EventsApiError::validation("ScheduleExpression is supported only on the default event bus."));
+        }
+        // AWS's behaviour with both is not documented; a rule here is one or the other, so
+        // neither is silently ignored.
+        if pattern.is_some() {
+            return Err(EventsApiError::validation("Give either EventPattern or ScheduleExpression, not both."));
+        }
+        let now = now_ms();
+        let schedule = Schedule::parse(expression, now).map_err(|e| EventsApiError::validation(e.to_string()))?;
+        let arn = self.buses.rule_arn(DEFAULT_BUS, &name);
+        let spec = RuleSpec { name: name.clone(), event_pattern: scheduled_pattern(&arn), state, description };
+        self.buses.put_rule(None, spec)?;
+        let next_ms = schedule.next_after(now);
+        self.schedules().insert(name, ScheduledRule { expression: expression.to_string(), schedule, arn: arn.clone(), next_ms });
+        Ok(json!({ "RuleArn": arn }))
     }
 
     pub fn buses(&self) -> &Arc<Buses> {
@@ -282,28 +411,9 @@ impl EventsApi {
                     buses.into_iter().map(|(name, arn)| (name.clone(), json!({"Name": name, "Arn": arn}))).collect(),
                 ))
             }
-            "PutRule" => {
-                let name = required(body, "Name")?.to_string();
-                if str_field(body, "ScheduleExpression")?.is_some() {
-                    return Err(EventsApiError::validation("ScheduleExpression is not supported; give an EventPattern"));
-                }
-                let Some(pattern) = str_field(body, "EventPattern")? else {
-                    return Err(EventsApiError::validation("Parameter(s) EventPattern or ScheduleExpression must be specified."));
-                };
-                let state = match str_field(body, "State")? {
-                    Some(s) => RuleState::parse(s)?,
-                    None => RuleState::Enabled,
-                };
-                let spec = RuleSpec {
-                    name,
-                    event_pattern: pattern.to_string(),
-                    state,
-                    description: str_field(body, "Description")?.map(str::to_string),
-                };
-                Ok(json!({ "RuleArn": self.buses.put_rule(bus, spec)? }))
-            }
+            "PutRule" => self.put_rule(bus, body),
             "DescribeRule" => {
-                let mut v = rule_json(&self.buses.describe_rule(bus, required(body, "Name")?)?);
+                let mut v = self.rule_view(&self.buses.describe_rule(bus, required(body, "Name")?)?);
                 if let Some(obj) = v.as_object_mut() {
                     obj.insert("CreatedBy".into(), Json::from(self.buses.account()));
                 }
@@ -312,11 +422,15 @@ impl EventsApi {
             "ListRules" => {
                 let page = Page::of(body, "rules")?;
                 let rules = self.buses.list_rules(bus, str_field(body, "NamePrefix")?)?;
-                Ok(page.answer("Rules", rules.iter().map(|r| (r.name.clone(), rule_json(r))).collect()))
+                Ok(page.answer("Rules", rules.iter().map(|r| (r.name.clone(), self.rule_view(r))).collect()))
             }
             "DeleteRule" => {
                 let force = body.get("Force").and_then(Json::as_bool).unwrap_or(false);
-                self.buses.delete_rule(bus, required(body, "Name")?, force)?;
+                let name = required(body, "Name")?;
+                self.buses.delete_rule(bus, name, force)?;
+                if is_default_bus(bus) {
+                    self.schedules().shift_remove(name);
+                }
                 Ok(json!({}))
             }
             "EnableRule" | "DisableRule" => {
@@ -499,7 +613,7 @@ mod tests {
             ("InvalidEventPatternException", "Event pattern is not valid. Reason: \"a\" must be an object or an array")
         );
         assert_eq!(err(&api, "PutRule", json!({"Name": "r"})).0, "ValidationException");
-        assert_eq!(err(&api, "PutRule", json!({"Name": "r", "ScheduleExpression": "rate(1 minute)"})).0, "ValidationException");
+        assert_eq!(err(&api, "PutRule", json!({"Name": "r", "ScheduleExpression": "rate(1 minutes)"})).0, "ValidationException");
         assert_eq!(err(&api, "PutRule", json!({"Name": "bad name", "EventPattern": "{\"a\": [1]}"})).0, "ValidationException");
         assert_eq!(err(&api, "PutRule", json!({"EventPattern": "{\"a\": [1]}"})).0, "ValidationException");
         assert_eq!(err(&api, "PutEvents", json!({"Entries": []})).0, "ValidationException");
@@ -560,6 +674,50 @@ mod tests {
         );
         assert!(err(&api, "ListRules", json!({"Limit": 0})).1.contains("greater than or equal to 1"));
         assert!(err(&api, "ListTargetsByRule", json!({"Rule": "a", "Limit": 101})).1.contains("less than or equal to 100"));
+    }
+
+    #[test]
+    fn scheduled_rules_fire_scheduled_events() {
+        let (api, sink) = api();
+        let arn =
+            api.call("PutRule", &json!({"Name": "tick", "ScheduleExpression": "rate(5 minutes)"})).unwrap()["RuleArn"].clone();
+        let d = api.call("DescribeRule", &json!({"Name": "tick"})).unwrap();
+        assert_eq!((d["ScheduleExpression"].as_str(), d.get("EventPattern")), (Some("rate(5 minutes)"), None));
+        assert_eq!(api.call("ListRules", &json!({})).unwrap()["Rules"][0]["ScheduleExpression"], "rate(5 minutes)");
+        let transform = json!({"InputPathsMap": {"t": "$.detail-type", "r": "$.resources[0]", "s": "$.source"},
+                               "InputTemplate": "{\"t\": <t>, \"r\": <r>, \"s\": <s>}"});
+        api.call("PutTargets", &json!({"Rule": "tick", "Targets": [{"Id": "t", "Arn": "arn:x", "InputTransformer": transform}]}))
+            .unwrap();
+        let start = now_ms();
+        assert_eq!(api.fire_due(start), 0, "not due yet");
+        assert_eq!(api.fire_due(start + 6 * 60_000), 1);
+        assert_eq!(api.fire_due(start + 6 * 60_000), 0, "fired once per period");
+        let delivered: Json = serde_json::from_str(&sink.0.lock().unwrap()[0]).unwrap();
+        assert_eq!(delivered, json!({"t": "Scheduled Event", "r": arn, "s": "aws.events"}));
+        // An ordinary event does not trigger it, and a disabled rule does not fire.
+        api.call("PutEvents", &json!({"Entries": [{"Source": "aws.events", "DetailType": "Scheduled Event", "Detail": "{}"}]}))
+            .unwrap();
+        api.call("DisableRule", &json!({"Name": "tick"})).unwrap();
+        api.fire_due(start + 11 * 60_000);
+        assert_eq!(sink.0.lock().unwrap().len(), 1);
+        // Back to a pattern: the schedule is gone.
+        api.call("PutRule", &json!({"Name": "tick", "EventPattern": "{\"source\": [\"x\"]}"})).unwrap();
+        assert!(api.call("DescribeRule", &json!({"Name": "tick"})).unwrap().get("ScheduleExpression").is_none());
+        api.call("PutRule", &json!({"Name": "cron", "ScheduleExpression": "cron(0 12 * * ? *)"})).unwrap();
+        api.call("DeleteRule", &json!({"Name": "cron"})).unwrap();
+        assert_eq!(api.fire_due(start + 2 * 86_400_000), 0);
+        api.call("CreateEventBus", &json!({"Name": "b"})).unwrap();
+        for body in [
+            json!({"Name": "x", "EventBusName": "b", "ScheduleExpression": "rate(1 minute)"}),
+            json!({"Name": "x", "ScheduleExpression": "rate(1 minute)", "EventPattern": "{}"}),
+            json!({"Name": "x", "ScheduleExpression": "cron(0 12 * * * *)"}),
+        ] {
+            assert_eq!(err(&api, "PutRule", body.clone()).0, "ValidationException", "{body}");
+        }
+        assert_eq!(
+            err(&api, "PutRule", json!({"Name": "x", "ScheduleExpression": "at(2024)"})).1,
+            "Parameter ScheduleExpression is not valid."
+        );
     }
 
     #[test]

@@ -297,7 +297,7 @@ impl Buses {
         format!("arn:aws:events:{}:{}:event-bus/{name}", self.region, self.account)
     }
 
-    fn rule_arn(&self, bus: &str, rule: &str) -> String {
+    pub fn rule_arn(&self, bus: &str, rule: &str) -> String {
         if bus == DEFAULT_BUS {
             format!("arn:aws:events:{}:{}:rule/{rule}", self.region, self.account)
         } else {

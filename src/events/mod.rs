@@ -25,6 +25,7 @@ mod matcher;
 mod number;
 mod pattern;
 pub mod rules_file;
+pub mod schedule;
 mod scan;
 pub mod sinks;
 mod strings;

@@ -291,6 +291,7 @@ impl Server {
         let Server { state, listener, config } = self;
         let (stop_tx, stop_rx) = watch::channel(false);
         let connections = Arc::new(ConnectionCount::default());
+        let schedules = tokio::spawn(fire_scheduled_rules(Arc::clone(&state), stop_rx.clone()));
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -326,6 +327,7 @@ impl Server {
         }
         drop(listener);
         let _ = stop_tx.send(true);
+        let _ = schedules.await;
         let deadline = tokio::time::Instant::now() + config.grace_period;
         // Requests in progress finish first (a StartSyncExecution holds its connection), then
         // asynchronous executions drain.
@@ -346,6 +348,22 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         report
+    }
+}
+
+/// Fires the scheduled EventBridge rules that are due, once a second (schedules have minute
+/// granularity; AWS too delivers within the minute), until the server stops.
+async fn fire_scheduled_rules(state: Arc<ServerState>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let clock = crate::clock::Clock::new();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                state.events.fire_due(clock.now_ms());
+            }
+            _ = stop.wait_for(|stop| *stop) => return,
+        }
     }
 }
 

@@ -371,8 +371,13 @@ class EventBridge(unittest.TestCase):
         with self.assertAwsError("InvalidEventPatternException") as e:
             self.events.put_rule(Name="bad", EventPattern='{"source": "x"}')
         self.assertIn("Event pattern is not valid", e.message)
-        with self.assertAwsError("ValidationException"):
-            self.events.put_rule(Name="sched", ScheduleExpression="rate(5 minutes)")
+        sched = unique("sched")
+        self.events.put_rule(Name=sched, ScheduleExpression="cron(0 12 ? * MON-FRI *)")
+        self.assertEqual(self.events.describe_rule(Name=sched)["ScheduleExpression"], "cron(0 12 ? * MON-FRI *)")
+        self.events.delete_rule(Name=sched)
+        with self.assertAwsError("ValidationException") as e:
+            self.events.put_rule(Name=sched, ScheduleExpression="rate(5 minute)")
+        self.assertEqual(e.message, "Parameter ScheduleExpression is not valid.")
         with self.assertAwsError("ResourceNotFoundException"):
             self.events.put_targets(Rule="no-such-rule", Targets=[{"Id": "t", "Arn": "arn:x"}])
         with self.assertAwsError("ResourceNotFoundException"):
