@@ -17,7 +17,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::{Response, StatusCode};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{json, Value as Json};
 
 use crate::events::bus::{DEFAULT_BUS, MAX_TARGETS_PER_RULE};
@@ -43,6 +44,21 @@ impl TargetSink for StateMachineTargets {
             return Err(DeliveryError::Failed("the server is shutting down".into()));
         };
         super::ops::start_for_event(&state, &d.target_arn, d.input)
+    }
+}
+
+/// `POST /events` (NDJSON ingestion) and `GET /events/stats` (per-rule counters).
+pub async fn serve_http(state: &ServerState, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let query = req.uri().query().map(str::to_string);
+    match (req.method(), req.uri().path()) {
+        (&Method::POST, "/events") => match super::read_body(req, state.max_ingest_bytes).await {
+            Ok(body) => ingest(state, query.as_deref(), &body).await,
+            Err(e) => foreign_error_response(e.code.name(), e.http_status(), &e.message, CONTENT_TYPE_JSON),
+        },
+        (&Method::GET, "/events/stats") => stats(state, query.as_deref()),
+        (method, path) => {
+            foreign_error_response("MethodNotAllowed", 405, &format!("{method} {path} is not served"), CONTENT_TYPE_JSON)
+        }
     }
 }
 
@@ -110,7 +126,7 @@ fn percent_decode(text: &str) -> Option<String> {
 }
 
 /// `GET /events/stats[?bus=NAME]`: every rule's counters, bus by bus.
-pub fn stats(state: &ServerState, query: Option<&str>) -> Response<Full<Bytes>> {
+fn stats(state: &ServerState, query: Option<&str>) -> Response<Full<Bytes>> {
     let only = match bus_param(query) {
         Ok(b) => b,
         Err(e) => return bad_request("ValidationException", &e),
@@ -148,7 +164,7 @@ struct FailedLine {
 
 /// `POST /events[?bus=NAME]`: NDJSON lines (`events::ingest`) onto the bus. Entries that name
 /// their own `EventBusName` keep it; the others go to `bus` (default `default`).
-pub async fn ingest(state: &ServerState, query: Option<&str>, body: &[u8]) -> Response<Full<Bytes>> {
+async fn ingest(state: &ServerState, query: Option<&str>, body: &[u8]) -> Response<Full<Bytes>> {
     let bus = match bus_param(query) {
         Ok(b) => b.unwrap_or_else(|| DEFAULT_BUS.to_string()),
         Err(e) => return bad_request("ValidationException", &e),

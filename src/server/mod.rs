@@ -220,9 +220,7 @@ impl ServerState {
         }
         Ok(names)
     }
-}
 
-impl ServerState {
     /// Loads a rules file (the `run --bus` format): its state machines are created (EXPRESS,
     /// as `--preload` creates them; one that already exists is kept as it is), then its buses,
     /// rules and targets. Answers the number of rules.
@@ -408,7 +406,7 @@ async fn handle(state: Arc<ServerState>, req: Request<Incoming>, max_body: usize
     let trace = req.headers().get("x-amzn-trace-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     let path = req.uri().path();
     if path == "/events" || path == "/events/stats" {
-        return Ok(events_endpoint(&state, req).await);
+        return Ok(eventbridge::serve_http(&state, req).await);
     }
     if req.method() != Method::POST {
         let e = ApiError::unknown_operation(&format!("{} {}", req.method(), req.uri().path()));
@@ -443,20 +441,6 @@ async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, ApiErr
         Ok(b) => Ok(b.to_bytes()),
         Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(too_large(limit)),
         Err(e) => Err(ApiError::new(ErrorCode::SerializationException, format!("cannot read the request body: {e}"))),
-    }
-}
-
-/// `POST /events` (NDJSON ingestion) and `GET /events/stats` (per-rule counters).
-async fn events_endpoint(state: &ServerState, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    const JSON: &str = "application/json";
-    let query = req.uri().query().map(str::to_string);
-    match (req.method(), req.uri().path()) {
-        (&Method::POST, "/events") => match read_body(req, state.max_ingest_bytes).await {
-            Ok(body) => eventbridge::ingest(state, query.as_deref(), &body).await,
-            Err(e) => foreign_error_response(e.code.name(), e.http_status(), &e.message, JSON),
-        },
-        (&Method::GET, "/events/stats") => eventbridge::stats(state, query.as_deref()),
-        (method, path) => foreign_error_response("MethodNotAllowed", 405, &format!("{method} {path} is not served"), JSON),
     }
 }
 
