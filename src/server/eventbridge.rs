@@ -13,7 +13,7 @@
 //!   request) rather than failing lines, so a sidecar's batch is not thinned out by a burst.
 
 use std::sync::Weak;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -31,6 +31,8 @@ use super::{foreign_error_response, json_response, ServerState, CONTENT_TYPE_JSO
 pub const MAX_INGEST_BYTES: usize = 32 * 1024 * 1024;
 /// How long one `POST /events` request waits, in total, for a full engine to make room.
 const THROTTLE_WAIT: Duration = Duration::from_secs(10);
+/// How long the ingestion loop sleeps while the engine is full.
+const PAUSE: Duration = Duration::from_millis(1);
 /// Lines put on the bus in one PutEvents call of the ingestion loop.
 const BATCH: usize = 256;
 
@@ -175,7 +177,7 @@ async fn ingest(state: &ServerState, query: Option<&str>, body: &[u8]) -> Respon
     }
     let mut failed = Vec::new();
     let mut accepted = 0usize;
-    let mut waited = Duration::ZERO;
+    let give_up = Instant::now() + THROTTLE_WAIT;
     let mut numbers = Vec::with_capacity(BATCH);
     let mut entries: Vec<EventEntry> = Vec::with_capacity(BATCH);
     let lines = body.split(|b| *b == b'\n').enumerate();
@@ -209,11 +211,11 @@ async fn ingest(state: &ServerState, query: Option<&str>, body: &[u8]) -> Respon
         while offset < entries.len() {
             // As many entries as the engine has room for, if each matched a rule with the most
             // targets: then a batch is not throttled half-way.
-            let room = wait_for_room(state, &mut waited).await;
+            let room = wait_for_room(state, give_up).await;
             let end = (offset + (room / MAX_TARGETS_PER_RULE).max(1)).min(entries.len());
             let results = state.events.buses().put_events(&entries[offset..end]);
             for ((number, entry), result) in numbers[offset..end].iter().zip(&entries[offset..end]).zip(results) {
-                match put_until_taken(state, entry, result, &mut waited).await {
+                match put_until_taken(state, entry, result, give_up).await {
                     EntryResult::Accepted { .. } => accepted += 1,
                     EntryResult::Failed { code, message } => failed.push(FailedLine { line: *number, code, message }),
                 }
@@ -232,29 +234,23 @@ async fn ingest(state: &ServerState, query: Option<&str>, body: &[u8]) -> Respon
 
 /// Waits (within the request's budget) until the engine could take every delivery of an event
 /// matching one rule; answers the room the engine has.
-async fn wait_for_room(state: &ServerState, waited: &mut Duration) -> usize {
+async fn wait_for_room(state: &ServerState, give_up: Instant) -> usize {
     let limit = state.engine.config.max_in_flight;
     loop {
         let room = limit.saturating_sub(state.engine.in_flight());
-        if room >= MAX_TARGETS_PER_RULE.min(limit) || *waited >= THROTTLE_WAIT {
+        if room >= MAX_TARGETS_PER_RULE.min(limit) || Instant::now() >= give_up {
             return room;
         }
-        pause(waited).await;
+        tokio::time::sleep(PAUSE).await;
     }
-}
-
-async fn pause(waited: &mut Duration) {
-    const STEP: Duration = Duration::from_millis(1);
-    tokio::time::sleep(STEP).await;
-    *waited += STEP;
 }
 
 /// Retries a throttled entry while the request's wait budget lasts. Deliveries already made
 /// for it stand, so a retried event may reach some targets twice: at-least-once, as AWS.
-async fn put_until_taken(state: &ServerState, entry: &EventEntry, mut result: EntryResult, waited: &mut Duration) -> EntryResult {
-    while matches!(result, EntryResult::Failed { code: "ThrottlingException", .. }) && *waited < THROTTLE_WAIT {
-        pause(waited).await;
-        wait_for_room(state, waited).await;
+async fn put_until_taken(state: &ServerState, entry: &EventEntry, mut result: EntryResult, give_up: Instant) -> EntryResult {
+    while matches!(result, EntryResult::Failed { code: "ThrottlingException", .. }) && Instant::now() < give_up {
+        tokio::time::sleep(PAUSE).await;
+        wait_for_room(state, give_up).await;
         let Some(again) = state.events.buses().put_events(std::slice::from_ref(entry)).pop() else { break };
         result = again;
     }
