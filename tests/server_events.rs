@@ -266,6 +266,14 @@ async fn post_events_ingests_ndjson_and_reports_bad_lines() {
     assert_eq!(executions.len(), 295);
     assert_eq!(rule_stats(&h.stats("?bus=orders").await, "orders", "users"), (295, 295, 0));
 
+    // Bare details, with the source and detail-type in the query (the spelling is kept: 1.50).
+    let details = b"{\"who\": \"ux\", \"n\": 1.50}\n[1]\n";
+    let reply = h.http("POST", "/events?bus=orders&source=shop&detail-type=user", "", details).await;
+    let body = reply.ok();
+    assert_eq!((body["Accepted"].as_u64(), body["FailedEntries"][0]["ErrorCode"].as_str()), (Some(1), Some("MalformedDetail")));
+    assert_eq!(h.finished_executions(&machine, 296).await.len(), 296);
+    assert_eq!(rule_stats(&h.stats("").await, "orders", "users"), (296, 296, 0));
+    h.http("POST", "/events?source=shop", "", b"{}").await.error(400, "ValidationException");
     h.http("POST", "/events?bus=nope", "", b"{}").await.error(400, "ResourceNotFoundException");
     h.http("POST", "/events?bsu=orders", "", b"{}").await.error(400, "ValidationException");
     h.http("GET", "/events", "", b"").await.error(405, "MethodNotAllowed");

@@ -90,17 +90,23 @@ fn no_such_bus(name: &str) -> Response<Full<Bytes>> {
     foreign_error_response("ResourceNotFoundException", 400, &format!("Event bus {name} does not exist."), CONTENT_TYPE_JSON)
 }
 
-/// The query's parameters; only `bus` is known (a misspelt one must not send events elsewhere).
-fn bus_param(query: Option<&str>) -> Result<Option<String>, String> {
-    let mut bus = None;
+/// The query's parameters, percent-decoded. Only those in `known` are accepted: a misspelt one
+/// must not send events elsewhere.
+fn query_params(query: Option<&str>, known: &[&str]) -> Result<Vec<(String, String)>, String> {
+    let mut params = Vec::new();
     for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        match key {
-            "bus" => bus = Some(percent_decode(value).ok_or_else(|| format!("the bus parameter is not valid: {value}"))?),
-            other => return Err(format!("unknown query parameter {other:?} (expected bus)")),
+        if !known.contains(&key) {
+            return Err(format!("unknown query parameter {key:?} (expected {})", known.join(", ")));
         }
+        let value = percent_decode(value).ok_or_else(|| format!("the {key} parameter is not valid: {value}"))?;
+        params.push((key.to_string(), value));
     }
-    Ok(bus)
+    Ok(params)
+}
+
+fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    params.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
 fn percent_decode(text: &str) -> Option<String> {
@@ -129,8 +135,8 @@ fn percent_decode(text: &str) -> Option<String> {
 
 /// `GET /events/stats[?bus=NAME]`: every rule's counters, bus by bus.
 fn stats(state: &ServerState, query: Option<&str>) -> Response<Full<Bytes>> {
-    let only = match bus_param(query) {
-        Ok(b) => b,
+    let only = match query_params(query, &["bus"]) {
+        Ok(p) => param(&p, "bus").map(str::to_string),
         Err(e) => return bad_request("ValidationException", &e),
     };
     let buses = state.events.buses();
@@ -164,14 +170,23 @@ struct FailedLine {
     message: String,
 }
 
-/// `POST /events[?bus=NAME]`: NDJSON lines (`events::ingest`) onto the bus. Entries that name
-/// their own `EventBusName` keep it; the others go to `bus` (default `default`).
+/// `POST /events[?bus=NAME][&source=S&detail-type=T]`: NDJSON lines onto the bus: PutEvents
+/// entries or envelopes (`events::ingest`), or, with `source` and `detail-type`, bare details.
+/// Entries that name their own `EventBusName` keep it; the others go to `bus` (default
+/// `default`).
 async fn ingest(state: &ServerState, query: Option<&str>, body: &[u8]) -> Response<Full<Bytes>> {
-    let bus = match bus_param(query) {
-        Ok(b) => b.unwrap_or_else(|| DEFAULT_BUS.to_string()),
+    let params = match query_params(query, &["bus", "source", "detail-type"]) {
+        Ok(p) => p,
         Err(e) => return bad_request("ValidationException", &e),
     };
-    let bus_name = bus.rsplit_once(":event-bus/").map_or(bus.as_str(), |(_, n)| n);
+    let bus = param(&params, "bus").unwrap_or(DEFAULT_BUS);
+    let bus_name = bus.rsplit_once(":event-bus/").map_or(bus, |(_, n)| n);
+    // With `source` and `detail-type`, every line is an event's detail, kept as written.
+    let details_of = match (param(&params, "source"), param(&params, "detail-type")) {
+        (Some(source), Some(detail_type)) => Some((source, detail_type)),
+        (None, None) => None,
+        _ => return bad_request("ValidationException", "give both source and detail-type, or neither"),
+    };
     if !state.events.buses().list_buses(Some(bus_name)).iter().any(|(n, _)| n == bus_name) {
         return no_such_bus(bus_name);
     }
@@ -196,7 +211,16 @@ async fn ingest(state: &ServerState, query: Option<&str>, body: &[u8]) -> Respon
             if text.trim().is_empty() {
                 continue;
             }
-            match entry_from_line(text) {
+            let entry = match details_of {
+                Some((source, detail_type)) => Ok(EventEntry {
+                    source: Some(source.to_string()),
+                    detail_type: Some(detail_type.to_string()),
+                    detail: Some(text.to_string()),
+                    ..EventEntry::default()
+                }),
+                None => entry_from_line(text),
+            };
+            match entry {
                 Ok(mut entry) => {
                     if entry.event_bus_name.is_none() {
                         entry.event_bus_name = Some(bus_name.to_string());
@@ -263,13 +287,13 @@ mod tests {
 
     #[test]
     fn query_parameters() {
-        assert_eq!(bus_param(None), Ok(None));
-        assert_eq!(bus_param(Some("bus=orders")), Ok(Some("orders".into())));
-        assert_eq!(
-            bus_param(Some("bus=arn%3Aaws%3Aevents%3Aus-east-1%3A1%3Aevent-bus%2Fo")),
-            Ok(Some("arn:aws:events:us-east-1:1:event-bus/o".into()))
-        );
-        assert!(bus_param(Some("bu=orders")).unwrap_err().contains("unknown query parameter"));
-        assert!(bus_param(Some("bus=%zz")).is_err());
+        let known = ["bus", "source"];
+        assert_eq!(query_params(None, &known), Ok(vec![]));
+        let p = query_params(Some("bus=orders&source=a%20b+c"), &known).unwrap();
+        assert_eq!((param(&p, "bus"), param(&p, "source")), (Some("orders"), Some("a b c")));
+        let p = query_params(Some("bus=arn%3Aaws%3Aevents%3Aus-east-1%3A1%3Aevent-bus%2Fo"), &known).unwrap();
+        assert_eq!(param(&p, "bus"), Some("arn:aws:events:us-east-1:1:event-bus/o"));
+        assert!(query_params(Some("bu=orders"), &known).unwrap_err().contains("unknown query parameter"));
+        assert!(query_params(Some("bus=%zz"), &known).is_err());
     }
 }
