@@ -23,7 +23,9 @@ use serde_json::{json, Map, Value as Json};
 
 use indexmap::IndexMap;
 
-use super::bus::{Buses, EntryResult, EventEntry, RuleInfo, RuleSpec, RuleState, TargetSpec, DEFAULT_BUS, MAX_ENTRIES};
+use super::bus::{
+    bus_name, now_ms, Buses, EntryResult, EventEntry, RuleInfo, RuleSpec, RuleState, TargetSpec, DEFAULT_BUS, MAX_ENTRIES,
+};
 use super::pattern::Pattern;
 use super::schedule::Schedule;
 
@@ -86,19 +88,12 @@ struct ScheduledRule {
 
 /// Whether a request's `EventBusName` (a name, an ARN or nothing) is the default bus.
 fn is_default_bus(bus: Option<&str>) -> bool {
-    match bus {
-        None | Some("") => true,
-        Some(b) => b.rsplit_once(":event-bus/").map_or(b, |(_, n)| n) == DEFAULT_BUS,
-    }
+    bus_name(bus) == DEFAULT_BUS
 }
 
 /// The pattern of a scheduled rule: its own Scheduled Events only.
 fn scheduled_pattern(rule_arn: &str) -> String {
     json!({"source": ["aws.events"], "detail-type": ["Scheduled Event"], "resources": [rule_arn]}).to_string()
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 fn str_field<'a>(body: &'a Body, key: &str) -> Result<Option<&'a str>, EventsApiError> {

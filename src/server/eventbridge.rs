@@ -21,7 +21,7 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{json, Value as Json};
 
-use crate::events::bus::{DEFAULT_BUS, MAX_TARGETS_PER_RULE};
+use crate::events::bus::{bus_name, MAX_TARGETS_PER_RULE};
 use crate::events::ingest::entry_from_line;
 use crate::events::{Delivery, DeliveryError, EntryResult, EventEntry, TargetSink};
 
@@ -179,8 +179,7 @@ async fn ingest(state: &ServerState, query: Option<&str>, body: &[u8]) -> Respon
         Ok(p) => p,
         Err(e) => return bad_request("ValidationException", &e),
     };
-    let bus = param(&params, "bus").unwrap_or(DEFAULT_BUS);
-    let bus_name = bus.rsplit_once(":event-bus/").map_or(bus, |(_, n)| n);
+    let bus_name = bus_name(param(&params, "bus"));
     // With `source` and `detail-type`, every line is an event's detail, kept as written.
     let details_of = match (param(&params, "source"), param(&params, "detail-type")) {
         (Some(source), Some(detail_type)) => Some((source, detail_type)),
