@@ -173,9 +173,9 @@ async fn unknown_targets_methods_and_bad_bodies() {
     r.expect_error("UnknownOperationException");
     let r = h.raw(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
     r.expect_error("UnknownOperationException");
-    // The EventBridge hook answers in its own protocol until its module is plugged in.
+    // EventBridge answers on the same port in its own protocol (tests/server_events.rs).
     let r = h.raw(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSEvents.PutEvents\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}").await;
-    r.expect_error("UnknownOperationException");
+    assert_eq!((r.status, r.body["__type"].as_str()), (400, Some("ValidationException")), "{}", r.body);
     assert_eq!(r.header("content-type"), Some("application/x-amz-json-1.1"));
     let bad = b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{nope";
     h.raw(bad).await.expect_error("SerializationException");

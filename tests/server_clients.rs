@@ -1,7 +1,8 @@
 //! The real AWS clients against `expressway serve` run as a process: boto3
-//! (`tests/clients/test_boto3.py`) and the aws CLI running every `aws stepfunctions` command of
-//! the product's documents (`tests/clients/test_aws_cli.py`), plus a SIGTERM shutdown that
-//! must finish an accepted execution.
+//! (`tests/clients/test_boto3.py`, Step Functions and EventBridge) and the aws CLI running every
+//! `aws stepfunctions` command of the product's documents (`tests/clients/test_aws_cli.py`) and
+//! the `aws events` commands (`tests/clients/test_aws_cli_events.py`), plus a SIGTERM shutdown
+//! that must finish an accepted execution and `serve --rules` fed through `POST /events`.
 //!
 //! The clients live in a virtualenv made by `scripts/setup-clients.sh` (`.ci/run` runs it; this
 //! test runs it too when the venv is missing). Without network to install them, the client
@@ -132,20 +133,61 @@ fn aws_cli_runs_every_command_of_the_documents() {
     python(&venv, "test_aws_cli.py", &server, &[("EXPRESSWAY_SEEDS", seeds), ("EXPRESSWAY_DEFINITION", definition)]);
 }
 
-/// One Step Functions call over a fresh connection; answers the response body.
-fn call(addr: SocketAddr, op: &str, body: &serde_json::Value) -> serde_json::Value {
-    let body = body.to_string();
+#[test]
+fn aws_cli_eventbridge_commands_start_executions() {
+    let Some(venv) = venv() else { return };
+    let server = ServerProcess::start(&[]);
+    python(&venv, "test_aws_cli_events.py", &server, &[]);
+}
+
+/// `serve --rules` with the example rules file (the `run --bus` format, ndjson: target
+/// included), fed the example events through `POST /events`.
+#[test]
+fn serve_rules_file_takes_ndjson_events() {
+    let server = ServerProcess::start(&["--rules", "examples/events/rules.json"]);
+    let events = std::fs::read_to_string(root().join("examples/events/events.ndjson")).unwrap();
+    let reply = post(server.addr, "/events", &events);
+    assert_eq!((reply["Accepted"].as_u64(), reply["FailedEntryCount"].as_u64()), (Some(4), Some(0)), "{reply}");
+    let machine = "arn:aws:states:us-east-1:123456789012:stateMachine:price-order";
+    let mut sizes = Vec::new();
+    for _ in 0..2000 {
+        let list =
+            call(server.addr, "ListExecutions", &serde_json::json!({"stateMachineArn": machine, "statusFilter": "SUCCEEDED"}));
+        let executions = list["executions"].as_array().cloned().unwrap_or_default();
+        if executions.len() == 2 {
+            for e in executions {
+                let d = call(server.addr, "DescribeExecution", &serde_json::json!({"executionArn": e["executionArn"]}));
+                let output: serde_json::Value = serde_json::from_str(d["output"].as_str().unwrap()).unwrap();
+                sizes.push((output["orderId"].as_str().unwrap().to_string(), output["size"].as_str().unwrap().to_string()));
+            }
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    sizes.sort();
+    assert_eq!(sizes, vec![("o-1".to_string(), "small".to_string()), ("o-2".to_string(), "big".to_string())]);
+}
+
+/// One request over a fresh connection; answers the 200 response's JSON body.
+fn request(addr: SocketAddr, head: &str, body: &str) -> serde_json::Value {
     let mut conn = TcpStream::connect(addr).expect("connect");
-    let req = format!(
-        "POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: AWSStepFunctions.{op}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
+    let req = format!("{head}Host: localhost\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
     conn.write_all(req.as_bytes()).expect("write");
     let mut response = String::new();
     conn.read_to_string(&mut response).expect("read");
     let (head, body) = response.split_once("\r\n\r\n").expect("a response");
     assert!(head.starts_with("HTTP/1.1 200"), "{response}");
     serde_json::from_str(body).expect("json")
+}
+
+/// One Step Functions call; answers the response body.
+fn call(addr: SocketAddr, op: &str, body: &serde_json::Value) -> serde_json::Value {
+    let head = format!("POST / HTTP/1.1\r\nX-Amz-Target: AWSStepFunctions.{op}\r\nContent-Type: application/x-amz-json-1.0\r\n");
+    request(addr, &head, &body.to_string())
+}
+
+fn post(addr: SocketAddr, path: &str, body: &str) -> serde_json::Value {
+    request(addr, &format!("POST {path} HTTP/1.1\r\nContent-Type: application/x-ndjson\r\n"), body)
 }
 
 #[test]

@@ -18,17 +18,15 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value as Json;
-
 use expressway::asl::StateMachineType;
+use expressway::events::ingest::entry_from_line;
 use expressway::events::rules_file::RulesFile;
 use expressway::events::sinks::{HttpSink, NdjsonSink, Router, StateMachineSink};
-use expressway::events::{Buses, EntryResult, EventEntry};
+use expressway::events::{Buses, EntryResult};
 use expressway::machine::StateMachine;
 use expressway::runtime::{Engine, EngineConfig};
 use expressway::tasks::client::HttpClient;
 use expressway::tasks::Resources;
-use expressway::timestamp::Timestamp;
 use expressway::value::Value;
 
 use super::input::read_file;
@@ -96,19 +94,13 @@ async fn serve(file: RulesFile, machines: Vec<StateMachine>, engine: Engine, his
             if ndjson_sinks.iter().any(|(arn, _): &(String, Arc<NdjsonSink>)| *arn == t.arn) {
                 continue;
             }
-            let path = &t.arn["ndjson:".len()..];
-            let out: Box<dyn Write + Send> = if path == "-" {
-                Box::new(std::io::stdout())
-            } else {
-                match std::fs::OpenOptions::new().create(true).append(true).open(path) {
-                    Ok(f) => Box::new(std::io::BufWriter::new(f)),
-                    Err(e) => {
-                        eprintln!("error: rule {}, target {}: cannot open {path}: {e}", rule.spec.name, t.id);
-                        return 2;
-                    }
+            let sink = match NdjsonSink::open(&t.arn, true) {
+                Ok(s) => Arc::new(s),
+                Err(e) => {
+                    eprintln!("error: rule {}, target {}: cannot open {}: {e}", rule.spec.name, t.id, &t.arn["ndjson:".len()..]);
+                    return 2;
                 }
             };
-            let sink = Arc::new(NdjsonSink::new(out));
             router.route(&t.arn, sink.clone());
             ndjson_sinks.push((t.arn.clone(), sink));
         }
@@ -254,53 +246,4 @@ fn rejected_line(line: usize, error: &str, cause: &str) -> String {
         ("line", Value::from(line as i64)),
     ])
     .to_json()
-}
-
-/// A PutEvents entry, or an event envelope, as one stdin line.
-fn entry_from_line(line: &str) -> Result<EventEntry, String> {
-    let v: Json = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
-    let obj = v.as_object().ok_or("an event must be a JSON object")?;
-    let text = |key: &str| obj.get(key).and_then(Json::as_str).map(str::to_string);
-    let time = |key: &str| -> Result<Option<i64>, String> {
-        match obj.get(key) {
-            None | Some(Json::Null) => Ok(None),
-            Some(Json::Number(n)) => n.as_f64().map(|s| Some((s * 1000.0) as i64)).ok_or_else(|| format!("{key} is not a time")),
-            Some(Json::String(s)) => {
-                Timestamp::parse(s).map(|t| Some(t.epoch_millis())).ok_or_else(|| format!("{key} is not an ISO 8601 time: {s}"))
-            }
-            Some(_) => Err(format!("{key} is not a time")),
-        }
-    };
-    let resources = |key: &str| -> Vec<String> {
-        obj.get(key)
-            .and_then(Json::as_array)
-            .map(|a| a.iter().filter_map(|r| r.as_str().map(str::to_string)).collect())
-            .unwrap_or_default()
-    };
-    let detail = |key: &str| match obj.get(key) {
-        Some(Json::String(s)) => Some(s.clone()),
-        Some(other) => Some(other.to_string()),
-        None => None,
-    };
-    if obj.contains_key("Source") || obj.contains_key("DetailType") || obj.contains_key("Detail") {
-        Ok(EventEntry {
-            source: text("Source"),
-            detail_type: text("DetailType"),
-            detail: detail("Detail"),
-            resources: resources("Resources"),
-            time_ms: time("Time")?,
-            event_bus_name: text("EventBusName"),
-        })
-    } else if obj.contains_key("source") || obj.contains_key("detail-type") {
-        Ok(EventEntry {
-            source: text("source"),
-            detail_type: text("detail-type"),
-            detail: detail("detail").or_else(|| Some("{}".into())),
-            resources: resources("resources"),
-            time_ms: time("time")?,
-            event_bus_name: None,
-        })
-    } else {
-        Err("a line must be a PutEvents entry (Source, DetailType, Detail) or an event (source, detail-type, detail)".into())
-    }
 }

@@ -18,6 +18,12 @@ pub struct ServeArgs {
     /// Create an EXPRESS state machine from every `NAME.asl.json` file in this folder at start (named NAME).
     #[arg(long, value_name = "DIR")]
     preload: Option<PathBuf>,
+    /// EventBridge rules file (the `run --bus` format) loaded at start: its state machines are created (EXPRESS), then its buses, rules and targets.
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
+    /// Largest `POST /events` (NDJSON ingestion) request body, in bytes.
+    #[arg(long, default_value_t = expressway::server::eventbridge::MAX_INGEST_BYTES)]
+    max_ingest_bytes: usize,
     /// Step Functions Local mock file; start executions with `stateMachineArn#TestCase` to use one of its test cases (also read from SFN_MOCK_CONFIG).
     #[arg(long, env = "SFN_MOCK_CONFIG", value_name = "FILE")]
     mock_config: Option<PathBuf>,
@@ -87,6 +93,7 @@ pub fn serve(args: ServeArgs) -> i32 {
         ring: RingLimits { max_count: args.history_ring, max_bytes: args.history_ring_bytes },
         grace_period: Duration::from_secs(args.grace_period),
         preload: args.preload.clone(),
+        max_ingest_bytes: args.max_ingest_bytes,
         ..ServerConfig::default()
     };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
@@ -122,11 +129,21 @@ pub fn serve(args: ServeArgs) -> i32 {
                 }
             }
         }
+        if let Some(path) = &args.rules {
+            match server.state().load_rules(path) {
+                Ok(n) => eprintln!("expressway serve: loaded {n} rule(s) from {}", path.display()),
+                Err(e) => {
+                    eprintln!("error: {}: {e}", path.display());
+                    return 2;
+                }
+            }
+        }
+        let shutdown = shutdown_signal();
         match server.local_addr() {
             Ok(addr) => eprintln!("expressway serve: listening on http://{addr}"),
             Err(e) => eprintln!("expressway serve: listening (address unknown: {e})"),
         }
-        let report = server.run(shutdown_signal()).await;
+        let report = server.run(shutdown).await;
         for arn in &report.aborted {
             eprintln!("expressway serve: stopped at shutdown (grace period over): {arn}");
         }
@@ -135,25 +152,33 @@ pub fn serve(args: ServeArgs) -> i32 {
     })
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed when this is called, not
+/// when the future is first polled: a SIGTERM sent right after "listening" must not kill the
+/// process before the server runs.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = int.recv() => {}
+                        _ = term.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -7,15 +7,27 @@
 //! ListTargetsByRule, TestEventPattern. Request and response shapes are botocore's
 //! (`events/2015-10-07/service-2.json`); errors carry AWS's `__type` names.
 //!
-//! Not supported (refused with a ValidationException naming them): schedule expressions, and
-//! pagination beyond one page (`NextToken` is never returned: every list fits one page).
+//! ListEventBuses, ListRules and ListTargetsByRule page with `Limit` (1 to 100, the default
+//! 100) and opaque `NextToken`s.
+//!
+//! Scheduled rules (`ScheduleExpression`, default bus only, as on AWS) are bus rules whose
+//! pattern matches only their own "Scheduled Event" (`source` `aws.events`, `resources` the
+//! rule's ARN), so targets, input transformers, enabling and counters work as for any rule;
+//! [`EventsApi::fire_due`] puts those events on the bus when they are due. DescribeRule and
+//! ListRules show the expression, not the internal pattern.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use base64::Engine as _;
 use serde_json::{json, Map, Value as Json};
 
-use super::bus::{Buses, EntryResult, EventEntry, RuleInfo, RuleSpec, RuleState, TargetSpec, MAX_ENTRIES};
+use indexmap::IndexMap;
+
+use super::bus::{
+    bus_name, now_ms, Buses, EntryResult, EventEntry, RuleInfo, RuleSpec, RuleState, TargetSpec, DEFAULT_BUS, MAX_ENTRIES,
+};
 use super::pattern::Pattern;
+use super::schedule::Schedule;
 
 /// An API error: AWS's `__type`, the message, and the HTTP status to send.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,6 +74,26 @@ type Body = Map<String, Json>;
 /// The EventBridge API over a set of buses.
 pub struct EventsApi {
     buses: Arc<Buses>,
+    /// Scheduled rules of the default bus, by rule name.
+    schedules: Mutex<IndexMap<String, ScheduledRule>>,
+}
+
+struct ScheduledRule {
+    expression: String,
+    schedule: Schedule,
+    arn: String,
+    /// When it fires next; `None` once a cron's years have run out.
+    next_ms: Option<i64>,
+}
+
+/// Whether a request's `EventBusName` (a name, an ARN or nothing) is the default bus.
+fn is_default_bus(bus: Option<&str>) -> bool {
+    bus_name(bus) == DEFAULT_BUS
+}
+
+/// The pattern of a scheduled rule: its own Scheduled Events only.
+fn scheduled_pattern(rule_arn: &str) -> String {
+    json!({"source": ["aws.events"], "detail-type": ["Scheduled Event"], "resources": [rule_arn]}).to_string()
 }
 
 fn str_field<'a>(body: &'a Body, key: &str) -> Result<Option<&'a str>, EventsApiError> {
@@ -172,12 +204,172 @@ fn time_ms(v: Option<&Json>) -> Result<Option<i64>, EventsApiError> {
     }
 }
 
+/// The largest (and default) page of a list operation, as on AWS.
+const MAX_LIMIT: i64 = 100;
+
+/// `Limit` and `NextToken` of a list operation. A token is opaque to clients: base64 of the
+/// list's kind and the key of the last item served, so a token from another list is refused
+/// and items added or removed between pages neither repeat nor hide others. Items are served
+/// in key order (names; target ids): AWS lists rules by name; for buses and targets its order
+/// is undocumented and key order is our choice.
+struct Page {
+    limit: usize,
+    after: Option<String>,
+    kind: &'static str,
+}
+
+impl Page {
+    fn of(body: &Body, kind: &'static str) -> Result<Page, EventsApiError> {
+        let limit = match body.get("Limit") {
+            None | Some(Json::Null) => MAX_LIMIT as usize,
+            Some(v) => match v.as_i64() {
+                Some(n) if (1..=MAX_LIMIT).contains(&n) => n as usize,
+                Some(n) => {
+                    let bound = if n < 1 { "greater than or equal to 1" } else { "less than or equal to 100" };
+                    return Err(EventsApiError::validation(format!(
+                        "1 validation error detected: Value '{n}' at 'limit' failed to satisfy constraint: Member must have value {bound}"
+                    )));
+                }
+                None => return Err(EventsApiError::new("SerializationException", "Limit must be an integer")),
+            },
+        };
+        // AWS's message for a token it did not issue is not documented; ValidationException is
+        // the error EventBridge's list operations share.
+        let after = match str_field(body, "NextToken")? {
+            None => None,
+            Some(token) => Some(decode_token(token, kind).ok_or_else(|| EventsApiError::validation("Invalid NextToken"))?),
+        };
+        Ok(Page { limit, after, kind })
+    }
+
+    /// One page of `items` (in any order), as `response[key]`, with `NextToken` when more follow.
+    fn answer<T: Into<Json>>(&self, key: &str, mut items: Vec<(String, T)>) -> Json {
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut rest = items.into_iter().filter(|(k, _)| self.after.as_ref().is_none_or(|a| k > a)).peekable();
+        let mut page = Vec::new();
+        let mut last = None;
+        while page.len() < self.limit {
+            let Some((k, item)) = rest.next() else { break };
+            page.push(item.into());
+            last = Some(k);
+        }
+        let mut out = Map::new();
+        out.insert(key.into(), Json::Array(page));
+        if let (Some(last), Some(_)) = (last, rest.peek()) {
+            let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}\u{0}{last}", self.kind));
+            out.insert("NextToken".into(), Json::from(token));
+        }
+        Json::Object(out)
+    }
+}
+
+fn decode_token(token: &str, kind: &str) -> Option<String> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (k, key) = text.split_once('\u{0}')?;
+    (k == kind).then(|| key.to_string())
+}
+
 /// The fields TestEventPattern requires of its event.
 const ENVELOPE_FIELDS: [&str; 7] = ["id", "account", "source", "time", "region", "resources", "detail-type"];
 
 impl EventsApi {
     pub fn new(buses: Arc<Buses>) -> EventsApi {
-        EventsApi { buses }
+        EventsApi { buses, schedules: Mutex::default() }
+    }
+
+    fn schedules(&self) -> std::sync::MutexGuard<'_, IndexMap<String, ScheduledRule>> {
+        self.schedules.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A rule as DescribeRule and ListRules show it: a scheduled rule with its expression.
+    fn rule_view(&self, r: &RuleInfo) -> Json {
+        let mut v = rule_json(r);
+        if r.event_bus_name == DEFAULT_BUS {
+            if let (Some(s), Some(obj)) = (self.schedules().get(&r.name), v.as_object_mut()) {
+                obj.remove("EventPattern");
+                obj.insert("ScheduleExpression".into(), Json::from(s.expression.as_str()));
+            }
+        }
+        v
+    }
+
+    /// Puts the Scheduled Event of every scheduled rule due at `now_ms` on the default bus
+    /// (once, however many firings were missed, as AWS does not catch up); answers how many
+    /// fired. A throttled event stays due and is tried again on the next call.
+    pub fn fire_due(&self, now_ms: i64) -> usize {
+        let due: Vec<(String, String, i64)> = self
+            .schedules()
+            .iter_mut()
+            .filter_map(|(name, s)| {
+                let at = s.next_ms.filter(|t| *t <= now_ms)?;
+                s.next_ms = s.schedule.next_after(now_ms);
+                Some((name.clone(), s.arn.clone(), at))
+            })
+            .collect();
+        let entries: Vec<EventEntry> = due
+            .iter()
+            .map(|(_, arn, at)| EventEntry {
+                source: Some("aws.events".into()),
+                detail_type: Some("Scheduled Event".into()),
+                detail: Some("{}".into()),
+                resources: vec![arn.clone()],
+                time_ms: Some(*at),
+                event_bus_name: None,
+            })
+            .collect();
+        let results = self.buses.put_events(&entries);
+        let mut fired = 0;
+        let mut schedules = self.schedules();
+        for ((name, _, at), result) in due.iter().zip(results) {
+            match result {
+                EntryResult::Failed { code: "ThrottlingException", .. } => {
+                    if let Some(s) = schedules.get_mut(name) {
+                        s.next_ms = Some(*at);
+                    }
+                }
+                _ => fired += 1,
+            }
+        }
+        fired
+    }
+
+    fn put_rule(&self, bus: Option<&str>, body: &Body) -> Result<Json, EventsApiError> {
+        let name = required(body, "Name")?.to_string();
+        let state = match str_field(body, "State")? {
+            Some(s) => RuleState::parse(s)?,
+            None => RuleState::Enabled,
+        };
+        let description = str_field(body, "Description")?.map(str::to_string);
+        let expression = str_field(body, "ScheduleExpression")?;
+        let pattern = str_field(body, "EventPattern")?;
+        let Some(expression) = expression else {
+            let Some(pattern) = pattern else {
+                return Err(EventsApiError::validation("Parameter(s) EventPattern or ScheduleExpression must be specified."));
+            };
+            let spec = RuleSpec { name: name.clone(), event_pattern: pattern.to_string(), state, description };
+            let arn = self.buses.put_rule(bus, spec)?;
+            if is_default_bus(bus) {
+                self.schedules().shift_remove(&name);
+            }
+            return Ok(json!({ "RuleArn": arn }));
+        };
+        if !is_default_bus(bus) {
+            return Err(EventsApiError::validation("ScheduleExpression is supported only on the default event bus."));
+        }
+        // AWS's behaviour with both is not documented; a rule here is one or the other, so
+        // neither is silently ignored.
+        if pattern.is_some() {
+            return Err(EventsApiError::validation("Give either EventPattern or ScheduleExpression, not both."));
+        }
+        let now = now_ms();
+        let schedule = Schedule::parse(expression, now).map_err(|e| EventsApiError::validation(e.to_string()))?;
+        let arn = self.buses.rule_arn(DEFAULT_BUS, &name);
+        let spec = RuleSpec { name: name.clone(), event_pattern: scheduled_pattern(&arn), state, description };
+        self.buses.put_rule(None, spec)?;
+        let next_ms = schedule.next_after(now);
+        self.schedules().insert(name, ScheduledRule { expression: expression.to_string(), schedule, arn: arn.clone(), next_ms });
+        Ok(json!({ "RuleArn": arn }))
     }
 
     pub fn buses(&self) -> &Arc<Buses> {
@@ -207,49 +399,33 @@ impl EventsApi {
                 Ok(json!({}))
             }
             "ListEventBuses" => {
-                let buses: Vec<Json> = self
-                    .buses
-                    .list_buses(str_field(body, "NamePrefix")?)
-                    .into_iter()
-                    .map(|(name, arn)| json!({"Name": name, "Arn": arn}))
-                    .collect();
-                Ok(json!({ "EventBuses": buses }))
+                let page = Page::of(body, "buses")?;
+                let buses = self.buses.list_buses(str_field(body, "NamePrefix")?);
+                Ok(page.answer(
+                    "EventBuses",
+                    buses.into_iter().map(|(name, arn)| (name.clone(), json!({"Name": name, "Arn": arn}))).collect(),
+                ))
             }
-            "PutRule" => {
-                let name = required(body, "Name")?.to_string();
-                if str_field(body, "ScheduleExpression")?.is_some() {
-                    return Err(EventsApiError::validation("ScheduleExpression is not supported; give an EventPattern"));
-                }
-                let Some(pattern) = str_field(body, "EventPattern")? else {
-                    return Err(EventsApiError::validation("Parameter(s) EventPattern or ScheduleExpression must be specified."));
-                };
-                let state = match str_field(body, "State")? {
-                    Some(s) => RuleState::parse(s)?,
-                    None => RuleState::Enabled,
-                };
-                let spec = RuleSpec {
-                    name,
-                    event_pattern: pattern.to_string(),
-                    state,
-                    description: str_field(body, "Description")?.map(str::to_string),
-                };
-                Ok(json!({ "RuleArn": self.buses.put_rule(bus, spec)? }))
-            }
+            "PutRule" => self.put_rule(bus, body),
             "DescribeRule" => {
-                let mut v = rule_json(&self.buses.describe_rule(bus, required(body, "Name")?)?);
+                let mut v = self.rule_view(&self.buses.describe_rule(bus, required(body, "Name")?)?);
                 if let Some(obj) = v.as_object_mut() {
                     obj.insert("CreatedBy".into(), Json::from(self.buses.account()));
                 }
                 Ok(v)
             }
             "ListRules" => {
-                let rules: Vec<Json> =
-                    self.buses.list_rules(bus, str_field(body, "NamePrefix")?)?.iter().map(rule_json).collect();
-                Ok(json!({ "Rules": rules }))
+                let page = Page::of(body, "rules")?;
+                let rules = self.buses.list_rules(bus, str_field(body, "NamePrefix")?)?;
+                Ok(page.answer("Rules", rules.iter().map(|r| (r.name.clone(), self.rule_view(r))).collect()))
             }
             "DeleteRule" => {
                 let force = body.get("Force").and_then(Json::as_bool).unwrap_or(false);
-                self.buses.delete_rule(bus, required(body, "Name")?, force)?;
+                let name = required(body, "Name")?;
+                self.buses.delete_rule(bus, name, force)?;
+                if is_default_bus(bus) {
+                    self.schedules().shift_remove(name);
+                }
                 Ok(json!({}))
             }
             "EnableRule" | "DisableRule" => {
@@ -275,8 +451,10 @@ impl EventsApi {
                 Ok(json!({ "FailedEntryCount": 0, "FailedEntries": [] }))
             }
             "ListTargetsByRule" => {
-                let targets: Vec<Json> = self.buses.list_targets(bus, required(body, "Rule")?)?.iter().map(target_json).collect();
-                Ok(json!({ "Targets": targets }))
+                let rule = required(body, "Rule")?;
+                let page = Page::of(body, "targets")?;
+                let targets = self.buses.list_targets(bus, rule)?;
+                Ok(page.answer("Targets", targets.iter().map(|t| (t.id.clone(), target_json(t))).collect()))
             }
             "TestEventPattern" => self.test_event_pattern(body),
             other => Err(EventsApiError::new("UnknownOperationException", format!("Unknown operation AWSEvents.{other}"))),
@@ -430,7 +608,7 @@ mod tests {
             ("InvalidEventPatternException", "Event pattern is not valid. Reason: \"a\" must be an object or an array")
         );
         assert_eq!(err(&api, "PutRule", json!({"Name": "r"})).0, "ValidationException");
-        assert_eq!(err(&api, "PutRule", json!({"Name": "r", "ScheduleExpression": "rate(1 minute)"})).0, "ValidationException");
+        assert_eq!(err(&api, "PutRule", json!({"Name": "r", "ScheduleExpression": "rate(1 minutes)"})).0, "ValidationException");
         assert_eq!(err(&api, "PutRule", json!({"Name": "bad name", "EventPattern": "{\"a\": [1]}"})).0, "ValidationException");
         assert_eq!(err(&api, "PutRule", json!({"EventPattern": "{\"a\": [1]}"})).0, "ValidationException");
         assert_eq!(err(&api, "PutEvents", json!({"Entries": []})).0, "ValidationException");
@@ -446,6 +624,95 @@ mod tests {
         assert_eq!(put["FailedEntryCount"], 2);
         assert_eq!(put["Entries"][0]["ErrorCode"], "MalformedDetail");
         assert_eq!(put["Entries"][1]["ErrorCode"], "InvalidArgument");
+    }
+
+    #[test]
+    fn list_operations_page_with_limit_and_next_token() {
+        let (api, _) = api();
+        for name in ["c", "a", "b"] {
+            api.call("PutRule", &json!({"Name": name, "EventPattern": "{\"source\": [\"x\"]}"})).unwrap();
+            api.call("CreateEventBus", &json!({"Name": format!("bus-{name}")})).unwrap();
+        }
+        let targets: Vec<Json> = (0..5).map(|i| json!({"Id": format!("t{i}"), "Arn": "arn:x"})).collect();
+        api.call("PutTargets", &json!({"Rule": "a", "Targets": targets})).unwrap();
+        for (op, extra, key, field, want) in [
+            ("ListRules", json!({}), "Rules", "Name", vec!["a", "b", "c"]),
+            ("ListEventBuses", json!({}), "EventBuses", "Name", vec!["bus-a", "bus-b", "bus-c", "default"]),
+            ("ListTargetsByRule", json!({"Rule": "a"}), "Targets", "Id", vec!["t0", "t1", "t2", "t3", "t4"]),
+        ] {
+            let mut seen = Vec::new();
+            let mut token: Option<String> = None;
+            loop {
+                let mut body = extra.clone();
+                body["Limit"] = json!(2);
+                if let Some(t) = &token {
+                    body["NextToken"] = json!(t);
+                }
+                let r = api.call(op, &body).unwrap();
+                let items = r[key].as_array().unwrap();
+                assert!(items.len() <= 2);
+                seen.extend(items.iter().map(|i| i[field].as_str().unwrap().to_string()));
+                match r.get("NextToken") {
+                    Some(t) => token = Some(t.as_str().unwrap().to_string()),
+                    None => break,
+                }
+            }
+            assert_eq!(seen, want, "{op}");
+            assert!(api.call(op, &extra).unwrap().get("NextToken").is_none(), "{op}: one page by default");
+        }
+        let first = api.call("ListRules", &json!({"Limit": 1})).unwrap();
+        let rules_token = first["NextToken"].clone();
+        assert_eq!(err(&api, "ListEventBuses", json!({"NextToken": rules_token})).0, "ValidationException");
+        assert_eq!(
+            err(&api, "ListRules", json!({"NextToken": "garbage!"})),
+            ("ValidationException".into(), "Invalid NextToken".into())
+        );
+        assert!(err(&api, "ListRules", json!({"Limit": 0})).1.contains("greater than or equal to 1"));
+        assert!(err(&api, "ListTargetsByRule", json!({"Rule": "a", "Limit": 101})).1.contains("less than or equal to 100"));
+    }
+
+    #[test]
+    fn scheduled_rules_fire_scheduled_events() {
+        let (api, sink) = api();
+        let arn =
+            api.call("PutRule", &json!({"Name": "tick", "ScheduleExpression": "rate(5 minutes)"})).unwrap()["RuleArn"].clone();
+        let d = api.call("DescribeRule", &json!({"Name": "tick"})).unwrap();
+        assert_eq!((d["ScheduleExpression"].as_str(), d.get("EventPattern")), (Some("rate(5 minutes)"), None));
+        assert_eq!(api.call("ListRules", &json!({})).unwrap()["Rules"][0]["ScheduleExpression"], "rate(5 minutes)");
+        let transform = json!({"InputPathsMap": {"t": "$.detail-type", "r": "$.resources[0]", "s": "$.source"},
+                               "InputTemplate": "{\"t\": <t>, \"r\": <r>, \"s\": <s>}"});
+        api.call("PutTargets", &json!({"Rule": "tick", "Targets": [{"Id": "t", "Arn": "arn:x", "InputTransformer": transform}]}))
+            .unwrap();
+        let start = now_ms();
+        assert_eq!(api.fire_due(start), 0, "not due yet");
+        assert_eq!(api.fire_due(start + 6 * 60_000), 1);
+        assert_eq!(api.fire_due(start + 6 * 60_000), 0, "fired once per period");
+        let delivered: Json = serde_json::from_str(&sink.0.lock().unwrap()[0]).unwrap();
+        assert_eq!(delivered, json!({"t": "Scheduled Event", "r": arn, "s": "aws.events"}));
+        // An ordinary event does not trigger it, and a disabled rule does not fire.
+        api.call("PutEvents", &json!({"Entries": [{"Source": "aws.events", "DetailType": "Scheduled Event", "Detail": "{}"}]}))
+            .unwrap();
+        api.call("DisableRule", &json!({"Name": "tick"})).unwrap();
+        api.fire_due(start + 11 * 60_000);
+        assert_eq!(sink.0.lock().unwrap().len(), 1);
+        // Back to a pattern: the schedule is gone.
+        api.call("PutRule", &json!({"Name": "tick", "EventPattern": "{\"source\": [\"x\"]}"})).unwrap();
+        assert!(api.call("DescribeRule", &json!({"Name": "tick"})).unwrap().get("ScheduleExpression").is_none());
+        api.call("PutRule", &json!({"Name": "cron", "ScheduleExpression": "cron(0 12 * * ? *)"})).unwrap();
+        api.call("DeleteRule", &json!({"Name": "cron"})).unwrap();
+        assert_eq!(api.fire_due(start + 2 * 86_400_000), 0);
+        api.call("CreateEventBus", &json!({"Name": "b"})).unwrap();
+        for body in [
+            json!({"Name": "x", "EventBusName": "b", "ScheduleExpression": "rate(1 minute)"}),
+            json!({"Name": "x", "ScheduleExpression": "rate(1 minute)", "EventPattern": "{}"}),
+            json!({"Name": "x", "ScheduleExpression": "cron(0 12 * * * *)"}),
+        ] {
+            assert_eq!(err(&api, "PutRule", body.clone()).0, "ValidationException", "{body}");
+        }
+        assert_eq!(
+            err(&api, "PutRule", json!({"Name": "x", "ScheduleExpression": "at(2024)"})).1,
+            "Parameter ScheduleExpression is not valid."
+        );
     }
 
     #[test]

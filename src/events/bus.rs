@@ -266,7 +266,7 @@ fn valid_name(name: &str, max: usize) -> bool {
 }
 
 /// An event bus named by name or ARN (`arn:aws:events:…:event-bus/NAME`).
-fn bus_name(name_or_arn: Option<&str>) -> &str {
+pub fn bus_name(name_or_arn: Option<&str>) -> &str {
     match name_or_arn {
         None | Some("") => DEFAULT_BUS,
         Some(s) => s.rsplit_once(":event-bus/").map_or(s, |(_, n)| n),
@@ -297,7 +297,7 @@ impl Buses {
         format!("arn:aws:events:{}:{}:event-bus/{name}", self.region, self.account)
     }
 
-    fn rule_arn(&self, bus: &str, rule: &str) -> String {
+    pub fn rule_arn(&self, bus: &str, rule: &str) -> String {
         if bus == DEFAULT_BUS {
             format!("arn:aws:events:{}:{}:rule/{rule}", self.region, self.account)
         } else {
@@ -596,7 +596,7 @@ impl Buses {
     }
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 

@@ -87,6 +87,24 @@ impl NdjsonSink {
         NdjsonSink { out: Mutex::new(out) }
     }
 
+    /// The sink an `ndjson:PATH` target names: stdout for `ndjson:-`, else PATH opened for
+    /// appending. `buffered` files are written in blocks (call [`NdjsonSink::flush`] at the
+    /// end); unbuffered ones line by line, for long-running processes.
+    pub fn open(arn: &str, buffered: bool) -> std::io::Result<NdjsonSink> {
+        let path = arn.strip_prefix("ndjson:").unwrap_or(arn);
+        let out: Box<dyn Write + Send> = if path == "-" {
+            Box::new(std::io::stdout())
+        } else {
+            let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+            if buffered {
+                Box::new(std::io::BufWriter::new(file))
+            } else {
+                Box::new(std::io::LineWriter::new(file))
+            }
+        };
+        Ok(NdjsonSink::new(out))
+    }
+
     pub fn flush(&self) -> std::io::Result<()> {
         self.out.lock().unwrap_or_else(|e| e.into_inner()).flush()
     }

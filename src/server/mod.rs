@@ -5,7 +5,8 @@
 //! `X-Amz-Target`, and shutdown; [`protocol`] the AWS JSON 1.0 envelope and errors; [`arns`]
 //! ARN formats and names; [`registry`] state machines, versions, aliases and tags;
 //! [`executions`] running executions and the ring of recent ones; [`history`] AWS's history
-//! event shapes; [`logging`] execution log records; [`ops`] the operations.
+//! event shapes; [`logging`] execution log records; [`ops`] the operations; [`eventbridge`]
+//! the EventBridge API, `POST /events` and `GET /events/stats` on the same port.
 //!
 //! Invariants:
 //! - Any Host header is accepted (SDKs prefix `sync-` for StartSyncExecution) and signatures
@@ -17,6 +18,7 @@
 //!   period) for every admitted execution, so an accepted StartExecution is not lost.
 
 pub mod arns;
+pub mod eventbridge;
 pub mod executions;
 pub mod history;
 pub mod logging;
@@ -43,7 +45,11 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 
 use crate::asl::StateMachineType;
+use crate::events::rules_file::RulesFile;
+use crate::events::sinks::{HttpSink, NdjsonSink, Router};
+use crate::events::{Buses, EventsApi};
 use crate::runtime::{Engine, EngineConfig};
+use crate::tasks::client::HttpClient;
 use crate::tasks::{MockConfig, MockTestCase, Resources};
 
 pub use executions::RingLimits;
@@ -71,6 +77,8 @@ pub struct ServerConfig {
     pub grace_period: Duration,
     /// A folder of `*.asl.json` definitions created (as EXPRESS machines) at start.
     pub preload: Option<PathBuf>,
+    /// The largest `POST /events` body.
+    pub max_ingest_bytes: usize,
 }
 
 impl Default for ServerConfig {
@@ -86,6 +94,7 @@ impl Default for ServerConfig {
             // finishes before the process exits.
             grace_period: Duration::from_secs(305),
             preload: None,
+            max_ingest_bytes: eventbridge::MAX_INGEST_BYTES,
         }
     }
 }
@@ -97,6 +106,11 @@ pub struct ServerState {
     pub engine: Engine,
     pub logs: LogSink,
     pub region: String,
+    /// EventBridge: buses, rules and targets; state machine targets start executions here.
+    pub events: EventsApi,
+    /// Where event deliveries go; the state machine route is added once the state is shared.
+    event_targets: Arc<Router>,
+    max_ingest_bytes: usize,
     mocks: Option<MockConfig>,
     /// The test case for executions whose ARN has no `#TestCase` suffix (`--test-case`).
     default_test_case: Option<String>,
@@ -115,12 +129,18 @@ impl ServerState {
             max_in_flight: config.max_in_flight,
             ..EngineConfig::default()
         };
+        let event_targets = Arc::new(Router::default());
+        // HTTP endpoint targets share the executions' admission limit as their concurrency.
+        event_targets.route("http://", Arc::new(HttpSink::new(HttpClient::new(false), config.max_in_flight)));
         ServerState {
             registry: Registry::new(ArnScope { region: config.region.clone(), account: config.account.clone() }),
             executions: ExecutionStore::new(config.ring),
             engine: Engine::new(engine_config, resources),
             logs,
             region: config.region.clone(),
+            events: EventsApi::new(Arc::new(Buses::new(&config.region, &config.account, event_targets.clone()))),
+            event_targets,
+            max_ingest_bytes: config.max_ingest_bytes,
             mocks,
             default_test_case: None,
             mock_cases: Mutex::new(FxHashMap::default()),
@@ -167,6 +187,17 @@ impl ServerState {
         Ok(tc)
     }
 
+    /// Creates an EXPRESS state machine at start (`--preload`, `--rules`).
+    fn create_express(&self, name: &str, definition: &str) -> Result<(), String> {
+        let now = crate::clock::Clock::new().now_ms();
+        let role = format!("arn:aws:iam::{}:role/expressway-preload", self.registry.scope.account);
+        let settings = Settings { role_arn: role, ..Settings::default() };
+        let revision =
+            self.registry.build_revision(name, definition, StateMachineType::Express, settings, now).map_err(|e| e.message)?;
+        self.registry.create(revision, Vec::new(), None, now).map_err(|e| e.message)?;
+        Ok(())
+    }
+
     /// Creates one EXPRESS state machine per `*.asl.json` file in `dir` (name = file name up to
     /// `.asl.json`), in file name order. Any unreadable or invalid file is an error naming it.
     pub fn preload(&self, dir: &Path) -> Result<Vec<String>, String> {
@@ -184,16 +215,41 @@ impl ServerState {
             if !arns::valid_name(&name) {
                 return Err(format!("{}: '{name}' is not a valid state machine name", path.display()));
             }
-            let now = crate::clock::Clock::new().now_ms();
-            let role = format!("arn:aws:iam::{}:role/expressway-preload", self.registry.scope.account);
-            let revision = self
-                .registry
-                .build_revision(&name, &text, StateMachineType::Express, Settings { role_arn: role, ..Settings::default() }, now)
-                .map_err(|e| format!("{}: {}", path.display(), e.message))?;
-            self.registry.create(revision, Vec::new(), None, now).map_err(|e| format!("{}: {}", path.display(), e.message))?;
+            self.create_express(&name, &text).map_err(|e| format!("{}: {e}", path.display()))?;
             names.push(name);
         }
         Ok(names)
+    }
+
+    /// Loads a rules file (the `run --bus` format): its state machines are created (EXPRESS,
+    /// as `--preload` creates them; one that already exists is kept as it is), then its buses,
+    /// rules and targets. Answers the number of rules.
+    pub fn load_rules(&self, path: &Path) -> Result<usize, String> {
+        let file = RulesFile::load(path).map_err(|e| e.to_string())?;
+        for sm in &file.state_machines {
+            let text = std::fs::read_to_string(&sm.definition_file)
+                .map_err(|e| format!("state machine {}: cannot read {}: {e}", sm.name, sm.definition_file.display()))?;
+            let arn = self.registry.scope.state_machine(&sm.name);
+            if self.registry.resolve(&arn).is_ok() {
+                continue;
+            }
+            self.create_express(&sm.name, &text).map_err(|e| format!("state machine {}: {e}", sm.name))?;
+        }
+        // The file's `ndjson:` targets write where it says (API-made ones are not routed: a
+        // PutTargets call must not make the server write files).
+        let mut opened = std::collections::HashSet::new();
+        for rule in &file.rules {
+            for t in rule.targets.iter().filter(|t| t.arn.starts_with("ndjson:")) {
+                if !opened.insert(t.arn.as_str()) {
+                    continue;
+                }
+                let sink = NdjsonSink::open(&t.arn, false)
+                    .map_err(|e| format!("rule {}, target {}: cannot open {}: {e}", rule.spec.name, t.id, t.arn))?;
+                self.event_targets.route(&t.arn, Arc::new(sink));
+            }
+        }
+        file.apply(self.events.buses()).map_err(|e| e.to_string())?;
+        Ok(file.rules.len())
     }
 }
 
@@ -215,7 +271,9 @@ impl Server {
     /// Binds the listening socket (nothing else happens before this, so start-up is fast).
     pub async fn bind(config: ServerConfig, state: ServerState) -> std::io::Result<Server> {
         let listener = TcpListener::bind(config.bind).await?;
-        Ok(Server { state: Arc::new(state), listener, config })
+        let state = Arc::new(state);
+        state.event_targets.route("arn:aws:states:", Arc::new(eventbridge::StateMachineTargets(Arc::downgrade(&state))));
+        Ok(Server { state, listener, config })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -231,6 +289,7 @@ impl Server {
         let Server { state, listener, config } = self;
         let (stop_tx, stop_rx) = watch::channel(false);
         let connections = Arc::new(ConnectionCount::default());
+        let schedules = tokio::spawn(fire_scheduled_rules(Arc::clone(&state), stop_rx.clone()));
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -266,6 +325,7 @@ impl Server {
         }
         drop(listener);
         let _ = stop_tx.send(true);
+        let _ = schedules.await;
         let deadline = tokio::time::Instant::now() + config.grace_period;
         // Requests in progress finish first (a StartSyncExecution holds its connection), then
         // asynchronous executions drain.
@@ -286,6 +346,22 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         report
+    }
+}
+
+/// Fires the scheduled EventBridge rules that are due, once a second (schedules have minute
+/// granularity; AWS too delivers within the minute), until the server stops.
+async fn fire_scheduled_rules(state: Arc<ServerState>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let clock = crate::clock::Clock::new();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                state.events.fire_due(clock.now_ms());
+            }
+            _ = stop.wait_for(|stop| *stop) => return,
+        }
     }
 }
 
@@ -328,24 +404,18 @@ impl Drop for ConnectionGuard {
 async fn handle(state: Arc<ServerState>, req: Request<Incoming>, max_body: usize) -> Result<Response<Full<Bytes>>, Infallible> {
     let target = req.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let trace = req.headers().get("x-amzn-trace-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let path = req.uri().path();
+    if path == "/events" || path == "/events/stats" {
+        return Ok(eventbridge::serve_http(&state, req).await);
+    }
     if req.method() != Method::POST {
         let e = ApiError::unknown_operation(&format!("{} {}", req.method(), req.uri().path()));
         return Ok(error_response(&e, CONTENT_TYPE_JSON_1_0));
     }
     let (service, op) = target.split_once('.').unwrap_or((target.as_str(), ""));
-    let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > max_body) {
-        return Ok(error_response(&too_large(max_body), CONTENT_TYPE_JSON_1_0));
-    }
-    let body = match Limited::new(req.into_body(), max_body).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-            return Ok(error_response(&too_large(max_body), CONTENT_TYPE_JSON_1_0));
-        }
-        Err(e) => {
-            let e = ApiError::new(ErrorCode::SerializationException, format!("cannot read the request body: {e}"));
-            return Ok(error_response(&e, CONTENT_TYPE_JSON_1_0));
-        }
+    let body = match read_body(req, max_body).await {
+        Ok(b) => b,
+        Err(e) => return Ok(error_response(&e, CONTENT_TYPE_JSON_1_0)),
     };
     let response = match service {
         "AWSStepFunctions" => {
@@ -355,20 +425,23 @@ async fn handle(state: Arc<ServerState>, req: Request<Incoming>, max_body: usize
                 Err(e) => error_response(&e, CONTENT_TYPE_JSON_1_0),
             }
         }
-        "AWSEvents" => route_events(&state, op, &body),
+        "AWSEvents" => eventbridge::route(&state, op, &body),
         _ => error_response(&ApiError::unknown_operation(&target), CONTENT_TYPE_JSON_1_0),
     };
     Ok(response)
 }
 
-/// EventBridge (AWS JSON 1.1, `X-Amz-Target: AWSEvents.<Op>`) shares the port. Until its API
-/// module is wired in, every EventBridge operation is unknown. To plug it in, parse the body
-/// and call it:
-/// `let json = serde_json::from_slice(body)?; match state.events.call(op, &json) {
-///  Ok(v) => json_response(StatusCode::OK, protocol::to_body(&v), CONTENT_TYPE_JSON_1_1),
-///  Err(e) => foreign_error_response(e.aws_type(), e.http_status(), e.message(), CONTENT_TYPE_JSON_1_1) }`.
-fn route_events(_state: &ServerState, op: &str, _body: &[u8]) -> Response<Full<Bytes>> {
-    error_response(&ApiError::unknown_operation(&format!("AWSEvents.{op}")), CONTENT_TYPE_JSON_1_1)
+/// A request body, bounded by `limit` before (`Content-Length`) and while it is read.
+async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, ApiError> {
+    let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
+    }
+    match Limited::new(req.into_body(), limit).collect().await {
+        Ok(b) => Ok(b.to_bytes()),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(too_large(limit)),
+        Err(e) => Err(ApiError::new(ErrorCode::SerializationException, format!("cannot read the request body: {e}"))),
+    }
 }
 
 /// The content type of EventBridge requests and responses.

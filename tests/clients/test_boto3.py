@@ -1,6 +1,6 @@
 """boto3 against `expressway serve`: every operation the server offers, and the errors AWS
 names, through the real SDK (request signing, JSON 1.0 protocol, modeled exceptions,
-paginators, timestamp parsing).
+paginators, timestamp parsing); EventBridge (JSON 1.1) too, with rules starting executions.
 
 Run by `cargo test --test server_clients`, which starts the server and sets EXPRESSWAY_ENDPOINT,
 dummy credentials, the region and AWS_DISABLE_HOST_PREFIX_INJECTION=true.
@@ -15,6 +15,7 @@ import uuid
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 ENDPOINT = os.environ["EXPRESSWAY_ENDPOINT"]
 ROLE = "arn:aws:iam::123456789012:role/test"
@@ -31,9 +32,9 @@ TASK = json.dumps({
 })
 
 
-def client():
+def client(service="stepfunctions"):
     # Retries off: a ThrottlingException must reach the test, not be retried away.
-    return boto3.client("stepfunctions", endpoint_url=ENDPOINT, config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+    return boto3.client(service, endpoint_url=ENDPOINT, config=Config(retries={"max_attempts": 1, "mode": "standard"}))
 
 
 def unique(prefix):
@@ -245,6 +246,155 @@ class StepFunctions(unittest.TestCase):
         self.assertEqual(self.sfn.start_sync_execution(stateMachineArn=arn)["status"], "SUCCEEDED")
         with self.assertRaisesAws("InvalidName"):
             self.sfn.start_sync_execution(stateMachineArn=arn + "#NoSuchCase")
+
+
+GREET = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"hello.$": "$.who"}, "End": True}}})
+ENVELOPE = {"id": "1", "account": "123456789012", "source": "shop", "time": "2024-01-01T00:00:00Z",
+            "region": "us-east-1", "resources": [], "detail-type": "order", "detail": {"total": 150}}
+
+
+class EventBridge(unittest.TestCase):
+    def setUp(self):
+        self.events = client("events")
+        self.sfn = client()
+
+    def assertAwsError(self, code):
+        test = self
+
+        class Check:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, kind, e, tb):
+                test.assertIsNotNone(e, f"expected {code}")
+                test.assertIsInstance(e, ClientError)
+                test.assertEqual(e.response["Error"]["Code"], code, str(e))
+                self.message = e.response["Error"]["Message"]
+                return True
+
+        return Check()
+
+    def machine(self):
+        name = unique("greet")
+        return self.sfn.create_state_machine(name=name, definition=GREET, roleArn=ROLE, type="EXPRESS")["stateMachineArn"]
+
+    def finished(self, arn, count):
+        for _ in range(2000):
+            executions = self.sfn.list_executions(stateMachineArn=arn)["executions"]
+            if len(executions) >= count and all(e["status"] != "RUNNING" for e in executions):
+                return executions
+            time.sleep(0.005)
+        self.fail(f"{count} executions of {arn} did not finish")
+
+    def test_rules_start_executions_with_transformed_input(self):
+        arn = self.machine()
+        bus = unique("orders")
+        bus_arn = self.events.create_event_bus(Name=bus)["EventBusArn"]
+        self.assertEqual(bus_arn, f"arn:aws:events:us-east-1:123456789012:event-bus/{bus}")
+        rule_arn = self.events.put_rule(Name="big", EventBusName=bus, Description="big orders",
+                                        EventPattern=json.dumps({"detail": {"total": [{"numeric": [">", 100]}]}}))["RuleArn"]
+        self.assertEqual(rule_arn, f"arn:aws:events:us-east-1:123456789012:rule/{bus}/big")
+        put = self.events.put_targets(Rule="big", EventBusName=bus, Targets=[
+            {"Id": "run", "Arn": arn, "InputTransformer": {"InputPathsMap": {"t": "$.detail.total", "src": "$.source"},
+                                                           "InputTemplate": '{"who": "<src> paid <t>"}'}}])
+        self.assertEqual(put["FailedEntryCount"], 0)
+        r = self.events.put_events(Entries=[
+            {"Source": "shop", "DetailType": "order", "Detail": json.dumps({"total": 150}), "EventBusName": bus,
+             "Time": datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc), "Resources": ["r1"]},
+            {"Source": "shop", "DetailType": "order", "Detail": json.dumps({"total": 5}), "EventBusName": bus},
+            {"Source": "shop", "DetailType": "order", "Detail": "not json", "EventBusName": bus},
+            {"Source": "shop", "DetailType": "order", "Detail": "{}", "EventBusName": "no-such-bus"},
+        ])
+        self.assertEqual(r["FailedEntryCount"], 2)
+        self.assertIn("EventId", r["Entries"][0])
+        self.assertIn("EventId", r["Entries"][1])
+        self.assertEqual(r["Entries"][2]["ErrorCode"], "MalformedDetail")
+        self.assertEqual(r["Entries"][3]["ErrorCode"], "NotFoundException")
+        [execution] = self.finished(arn, 1)
+        d = self.sfn.describe_execution(executionArn=execution["executionArn"])
+        self.assertEqual((d["status"], json.loads(d["input"]), json.loads(d["output"])),
+                         ("SUCCEEDED", {"who": "shop paid 150"}, {"hello": "shop paid 150"}))
+        self.assertTrue(d["executionArn"].startswith(arn.replace(":stateMachine:", ":express:")))
+        rule = self.events.describe_rule(Name="big", EventBusName=bus)
+        self.assertEqual((rule["State"], rule["Description"], rule["EventBusName"]), ("ENABLED", "big orders", bus))
+        self.events.remove_targets(Rule="big", EventBusName=bus, Ids=["run"])
+        self.events.delete_rule(Name="big", EventBusName=bus)
+        self.events.delete_event_bus(Name=bus)
+        with self.assertAwsError("ResourceNotFoundException"):
+            self.events.describe_rule(Name="big", EventBusName=bus)
+
+    def test_rule_lifecycle_and_pagination(self):
+        prefix = unique("life")
+        for i in range(3):
+            self.events.put_rule(Name=f"{prefix}-{i}", EventPattern='{"source": ["x"]}', State="DISABLED" if i == 2 else "ENABLED")
+        first = self.events.list_rules(NamePrefix=prefix, Limit=2)
+        self.assertEqual([r["Name"] for r in first["Rules"]], [f"{prefix}-0", f"{prefix}-1"])
+        self.assertIn("NextToken", first)
+        rest = self.events.list_rules(NamePrefix=prefix, Limit=2, NextToken=first["NextToken"])
+        self.assertEqual([(r["Name"], r["State"]) for r in rest["Rules"]], [(f"{prefix}-2", "DISABLED")])
+        self.assertNotIn("NextToken", rest)
+        names = [r["Name"] for r in self.events.get_paginator("list_rules").paginate(NamePrefix=prefix, PaginationConfig={"PageSize": 1}).build_full_result()["Rules"]]
+        self.assertEqual(names, [f"{prefix}-{i}" for i in range(3)])
+        with self.assertAwsError("ValidationException"):
+            self.events.list_rules(NextToken="bogus")
+        self.events.enable_rule(Name=f"{prefix}-2")
+        self.events.disable_rule(Name=f"{prefix}-0")
+        states = {r["Name"]: r["State"] for r in self.events.list_rules(NamePrefix=prefix)["Rules"]}
+        self.assertEqual(states, {f"{prefix}-0": "DISABLED", f"{prefix}-1": "ENABLED", f"{prefix}-2": "ENABLED"})
+        targets = [{"Id": f"t{i}", "Arn": "arn:aws:states:us-east-1:123456789012:stateMachine:x"} for i in range(5)]
+        self.assertEqual(self.events.put_targets(Rule=f"{prefix}-1", Targets=targets)["FailedEntryCount"], 0)
+        over = self.events.put_targets(Rule=f"{prefix}-1", Targets=[{"Id": "t5", "Arn": "arn:x"}])
+        self.assertEqual(over["FailedEntries"][0]["ErrorCode"], "LimitExceededException")
+        listed = self.events.get_paginator("list_targets_by_rule").paginate(Rule=f"{prefix}-1", PaginationConfig={"PageSize": 2}).build_full_result()
+        self.assertEqual([t["Id"] for t in listed["Targets"]], [f"t{i}" for i in range(5)])
+        with self.assertAwsError("ValidationException") as e:
+            self.events.delete_rule(Name=f"{prefix}-1")
+        self.assertEqual(e.message, "Rule can't be deleted since it has targets.")
+        self.events.remove_targets(Rule=f"{prefix}-1", Ids=[f"t{i}" for i in range(5)])
+        for i in range(3):
+            self.events.delete_rule(Name=f"{prefix}-{i}")
+        self.assertEqual(self.events.list_rules(NamePrefix=prefix)["Rules"], [])
+
+    def test_buses_and_errors(self):
+        names = [unique("bus") for _ in range(2)]
+        for n in names:
+            self.events.create_event_bus(Name=n)
+        with self.assertAwsError("ResourceAlreadyExistsException"):
+            self.events.create_event_bus(Name=names[0])
+        page = self.events.list_event_buses(Limit=1)
+        self.assertEqual(len(page["EventBuses"]), 1)
+        self.assertIn("NextToken", page)
+        listed = {b["Name"] for b in self.events.list_event_buses(NamePrefix="bus-")["EventBuses"]}
+        self.assertTrue(set(names) <= listed)
+        with self.assertAwsError("ValidationException"):
+            self.events.delete_event_bus(Name="default")
+        with self.assertAwsError("InvalidEventPatternException") as e:
+            self.events.put_rule(Name="bad", EventPattern='{"source": "x"}')
+        self.assertIn("Event pattern is not valid", e.message)
+        sched = unique("sched")
+        self.events.put_rule(Name=sched, ScheduleExpression="cron(0 12 ? * MON-FRI *)")
+        self.assertEqual(self.events.describe_rule(Name=sched)["ScheduleExpression"], "cron(0 12 ? * MON-FRI *)")
+        self.events.delete_rule(Name=sched)
+        with self.assertAwsError("ValidationException") as e:
+            self.events.put_rule(Name=sched, ScheduleExpression="rate(5 minute)")
+        self.assertEqual(e.message, "Parameter ScheduleExpression is not valid.")
+        with self.assertAwsError("ResourceNotFoundException"):
+            self.events.put_targets(Rule="no-such-rule", Targets=[{"Id": "t", "Arn": "arn:x"}])
+        with self.assertAwsError("ResourceNotFoundException"):
+            self.events.list_targets_by_rule(Rule="no-such-rule")
+        for n in names:
+            self.events.delete_event_bus(Name=n)
+
+    def test_test_event_pattern(self):
+        pattern = json.dumps({"source": ["shop"], "detail": {"total": [{"numeric": [">", 100]}]}})
+        self.assertTrue(self.events.test_event_pattern(EventPattern=pattern, Event=json.dumps(ENVELOPE))["Result"])
+        small = dict(ENVELOPE, detail={"total": 1})
+        self.assertFalse(self.events.test_event_pattern(EventPattern=pattern, Event=json.dumps(small))["Result"])
+        with self.assertAwsError("InvalidEventPatternException"):
+            self.events.test_event_pattern(EventPattern='{"source": [{"numeric": ">"}]}', Event=json.dumps(ENVELOPE))
+        with self.assertAwsError("ValidationException") as e:
+            self.events.test_event_pattern(EventPattern=pattern, Event='{"source": "shop"}')
+        self.assertIn("missing mandatory field", e.message)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ mod versions;
 
 use std::sync::Arc;
 
+pub use start::start_for_event;
+
 use base64::Engine as _;
 use serde_json::Value as Json;
 

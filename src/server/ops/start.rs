@@ -11,11 +11,13 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::events::transform::Payload;
+use crate::events::DeliveryError;
 use crate::runtime::{ExecutionOutcome, StartError, StartOptions};
 use crate::value::{self, Str, Value};
 
 use super::super::arns::valid_name;
-use super::super::executions::{ExecutionRecord, Finished};
+use super::super::executions::{ExecutionRecord, Finished, Locked};
 use super::super::history::ExecutionContext;
 use super::super::logging::LogLevel;
 use super::super::protocol::{parse_request, timestamp, ApiError, ErrorCode};
@@ -58,14 +60,28 @@ fn prepare(state: &ServerState, req: &StartRequest<'_>, ctx: &CallContext<'_>, s
         }
     }
     let input_text = req.input.as_deref().unwrap_or("{}");
-    if input_text.len() > MAX_INPUT_CHARS && input_text.chars().count() > MAX_INPUT_CHARS {
-        return Err(ApiError::too_long("input", MAX_INPUT_CHARS));
-    }
+    check_input_length(input_text)?;
     let trace_header = ctx.trace_header.or(req.trace_header.as_deref());
     if trace_header.is_some_and(|t| t.len() > 256) {
         return Err(ApiError::too_long("traceHeader", 256));
     }
     let target = state.registry.resolve(arn)?;
+    let mut opts = options(state, &target, sync)?;
+    opts.name = req.name.as_deref().map(Str::from);
+    let input = value::parse_str(input_text)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidExecutionInput, format!("Invalid State Machine Execution Input: '{e}'")))?;
+    Ok(Prepared { target, opts, input, input_text: Str::from(input_text), trace_header: trace_header.map(Str::from) })
+}
+
+fn check_input_length(input_text: &str) -> Result<(), ApiError> {
+    if input_text.len() > MAX_INPUT_CHARS && input_text.chars().count() > MAX_INPUT_CHARS {
+        return Err(ApiError::too_long("input", MAX_INPUT_CHARS));
+    }
+    Ok(())
+}
+
+/// The start options of an execution of `target` (its name generated unless set).
+fn options(state: &ServerState, target: &Target, sync: bool) -> Result<StartOptions, ApiError> {
     let revision = &target.revision;
     if sync && !revision.is_express() {
         return Err(ApiError::new(
@@ -73,16 +89,12 @@ fn prepare(state: &ServerState, req: &StartRequest<'_>, ctx: &CallContext<'_>, s
             "This operation is not supported by this type of state machine",
         ));
     }
-    let mock = state.mocks_for(&revision.name, target.test_case.as_deref())?;
-    let input = value::parse_str(input_text)
-        .map_err(|e| ApiError::new(ErrorCode::InvalidExecutionInput, format!("Invalid State Machine Execution Input: '{e}'")))?;
     let mut opts = StartOptions::new(&revision.name);
-    opts.name = req.name.as_deref().map(Str::from);
     opts.express = revision.is_express();
     opts.sync = sync;
     opts.role_arn = Some(revision.role_arn.clone());
-    opts.mock = mock;
-    Ok(Prepared { target, opts, input, input_text: Str::from(input_text), trace_header: trace_header.map(Str::from) })
+    opts.mock = state.mocks_for(&revision.name, target.test_case.as_deref())?;
+    Ok(opts)
 }
 
 fn throttled(e: StartError) -> ApiError {
@@ -203,20 +215,27 @@ pub fn start_execution(state: &Arc<ServerState>, body: &[u8], ctx: &CallContext<
             }
         }
     }
+    let (arn, start_ms) = launch(state, p, &mut store).map_err(throttled)?;
+    ok(json!({"executionArn": &*arn, "startDate": timestamp(start_ms)}))
+}
+
+/// Starts a prepared asynchronous execution and records it in `store` (held by the caller);
+/// answers its ARN and start time.
+fn launch(state: &Arc<ServerState>, p: Prepared, store: &mut Locked<'_>) -> Result<(Str, i64), StartError> {
     let on_done = {
         let state = Arc::clone(state);
         move |outcome: ExecutionOutcome| finish_async(&state, outcome)
     };
-    let program = Arc::clone(&revision.program);
-    let started = state.engine.start(program, p.input, p.opts, on_done).map_err(throttled)?;
+    let revision = Arc::clone(&p.target.revision);
+    let started = state.engine.start(Arc::clone(&revision.program), p.input, p.opts, on_done)?;
     let id = started.identity;
     let record = ExecutionRecord {
         arn: id.execution_arn.clone(),
         name: id.name.clone(),
-        revision: Arc::clone(&p.target.revision),
+        express: revision.is_express(),
+        revision,
         version_arn: p.target.version_arn,
         alias_arn: p.target.alias_arn,
-        express: revision.is_express(),
         start_ms: id.start_ms,
         input: p.input_text,
         trace_header: p.trace_header,
@@ -224,7 +243,25 @@ pub fn start_execution(state: &Arc<ServerState>, body: &[u8], ctx: &CallContext<
         finished: OnceLock::new(),
     };
     store.insert(Arc::new(record));
-    ok(json!({"executionArn": &*id.execution_arn, "startDate": timestamp(id.start_ms)}))
+    Ok((id.execution_arn, id.start_ms))
+}
+
+/// Starts an execution for an EventBridge target (`arn`: a state machine, version or alias of
+/// this server), as EventBridge calls StartExecution: a generated name, the rendered input.
+/// A full engine is [`DeliveryError::Full`] (the PutEvents entry is throttled); anything else
+/// that stops the start (no such machine, input not JSON or too long) fails the delivery.
+pub fn start_for_event(state: &Arc<ServerState>, arn: &str, input: Payload) -> Result<(), DeliveryError> {
+    let failed = |e: ApiError| DeliveryError::Failed(format!("{}: {}", e.code.name(), e.message));
+    let target = state.registry.resolve(arn).map_err(failed)?;
+    let input = input.into_json().map_err(|e| {
+        failed(ApiError::new(ErrorCode::InvalidExecutionInput, format!("Invalid State Machine Execution Input: '{e}'")))
+    })?;
+    let opts = options(state, &target, false).map_err(failed)?;
+    let input_text = input.to_json();
+    check_input_length(&input_text).map_err(failed)?;
+    let p = Prepared { target, opts, input, input_text: Str::from(input_text), trace_header: None };
+    let mut store = state.executions.lock();
+    launch(state, p, &mut store).map(|_| ()).map_err(|StartError::Throttled { .. }| DeliveryError::Full)
 }
 
 fn finished_of(outcome: ExecutionOutcome, output: Option<Str>) -> Finished {
