@@ -72,8 +72,8 @@ pub struct Report {
     pub targets: Targets,
     /// The p99 target against the run (`null` without one).
     pub latency_check: Option<LatencyCheck>,
-    /// RSS over the run after a warm-up: slope and a flat/not-flat verdict (`null` without
-    /// memory samples).
+    /// RSS over the run after a warm-up: slope and a flat/not-flat verdict (`null` without a
+    /// memory target or memory samples).
     pub memory: Option<MemoryTrend>,
     /// Burst traffic: how each burst went and how fast latency came back (empty otherwise).
     pub bursts: Vec<Burst>,

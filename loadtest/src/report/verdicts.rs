@@ -98,8 +98,12 @@ pub struct MemoryTrend {
     pub rule: String,
 }
 
-/// Needs at least three samples after the warm-up.
+/// Only for scenarios with a memory target (a short or bursty run's RSS says little about a
+/// trend), and with at least three samples after the warm-up.
 pub(super) fn memory_trend(targets: &Targets, duration_secs: f64, ticks: &[Tick]) -> Option<MemoryTrend> {
+    if targets.memory_warmup_secs.is_none() && targets.memory_growth_percent.is_none() {
+        return None;
+    }
     let warmup = targets.memory_warmup_secs.unwrap_or(if duration_secs >= 600.0 { 60.0 } else { duration_secs / 10.0 });
     let percent = targets.memory_growth_percent.unwrap_or(5.0);
     let points: Vec<(f64, u64)> = ticks.iter().filter(|t| t.t >= warmup).filter_map(|t| Some((t.t, t.rss_bytes?))).collect();
@@ -181,12 +185,14 @@ mod tests {
     }
 
     #[test]
-    fn no_memory_verdict_without_samples() {
+    fn no_memory_verdict_without_samples_or_a_memory_target() {
+        let memory = Targets { memory_growth_percent: Some(5.0), ..Targets::default() };
         let ticks: Vec<Tick> = (1..=60).map(|s| tick(s as f64, 1.0, None)).collect();
-        assert_eq!(memory_trend(&Targets::default(), 60.0, &ticks), None);
-        // A 60 s run leaves out its first 6 s by default.
+        assert_eq!(memory_trend(&memory, 60.0, &ticks), None);
+        // A 60 s run leaves out its first 6 s by default; without a memory target, no verdict.
         let ticks: Vec<Tick> = (1..=60).map(|s| tick(s as f64, 1.0, Some(MIB))).collect();
-        assert_eq!(memory_trend(&Targets::default(), 60.0, &ticks).map(|m| m.window_start_secs), Some(6.0));
+        assert_eq!(memory_trend(&memory, 60.0, &ticks).map(|m| m.window_start_secs), Some(6.0));
+        assert_eq!(memory_trend(&Targets::default(), 60.0, &ticks), None);
     }
 
     #[test]
