@@ -108,12 +108,14 @@ pub struct Thread {
     /// The current state's input after InputPath (kept across suspensions).
     effective: Value,
     /// An upper bound on `input`'s compact JSON length, when known (see `output_len_bound`).
-    input_len_bound: Option<usize>,
+    /// Known bounds are under the payload limit, so they fit in a `u32` (every parked
+    /// execution holds its thread).
+    input_len_bound: Option<u32>,
     /// An upper bound on the length of the output `finish` just produced; it becomes the next
     /// state's `input_len_bound`. Pass states chain these bounds through
     /// `State::output_bound`, so a run of them proves its outputs fit the payload limit
     /// without walking each one.
-    output_len_bound: Option<usize>,
+    output_len_bound: Option<u32>,
     entered_event: u64,
     entered_ms: i64,
     /// Attempts made per retrier of the current state; reset on every transition.
@@ -562,11 +564,11 @@ impl Thread {
             None => result,
         };
         self.record(|i| i.after_result_selector = Some(selected.clone()));
-        // A state that can retry or catch keeps its input for that; any other hands its only
-        // reference to ResultPath, which then changes the input in place instead of copying it.
         // Only from a known input bound: walking the input to get one could cost as much as
         // the output's own check.
-        let known_bound = state.output_bound.zip(self.input_len_bound).map(|(b, input_len)| b.at(input_len));
+        let known_bound = state.output_bound.zip(self.input_len_bound).map(|(b, input_len)| b.at(input_len as usize));
+        // A state that can retry or catch keeps its input for that; any other hands its only
+        // reference to ResultPath, which then changes the input in place instead of copying it.
         let input = if state.retry.is_empty() && state.catch.is_empty() {
             self.effective = Value::Null;
             std::mem::take(&mut self.input)
@@ -582,7 +584,7 @@ impl Thread {
         };
         self.assign(&state.assign, state, exec, AssignOn::dollar(&selected))?;
         self.exited(state, exec, &output);
-        self.output_len_bound = Some(output_bound);
+        self.output_len_bound = u32::try_from(output_bound).ok();
         Ok(self.transition(state, output))
     }
 
