@@ -156,6 +156,7 @@ async fn burst_half_peak_and_soak_reports_carry_their_verdicts() {
     assert!(json["bursts"][0].get("recovered_after_secs").is_some());
     assert_eq!(json["latency_check"]["p99_target_us"], 50.0);
     assert!(report.summary().contains("p99 target 50.0µs"));
+    assert!(render_html(&report).contains("p99 recovered"));
 
     let Some((s, dir)) = shipped("chain-half-peak") else { return };
     let report = run(&s.plan(&dir, &short(1.0, Some(200.0))).unwrap(), Progress::Off, pending()).await;
@@ -168,5 +169,6 @@ async fn burst_half_peak_and_soak_reports_carry_their_verdicts() {
         let memory = report.memory.as_ref().expect("RSS sampled every second after a 0.3 s warm-up");
         assert!(memory.samples >= 3 && memory.window_start_secs >= 0.3, "{memory:?}");
         assert!(report.summary().contains("slope"));
+        assert!(render_html(&report).contains("memory trend"));
     }
 }
