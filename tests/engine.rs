@@ -258,3 +258,42 @@ fn jsonata_twin_of_chain_matches_the_jsonpath_output() {
     assert_eq!(o.status, ExecutionStatus::Succeeded, "{:?}", o.cause);
     assert_eq!(o.output.unwrap(), parse_str(&expected).unwrap());
 }
+
+/// Pass states chain length bounds instead of measuring each output; the limit must still be
+/// enforced exactly where the real output crosses it.
+#[test]
+fn pass_chains_enforce_the_payload_limit_where_it_is_crossed() {
+    let double = |next: &str| format!(r#"{{"Type":"Pass","Parameters":{{"a.$":"$","b.$":"$"}},{next}}}"#);
+    let def = format!(
+        r#"{{"StartAt":"D1","States":{{"D1":{},"D2":{},"D3":{}}}}}"#,
+        double(r#""Next":"D2""#),
+        double(r#""Next":"D3""#),
+        double(r#""End":true"#)
+    );
+    // 20,000 control characters print as 120,000 bytes: one copy fits, two do not.
+    let input = format!(r#"{{"s":"{}"}}"#, "\\u0001".repeat(20_000));
+    let o = run(&def, &input, Resources::default());
+    assert_eq!(o.status, ExecutionStatus::Failed);
+    assert_eq!(o.error.as_deref(), Some("States.DataLimitExceeded"));
+    assert!(o.cause.as_deref().is_some_and(|c| c.contains("'D2'")), "{:?}", o.cause);
+
+    // 60,000 plain bytes: three doublings stay under 256 KiB, although a bound that counted
+    // every byte as an escape would not.
+    let input = format!(r#"{{"s":"{}"}}"#, "x".repeat(30_000));
+    let o = run(&def, &input, Resources::default());
+    assert_eq!(o.status, ExecutionStatus::Succeeded, "{:?}", o.cause);
+    assert_eq!(json(&o.output).len(), 8 * 30_008 + 7 * 11);
+}
+
+#[test]
+fn a_pass_result_path_that_grows_the_input_past_the_limit_fails() {
+    // `Start` measures its output, so `Grow` works from a known bound.
+    let def = r#"{"StartAt":"Start","States":{"Start":{"Type":"Pass","Next":"Grow"},
+        "Grow":{"Type":"Pass","Parameters":{"a.$":"$.s","b.$":"$.s","c.$":"$.s"},"ResultPath":"$.grown.here","End":true}}}"#;
+    let o = run(def, &format!(r#"{{"s":"{}"}}"#, "y".repeat(70_000)), Resources::default());
+    assert_eq!(o.error.as_deref(), Some("States.DataLimitExceeded"));
+    assert!(o.cause.as_deref().is_some_and(|c| c.contains("'Grow'")), "{:?}", o.cause);
+
+    let o = run(def, r#"{"s":"y"}"#, Resources::default());
+    assert_eq!(json(&o.output), r#"{"s":"y","grown":{"here":{"a":"y","b":"y","c":"y"}}}"#);
+}

@@ -14,6 +14,11 @@
 //! kind = "constant"                    # constant | burst | ramp | closed
 //! rate = 50000                         # burst: rate factor burst_secs every_secs; ramp: from to; closed: clients
 //!
+//! [targets]                          # optional: what the report checks (see report::verdicts)
+//! p99_us = 50                          # p99 latency target; bursts report when p99 got back under it
+//! memory_warmup_secs = 60              # left out of the RSS trend (default 60, or a tenth of a shorter run)
+//! memory_growth_percent = 5            # the fitted RSS growth that still counts as flat
+//!
 //! [target]
 //! kind = "in-process"                  # in-process | start-sync | start | put-events | ndjson
 //! threads = 2                          # tokio worker threads (default: one per CPU)
@@ -40,6 +45,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use crate::target::{HttpKind, HttpTarget, InProcess, Target};
+use crate::report::Targets;
 use crate::template::{EventSource, Template};
 use crate::traffic::Traffic;
 
@@ -64,6 +70,8 @@ pub struct Scenario {
     pub traffic: Traffic,
     #[serde(default)]
     pub target: TargetSpec,
+    #[serde(default)]
+    pub targets: Targets,
 }
 
 fn default_duration() -> f64 {
@@ -184,6 +192,8 @@ pub struct Plan {
     pub threads: Option<usize>,
     /// The process whose memory and CPU the report shows.
     pub sample_pid: Option<u32>,
+    /// What the report checks the run against.
+    pub targets: Targets,
 }
 
 impl Plan {
@@ -243,6 +253,7 @@ impl Scenario {
             self.traffic = Traffic::Closed { clients };
         }
         self.traffic.validate().map_err(|e| invalid(e.to_string()))?;
+        self.targets.validate().map_err(invalid)?;
         let t = &mut self.target;
         t.kind = o.target.unwrap_or(t.kind);
         t.threads = o.threads.or(t.threads);
@@ -321,6 +332,7 @@ impl Scenario {
             max_in_flight: self.target.max_in_flight.unwrap_or(10_000),
             threads: self.target.threads,
             sample_pid,
+            targets: self.targets.clone(),
             name,
         })
     }

@@ -138,3 +138,37 @@ fn the_command_writes_reports_and_refuses_bad_scenarios() {
     assert!(String::from_utf8_lossy(&result.stderr).contains("unknown placeholder"));
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// The issue-4 scenarios, shortened: their reports carry the verdicts they exist for. (Whether
+/// a target is met depends on the machine, so only the shape is checked.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn burst_half_peak_and_soak_reports_carry_their_verdicts() {
+    let Some((s, dir)) = shipped("chain-burst-10x") else { return };
+    assert_eq!(s.targets.p99_us, Some(50.0));
+    let mut s = s;
+    // One 1-second burst at 1-2 s, then calm seconds until the next one at 3 s.
+    s.traffic = Traffic::Burst { rate: 100.0, factor: 10.0, burst_secs: 1.0, every_secs: 2.0 };
+    let report = run(&s.plan(&dir, &short(3.0, None)).unwrap(), Progress::Off, pending()).await;
+    assert_eq!(report.requests.failed, 0, "errors: {:?}", report.errors);
+    let burst = report.bursts.first().expect("the burst at 1-2 s");
+    assert_eq!(burst.recovery_p99_us, Some(50.0));
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert!(json["bursts"][0].get("recovered_after_secs").is_some());
+    assert_eq!(json["latency_check"]["p99_target_us"], 50.0);
+    assert!(report.summary().contains("p99 target 50.0µs"));
+    assert!(render_html(&report).contains("p99 recovered"));
+
+    let Some((s, dir)) = shipped("chain-half-peak") else { return };
+    let report = run(&s.plan(&dir, &short(1.0, Some(200.0))).unwrap(), Progress::Off, pending()).await;
+    let check = report.latency_check.expect("a p99 target");
+    assert_eq!(check.met, check.p99_us <= 50.0);
+
+    let Some((s, dir)) = shipped("chain-soak") else { return };
+    let report = run(&s.plan(&dir, &short(3.0, Some(200.0))).unwrap(), Progress::Off, pending()).await;
+    if cfg!(target_os = "linux") {
+        let memory = report.memory.as_ref().expect("RSS sampled every second after a 0.3 s warm-up");
+        assert!(memory.samples >= 3 && memory.window_start_secs >= 0.3, "{memory:?}");
+        assert!(report.summary().contains("slope"));
+        assert!(render_html(&report).contains("memory trend"));
+    }
+}

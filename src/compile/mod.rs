@@ -248,7 +248,11 @@ impl Builder {
         let assign = assign(obj.get("Assign"), ql, loc)?;
         let arguments = jfield(obj.get("Arguments"), ql, "Arguments", loc)?;
         let output = jfield(obj.get("Output"), ql, "Output", loc)?;
-        Ok(State { name: Str::from(name), block, io, next, retry, catch, assign, query_language: ql, arguments, output, kind })
+        let output_bound = match &kind {
+            StateKind::Pass { result } if !jsonata => LenBound::pass_output(&io, result.as_ref()),
+            _ => None,
+        };
+        Ok(State { name: Str::from(name), block, io, next, retry, catch, assign, query_language: ql, arguments, output, output_bound, kind })
     }
 
     fn map_spec(&mut self, obj: &JsonMap<String, Json>, ql: QueryLanguage, loc: &str, id: StateId) -> Result<MapSpec, CompileError> {

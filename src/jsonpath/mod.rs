@@ -183,6 +183,17 @@ impl Path {
         }
         eval::assign(&self.segments, target, value)
     }
+
+    /// How many bytes [`Path::assign`] can add to the compact JSON of `target` beyond those of
+    /// `value`: a `,"name":` and a `{}` for each name step it may create (escaping counted at
+    /// its worst, six bytes a character). Index steps only replace existing elements. `None`
+    /// for paths `assign` refuses.
+    pub fn assign_growth_bound(&self) -> Option<usize> {
+        if self.root != Root::Input || !self.is_reference_path() {
+            return None;
+        }
+        Some(self.segments.iter().map(|s| if let Segment::Property(name) = s { 6 * name.len() + 6 } else { 0 }).sum())
+    }
 }
 
 impl fmt::Display for Path {

@@ -18,7 +18,7 @@ use smallvec::SmallVec;
 use crate::choice::Rule;
 use crate::intrinsics::Intrinsic;
 use crate::jsonata::Expression;
-use crate::jsonpath::Path;
+use crate::jsonpath::{Path, Root};
 use crate::value::{Str, Value};
 
 /// Index of a state in [`Program::states`].
@@ -110,6 +110,89 @@ pub enum Template {
     /// A `.$` path; `field` is the key as written (with `.$`) for causes.
     Path { path: Path, field: Str },
     Intrinsic { call: Intrinsic, field: Str },
+}
+
+impl Template {
+    /// A bound on the compact JSON length of what this template evaluates to, in terms of the
+    /// length of its `$`. `None` when nothing bounds it by `$` alone: intrinsics (which can
+    /// build values larger than their arguments), context and variable paths, and indefinite
+    /// paths (a deep scan can select nested nodes more than once).
+    pub fn len_bound(&self) -> Option<LenBound> {
+        match self {
+            Template::Const(v) => Some(LenBound::constant(v.json_len())),
+            Template::Path { path, .. } => (*path.root() == Root::Input && path.is_definite()).then_some(LenBound::INPUT),
+            Template::Intrinsic { .. } => None,
+            // Brackets and commas, then each item.
+            Template::Array(items) => items
+                .iter()
+                .try_fold(LenBound::constant(2 + items.len()), |acc, item| Some(acc.plus(item.len_bound()?))),
+            // Braces and commas, then `"key":` and the value for each field.
+            Template::Object(fields) => fields.iter().try_fold(LenBound::constant(2 + fields.len()), |acc, (key, f)| {
+                Some(acc.plus(LenBound::constant(Value::String(key.clone()).json_len() + 1)).plus(f.len_bound()?))
+            }),
+        }
+    }
+}
+
+/// An upper bound on the compact JSON length of a value computed from an input:
+/// `constant + per_input × (the input's length)`. A definite path selects a node whose text is
+/// part of its root's, so it counts as one input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LenBound {
+    pub constant: usize,
+    pub per_input: usize,
+}
+
+impl LenBound {
+    /// The input itself (or a definite selection from it).
+    pub const INPUT: LenBound = LenBound { constant: 0, per_input: 1 };
+
+    pub fn constant(len: usize) -> LenBound {
+        LenBound { constant: len, per_input: 0 }
+    }
+
+    pub fn plus(self, other: LenBound) -> LenBound {
+        LenBound { constant: self.constant.saturating_add(other.constant), per_input: self.per_input.saturating_add(other.per_input) }
+    }
+
+    /// This bound applied to an input that is itself bounded by `inner`.
+    pub fn of(self, inner: LenBound) -> LenBound {
+        LenBound {
+            constant: self.constant.saturating_add(self.per_input.saturating_mul(inner.constant)),
+            per_input: self.per_input.saturating_mul(inner.per_input),
+        }
+    }
+
+    /// The bound for an input of at most `input_len` bytes.
+    pub fn at(self, input_len: usize) -> usize {
+        self.constant.saturating_add(self.per_input.saturating_mul(input_len))
+    }
+
+    /// A Pass state's output in terms of its raw input, through InputPath, `Result` or
+    /// `Parameters`, ResultPath and OutputPath. `None` when a step is not bounded by `$`.
+    pub fn pass_output(io: &Io, result: Option<&Value>) -> Option<LenBound> {
+        let effective = io_path_bound(&io.input_path)?;
+        let value = match (result, &io.parameters) {
+            (Some(r), _) => LenBound::constant(r.json_len()),
+            (None, Some(t)) => t.len_bound()?.of(effective),
+            (None, None) => effective,
+        };
+        let merged = match &io.result_path {
+            ResultPath::Replace => value,
+            ResultPath::Discard => LenBound::INPUT,
+            ResultPath::Path(p) => value.plus(LenBound::INPUT).plus(LenBound::constant(p.assign_growth_bound()?)),
+        };
+        Some(io_path_bound(&io.output_path)?.of(merged))
+    }
+}
+
+/// InputPath / OutputPath in terms of the value they select from.
+fn io_path_bound(path: &IoPath) -> Option<LenBound> {
+    match path {
+        IoPath::Identity => Some(LenBound::INPUT),
+        IoPath::Empty => Some(LenBound::constant(2)),
+        IoPath::Path(p) => (*p.root() == Root::Input && p.is_definite()).then_some(LenBound::INPUT),
+    }
 }
 
 /// A number given literally, through a reference path (`TimeoutSeconds`/`…Path`, …), or (JSONata
@@ -232,6 +315,9 @@ pub struct State {
     pub arguments: Option<JTemplate>,
     /// JSONata `Output`.
     pub output: Option<JTemplate>,
+    /// JSONPath Pass states: a bound on the output's length in terms of the raw input's, so
+    /// the VM can skip the payload-size walk when the bound is under the limit.
+    pub output_bound: Option<LenBound>,
     pub kind: StateKind,
 }
 
@@ -374,4 +460,56 @@ pub struct ItemBatcher {
     pub max_items: Option<NumberSource>,
     pub max_bytes: Option<NumberSource>,
     pub batch_input: Option<Template>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::asl::StateMachineType;
+    use crate::machine::StateMachine;
+    use crate::value::parse_str;
+
+    fn bound_of(state: &str) -> Option<LenBound> {
+        let def = format!(r#"{{"StartAt":"S","States":{{"S":{state}}}}}"#);
+        let machine = StateMachine::new("t", &def, StateMachineType::Express).unwrap_or_else(|e| panic!("{e}"));
+        machine.program.state(StateId(0)).output_bound
+    }
+
+    #[test]
+    fn pass_output_bounds_follow_the_data_flow() {
+        let b = |constant, per_input| Some(LenBound { constant, per_input });
+        assert_eq!(bound_of(r#"{"Type":"Pass","End":true}"#), b(0, 1));
+        // `{"k":"v"}`
+        assert_eq!(bound_of(r#"{"Type":"Pass","Result":{"k":"v"},"End":true}"#), b(9, 0));
+        // Braces and a comma per field (4), `"a":` and `"b":` (8), the constant `[1,"$.y"]` (9).
+        assert_eq!(bound_of(r#"{"Type":"Pass","Parameters":{"a.$":"$.x","b":[1,"$.y"]},"End":true}"#), b(4 + 8 + 9, 1));
+        // ResultPath adds the input and, per created name, `,"n":{}` at six bytes a character.
+        assert_eq!(bound_of(r#"{"Type":"Pass","Parameters":{"a.$":"$"},"ResultPath":"$.r.s","End":true}"#), b(2 + 1 + 4 + 12 + 12, 2));
+        assert_eq!(bound_of(r#"{"Type":"Pass","ResultPath":null,"OutputPath":"$.x","End":true}"#), b(0, 1));
+        assert_eq!(bound_of(r#"{"Type":"Pass","InputPath":null,"End":true}"#), b(2, 0));
+        // Unbounded by `$` alone: intrinsics, the context object, variables, indefinite paths.
+        for unbounded in [
+            r#"{"Type":"Pass","Parameters":{"a.$":"States.ArrayRange(1, 1000, 1)"},"End":true}"#,
+            r#"{"Type":"Pass","Parameters":{"a.$":"$$.Execution.Input"},"End":true}"#,
+            r#"{"Type":"Pass","Parameters":{"a.$":"$..x"},"End":true}"#,
+            r#"{"Type":"Pass","OutputPath":"$.x[*]","End":true}"#,
+            r#"{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:f","End":true}"#,
+        ] {
+            assert_eq!(bound_of(unbounded), None, "{unbounded}");
+        }
+    }
+
+    #[test]
+    fn a_bound_holds_for_the_values_it_describes() {
+        let input = parse_str(r#"{"x":{"deep":["\u0001",2.5e-7,"é"]},"y":true}"#).unwrap();
+        let len = input.json_len();
+        let selected = crate::jsonpath::Path::parse("$.x").unwrap().select(&input).unwrap();
+        assert!(selected.json_len() <= LenBound::INPUT.at(len));
+        let template = Template::Object(vec![
+            (Str::from("a\"b"), Template::Path { path: crate::jsonpath::Path::parse("$.x").unwrap(), field: Str::from("a.$") }),
+            (Str::from("c"), Template::Const(input.clone())),
+        ]);
+        let built = Value::object([("a\"b", selected), ("c", input)]);
+        assert!(built.json_len() <= template.len_bound().unwrap().at(len));
+    }
 }

@@ -164,7 +164,19 @@ impl Value {
     /// Whether the compact serialisation exceeds `limit` bytes; exact, but formats numbers and
     /// scans strings only when a cheap upper bound is over the limit.
     pub fn json_len_exceeds(&self, limit: usize) -> bool {
-        ser::compact_len_upper_bound(self) > limit && ser::compact_len(self) > limit
+        self.json_len_bound_within(limit).is_none()
+    }
+
+    /// An upper bound of the compact serialisation's length when that length is at most
+    /// `limit`, `None` when it exceeds it. Like [`Value::json_len_exceeds`], measures exactly
+    /// only when the cheap bound is over the limit.
+    pub fn json_len_bound_within(&self, limit: usize) -> Option<usize> {
+        let bound = ser::compact_len_upper_bound(self);
+        if bound <= limit {
+            return Some(bound);
+        }
+        let exact = ser::compact_len(self);
+        (exact <= limit).then_some(exact)
     }
 
     /// Converts from a `serde_json` value (definitions are read with serde_json).

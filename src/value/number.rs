@@ -109,6 +109,21 @@ fn write_java_double(f: f64, out: &mut String) {
         return;
     }
     let mut buf = ryu::Buffer::new();
+    // In Java's plain range ryu already writes what Java does (the same shortest digits, at
+    // least one fractional digit, no exponent): e.g. `21.7`, `100.0`, `0.001`.
+    if (1e-3..1e7).contains(&f.abs()) {
+        let text = buf.format_finite(f);
+        if !text.contains(['e', 'E']) {
+            out.push_str(text);
+            return;
+        }
+    }
+    write_java_double_digits(f, out);
+}
+
+/// The general case of [`write_java_double`]: ryu's digits laid out by Java's rules.
+fn write_java_double_digits(f: f64, out: &mut String) {
+    let mut buf = ryu::Buffer::new();
     let text = buf.format_finite(f.abs());
     // Decompose ryu's output into digits and a decimal exponent: value = 0.d1d2d3… × 10^exp10.
     let (mantissa, exp_part) = match text.find(['e', 'E']) {
@@ -169,6 +184,26 @@ mod tests {
         let mut s = String::new();
         write_java_double(f, &mut s);
         s
+    }
+
+    #[test]
+    fn the_plain_range_shortcut_agrees_with_the_general_layout() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut values = vec![1e-3, 0.001_000_000_000_000_1, 9_999_999.999_999_998, 1e7 - 1.0, 21.7, 100.0, 0.5, -48.2, 1234567.0];
+        for _ in 0..20_000 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            // Spread over the plain range's decades, with random mantissa bits.
+            let decade = (seed >> 60) as i32 % 11 - 3;
+            let mantissa = 1.0 + (seed >> 11) as f64 / (1u64 << 53) as f64 * 9.0;
+            let sign = if seed & 1 == 0 { 1.0 } else { -1.0 };
+            values.push(sign * mantissa * 10f64.powi(decade));
+        }
+        for f in values {
+            let (mut general, mut fast) = (String::new(), String::new());
+            write_java_double_digits(f, &mut general);
+            write_java_double(f, &mut fast);
+            assert_eq!(fast, general, "{f:e}");
+        }
     }
 
     #[test]

@@ -75,15 +75,15 @@ pub fn resolve_field_path(path: &Path, field: &str, roots: &dyn Roots) -> Result
     })
 }
 
-/// `States.DataLimitExceeded` when `value` serialises to more than the payload limit.
-pub fn check_size(value: &Value, state_name: &str) -> Result<(), AslError> {
-    if value.json_len_exceeds(PAYLOAD_LIMIT_BYTES) {
-        return Err(AslError::new(
+/// `States.DataLimitExceeded` when `value` serialises to more than the payload limit;
+/// otherwise an upper bound on its length.
+pub fn check_size(value: &Value, state_name: &str) -> Result<usize, AslError> {
+    value.json_len_bound_within(PAYLOAD_LIMIT_BYTES).ok_or_else(|| {
+        AslError::new(
             crate::error::STATES_DATA_LIMIT_EXCEEDED,
             format!("The state/task '{state_name}' returned a result with a size exceeding the maximum number of bytes service limit."),
-        ));
-    }
-    Ok(())
+        )
+    })
 }
 
 /// How AWS quotes a value after `==` in runtime causes: strings raw, everything else as JSON.

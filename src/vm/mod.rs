@@ -107,6 +107,15 @@ pub struct Thread {
     input: Value,
     /// The current state's input after InputPath (kept across suspensions).
     effective: Value,
+    /// An upper bound on `input`'s compact JSON length, when known (see `output_len_bound`).
+    /// Known bounds are under the payload limit, so they fit in a `u32` (every parked
+    /// execution holds its thread).
+    input_len_bound: Option<u32>,
+    /// An upper bound on the length of the output `finish` just produced; it becomes the next
+    /// state's `input_len_bound`. Pass states chain these bounds through
+    /// `State::output_bound`, so a run of them proves its outputs fit the payload limit
+    /// without walking each one.
+    output_len_bound: Option<u32>,
     entered_event: u64,
     entered_ms: i64,
     /// Attempts made per retrier of the current state; reset on every transition.
@@ -145,6 +154,8 @@ impl Thread {
             phase: Phase::Enter,
             effective: Value::Null,
             input,
+            input_len_bound: None,
+            output_len_bound: None,
             entered_event: 0,
             entered_ms: 0,
             retry_counts: smallvec::SmallVec::new(),
@@ -268,6 +279,7 @@ impl Thread {
                 }
                 Flow::Next(next, output) => {
                     self.input = output;
+                    self.input_len_bound = self.output_len_bound.take();
                     self.pc = next;
                     self.phase = Phase::Enter;
                     budget -= 1;
@@ -552,6 +564,9 @@ impl Thread {
             None => result,
         };
         self.record(|i| i.after_result_selector = Some(selected.clone()));
+        // Only from a known input bound: walking the input to get one could cost as much as
+        // the output's own check.
+        let known_bound = state.output_bound.zip(self.input_len_bound).map(|(b, input_len)| b.at(input_len as usize));
         // A state that can retry or catch keeps its input for that; any other hands its only
         // reference to ResultPath, which then changes the input in place instead of copying it.
         let input = if state.retry.is_empty() && state.catch.is_empty() {
@@ -563,9 +578,13 @@ impl Thread {
         let merged = apply_result_path(&state.io.result_path, input, selected.clone())?;
         self.record(|i| i.after_result_path = Some(merged.clone()));
         let output = apply_io_path(&state.io.output_path, &merged, &self.roots(state, exec, &merged))?;
-        check_size(&output, &state.name)?;
+        let output_bound = match known_bound {
+            Some(bound) if bound <= io::PAYLOAD_LIMIT_BYTES => bound,
+            _ => check_size(&output, &state.name)?,
+        };
         self.assign(&state.assign, state, exec, AssignOn::dollar(&selected))?;
         self.exited(state, exec, &output);
+        self.output_len_bound = u32::try_from(output_bound).ok();
         Ok(self.transition(state, output))
     }
 

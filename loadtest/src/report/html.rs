@@ -144,20 +144,48 @@ fn summary_table(r: &Report) -> String {
     }
     row("run", format!("{:.1}s from {}{}", r.elapsed_secs, r.started_at, if r.interrupted { " (interrupted)" } else { "" }));
     row("machine", format!("{} CPUs, {} ({})", r.machine.cpus, r.machine.cpu_model, r.machine.os));
+    if let Some(c) = &r.latency_check {
+        let verdict = if c.met { "met" } else { "not met" };
+        row(
+            &format!("p99 target {}", fmt_us(c.p99_target_us)),
+            format!("{verdict}: p99 {}; {} of {} seconds over it", fmt_us(c.p99_us), c.seconds_over_target, c.seconds),
+        );
+    }
+    if let Some(m) = &r.memory {
+        row(
+            "memory trend",
+            format!(
+                "{}: {:.1} → {:.1} MiB from {:.0} s to {:.0} s, slope {:.1} KiB/min ({})",
+                if m.flat { "flat" } else { "not flat" },
+                m.rss_window_start_bytes as f64 / 1048576.0,
+                m.rss_window_end_bytes as f64 / 1048576.0,
+                m.window_start_secs,
+                m.window_end_secs,
+                m.slope_kib_per_min,
+                m.rule
+            ),
+        );
+    }
     s.push_str("</table>");
     if !r.bursts.is_empty() {
-        s.push_str("<h2>Bursts</h2><table><tr><th>window</th><th>events/s</th><th>p99</th><th>errors</th><th>p99 in the seconds after</th></tr>");
+        s.push_str("<h2>Bursts</h2><table><tr><th>window</th><th>events/s</th><th>p99</th><th>errors</th><th>p99 in the seconds after</th><th>p99 recovered</th></tr>");
         for b in &r.bursts {
             let after: Vec<String> = b.p99_after_us.iter().map(|p| fmt_us(*p)).collect();
+            let recovered = match (b.recovery_p99_us, b.recovered_after_secs) {
+                (Some(level), Some(secs)) => format!("to {} within {secs:.0} s", fmt_us(level)),
+                (Some(level), None) => format!("not back to {}", fmt_us(level)),
+                (None, _) => String::new(),
+            };
             let _ = write!(
                 s,
-                "<tr><td>{:.0}–{:.0} s</td><td class=\"n\">{:.0}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                "<tr><td>{:.0}–{:.0} s</td><td class=\"n\">{:.0}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
                 b.start_secs,
                 b.end_secs,
                 b.events_per_sec,
                 esc(&fmt_us(b.p99_us)),
                 b.errors,
-                esc(&after.join(", "))
+                esc(&after.join(", ")),
+                esc(&recovered)
             );
         }
         s.push_str("</table>");

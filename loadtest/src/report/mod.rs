@@ -5,6 +5,7 @@
 //! sampled process could not be read (no pid given for an HTTP server, or not Linux).
 
 mod html;
+mod verdicts;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -17,6 +18,7 @@ use crate::stats::{quantile_us, Totals};
 use crate::traffic::Traffic;
 
 pub use html::render as render_html;
+pub use verdicts::{LatencyCheck, MemoryTrend, Targets};
 
 /// One second of a run (the last one may be shorter: see `dt`).
 #[derive(Clone, Debug, Serialize)]
@@ -66,6 +68,13 @@ pub struct Report {
     pub errors: BTreeMap<String, u64>,
     pub resources: Resources,
     pub generator: Generator,
+    /// What the scenario promised (`[targets]`), checked below and in `bursts`.
+    pub targets: Targets,
+    /// The p99 target against the run (`null` without one).
+    pub latency_check: Option<LatencyCheck>,
+    /// RSS over the run after a warm-up: slope and a flat/not-flat verdict (`null` without a
+    /// memory target or memory samples).
+    pub memory: Option<MemoryTrend>,
     /// Burst traffic: how each burst went and how fast latency came back (empty otherwise).
     pub bursts: Vec<Burst>,
     pub timeline: Vec<Tick>,
@@ -155,6 +164,13 @@ pub struct Burst {
     pub errors: u64,
     /// p99 of each of the first two seconds after the burst (fewer when the run ended).
     pub p99_after_us: Vec<f64>,
+    /// The p99 the seconds after the burst had to come back to: the scenario's target, else
+    /// the worst p99 of the calm seconds before the burst.
+    pub recovery_p99_us: Option<f64>,
+    /// Seconds from the burst's end to the end of the first whole second whose p99 was back
+    /// at `recovery_p99_us` (1 means the very next second); `null` when none was before the
+    /// next burst or the run's end.
+    pub recovered_after_secs: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -224,7 +240,10 @@ pub(crate) fn build(i: Inputs<'_>) -> Report {
             cpu_mean_percent: cpu_mean,
         },
         generator: Generator { max_dispatch_lag_ms: i.max_lag.as_secs_f64() * 1000.0, late_requests: i.late },
-        bursts: bursts(&i.plan.traffic, &i.ticks),
+        targets: i.plan.targets.clone(),
+        latency_check: verdicts::latency_check(&i.plan.targets, quantile_us(h, 0.99), &i.ticks),
+        memory: verdicts::memory_trend(&i.plan.targets, i.plan.duration.as_secs_f64(), &i.ticks),
+        bursts: bursts(&i.plan.traffic, &i.plan.targets, &i.ticks),
         timeline: i.ticks,
         distribution,
     }
@@ -232,7 +251,7 @@ pub(crate) fn build(i: Inputs<'_>) -> Report {
 
 /// Summarises each complete burst from the per-second ticks (which start at whole seconds, as
 /// bursts do when their lengths are whole seconds; a tick counts for a burst when it lies in it).
-fn bursts(traffic: &Traffic, ticks: &[Tick]) -> Vec<Burst> {
+fn bursts(traffic: &Traffic, targets: &Targets, ticks: &[Tick]) -> Vec<Burst> {
     let Traffic::Burst { burst_secs, every_secs, .. } = *traffic else { return Vec::new() };
     const SLACK: f64 = 0.05;
     let last = ticks.last().map_or(0.0, |t| t.t);
@@ -244,6 +263,10 @@ fn bursts(traffic: &Traffic, ticks: &[Tick]) -> Vec<Burst> {
             break;
         }
         let during: Vec<&Tick> = ticks.iter().filter(|t| t.t - t.dt >= start - SLACK && t.t <= end + SLACK).collect();
+        let calm_before: Vec<&Tick> = ticks.iter().filter(|t| t.t - t.dt >= start - every_secs + burst_secs - SLACK && t.t <= start + SLACK).collect();
+        let next_start = end + every_secs - burst_secs;
+        let after: Vec<&Tick> = ticks.iter().filter(|t| t.t - t.dt >= end - SLACK && t.t <= next_start + SLACK).collect();
+        let (recovery_p99_us, recovered_after_secs) = verdicts::recovery(targets, &calm_before, &after, end);
         let secs: f64 = during.iter().map(|t| t.dt).sum();
         let answered: f64 = during.iter().map(|t| t.events_per_sec * t.dt).sum();
         out.push(Burst {
@@ -252,7 +275,9 @@ fn bursts(traffic: &Traffic, ticks: &[Tick]) -> Vec<Burst> {
             events_per_sec: if secs > 0.0 { answered / secs } else { 0.0 },
             p99_us: during.iter().map(|t| t.p99_us).fold(0.0, f64::max),
             errors: during.iter().map(|t| t.requests_failed).sum(),
-            p99_after_us: ticks.iter().filter(|t| t.t - t.dt >= end - SLACK && t.dt >= 0.5).take(2).map(|t| t.p99_us).collect(),
+            p99_after_us: after.iter().filter(|t| t.dt >= 0.5).take(2).map(|t| t.p99_us).collect(),
+            recovery_p99_us,
+            recovered_after_secs,
         });
         k += 1.0;
     }
@@ -308,14 +333,40 @@ impl Report {
         }
         for b in &self.bursts {
             let after: Vec<String> = b.p99_after_us.iter().map(|p| fmt_us(*p)).collect();
+            let recovered = match (b.recovery_p99_us, b.recovered_after_secs) {
+                (Some(level), Some(secs)) => format!("; p99 recovered to {} within {secs:.0} s after the burst", fmt_us(level)),
+                (Some(level), None) => format!("; p99 did not get back to {} before the next burst or the end", fmt_us(level)),
+                (None, _) => String::new(),
+            };
             s.push_str(&format!(
-                "burst {:.0}-{:.0}s: {:.0} events/s, p99 {}, {} errors; p99 in the seconds after: {}\n",
+                "burst {:.0}-{:.0}s: {:.0} events/s, p99 {}, {} errors; p99 in the seconds after: {}{recovered}\n",
                 b.start_secs,
                 b.end_secs,
                 b.events_per_sec,
                 fmt_us(b.p99_us),
                 b.errors,
                 after.join(", ")
+            ));
+        }
+        if let Some(c) = &self.latency_check {
+            s.push_str(&format!(
+                "p99 target {}: {} (p99 {}; {} of {} seconds over it)\n",
+                fmt_us(c.p99_target_us),
+                if c.met { "met" } else { "NOT met" },
+                fmt_us(c.p99_us),
+                c.seconds_over_target,
+                c.seconds
+            ));
+        }
+        if let Some(m) = &self.memory {
+            s.push_str(&format!(
+                "memory {:.0}-{:.0}s: RSS {:.1} -> {:.1} MiB, slope {:.1} KiB/min: {}\n",
+                m.window_start_secs,
+                m.window_end_secs,
+                m.rss_window_start_bytes as f64 / 1048576.0,
+                m.rss_window_end_bytes as f64 / 1048576.0,
+                m.slope_kib_per_min,
+                if m.flat { "flat" } else { "NOT flat" }
             ));
         }
         if self.generator.late_requests > 0 {
@@ -356,13 +407,14 @@ mod tests {
         let traffic = Traffic::Burst { rate: 10.0, factor: 10.0, burst_secs: 2.0, every_secs: 5.0 };
         // Seconds 1..=11; bursts at 3-5 and 8-10; the third (13-15) is past the run.
         let ticks: Vec<Tick> = (1..=11).map(|t| tick(t as f64, if t == 4 || t == 5 { 90.0 } else { 10.0 }, u64::from(t == 9))).collect();
-        let b = bursts(&traffic, &ticks);
+        let b = bursts(&traffic, &Targets::default(), &ticks);
         assert_eq!(b.len(), 2);
         assert_eq!((b[0].start_secs, b[0].end_secs, b[0].p99_us, b[0].errors), (3.0, 5.0, 90.0, 0));
         assert_eq!(b[0].p99_after_us, vec![10.0, 10.0]);
         assert_eq!((b[1].errors, b[1].events_per_sec), (1, 10.5));
         assert_eq!(b[1].p99_after_us, vec![10.0]);
-        assert!(bursts(&Traffic::Constant { rate: 1.0 }, &ticks).is_empty());
+        assert_eq!(b[0].recovered_after_secs, Some(1.0));
+        assert!(bursts(&Traffic::Constant { rate: 1.0 }, &Targets::default(), &ticks).is_empty());
     }
 
     #[test]
