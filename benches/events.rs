@@ -2,8 +2,12 @@
 //! 1,000 and 10,000 rules of mixed kinds (exact, prefix, suffix, equals-ignore-case, wildcard,
 //! numeric, anything-but, exists, cidr, `$or`). The event is matched from its JSON text, as it
 //! arrives. Run briefly: `cargo bench --bench events -- --warm-up-time 1 --measurement-time 3`.
+//!
+//! For instruction counts (steadier than time on a shared machine), `EVENTS_PROFILE=RULES:N`
+//! skips criterion and matches the event N times against RULES rules, after one warm-up match:
+//! `EVENTS_PROFILE=1000:20000 valgrind --tool=callgrind target/release/deps/events-HASH`.
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{black_box, criterion_group, Criterion, Throughput};
 use expressway::events::{Matcher, Pattern, RuleId};
 
 /// A realistic EventBridge envelope of about 1 KB.
@@ -68,5 +72,28 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
+/// `EVENTS_PROFILE=RULES:N`: N matches against RULES rules, for callgrind.
+fn profile(spec: &str) {
+    let (rules, n) = spec.split_once(':').unwrap_or((spec, "10000"));
+    let rules: usize = rules.parse().expect("EVENTS_PROFILE=RULES:N");
+    let n: usize = n.parse().expect("EVENTS_PROFILE=RULES:N");
+    let event = event();
+    let m = matcher(rules);
+    let mut matched = m.matches(&event).expect("valid event").len();
+    for _ in 0..n {
+        matched += m.matches(black_box(&event)).expect("valid event").len();
+    }
+    println!("{n} matches of a {}-byte event against {rules} rules; {matched} rule hits", event.len());
+}
+
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    match std::env::var("EVENTS_PROFILE") {
+        Ok(spec) => profile(&spec),
+        Err(_) => {
+            benches();
+            Criterion::default().configure_from_args().final_summary();
+        }
+    }
+}

@@ -535,12 +535,15 @@ impl Buses {
         let Some(bus) = buses.get(name) else {
             return fail("NotFoundException", format!("Event bus {name} does not exist."));
         };
-        if !matches!(parse_str(detail), Ok(Value::Object(_))) {
+        // Checked at scanner speed: the detail is parsed into a value only when a rule matches.
+        if !super::scan::is_json_object(detail) {
             return fail("MalformedDetail", "Detail is malformed.".into());
         }
         let time_ms = entry.time_ms.unwrap_or_else(now_ms);
         let event_id = crate::ids::uuid_v4();
-        let text = envelope(&event_id, source, detail_type, detail, &entry.resources, time_ms, &self.account, &self.region);
+        let time = iso_seconds(time_ms);
+        let envelope = Envelope { id: &event_id, source, detail_type, resources: &entry.resources, time: &time, bus: self };
+        let text = envelope.text(detail);
         if text.len() > MAX_ENTRY_BYTES {
             return fail(
                 "InvalidArgument",
@@ -554,9 +557,10 @@ impl Buses {
         if matched.is_empty() {
             return EntryResult::Accepted { event_id };
         }
-        let Ok(event) = parse_str(&text) else {
+        let Ok(detail) = parse_str(detail) else {
             return fail("MalformedDetail", "Detail is malformed.".into());
         };
+        let event = envelope.value(detail);
         let ingestion_time = iso_seconds(now_ms());
         let event_id: Arc<str> = event_id.into();
         let mut full = false;
@@ -602,38 +606,69 @@ pub(crate) fn now_ms() -> i64 {
 
 /// EventBridge's `time`: ISO 8601, UTC, whole seconds.
 pub fn iso_seconds(epoch_ms: i64) -> String {
-    let full = crate::timestamp::format_iso(epoch_ms);
-    match full.split_once('.') {
-        Some((secs, _)) => format!("{secs}Z"),
-        None => full,
+    // Events put within one second share the text, so each thread keeps the last one it made:
+    // formatting a date costs more than matching a small event.
+    thread_local! {
+        static LAST: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((i64::MIN, String::new())) };
     }
+    let second = epoch_ms.div_euclid(1000);
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != second {
+            let full = crate::timestamp::format_iso(epoch_ms);
+            let text = match full.split_once('.') {
+                Some((secs, _)) => format!("{secs}Z"),
+                None => full,
+            };
+            *last = (second, text);
+        }
+        last.1.clone()
+    })
 }
 
-/// The event envelope as text, with `detail` exactly as given.
-#[allow(clippy::too_many_arguments)]
-fn envelope(
-    id: &str,
-    source: &str,
-    detail_type: &str,
-    detail: &str,
-    resources: &[String],
-    time_ms: i64,
-    account: &str,
-    region: &str,
-) -> String {
-    let s = |v: &str| Value::from(v).to_json();
-    let resources: Vec<String> = resources.iter().map(|r| s(r)).collect();
-    format!(
-        r#"{{"version":"0","id":{},"detail-type":{},"source":{},"account":{},"time":{},"region":{},"resources":[{}],"detail":{}}}"#,
-        s(id),
-        s(detail_type),
-        s(source),
-        s(account),
-        s(&iso_seconds(time_ms)),
-        s(region),
-        resources.join(","),
-        detail.trim()
-    )
+/// The fields of an event envelope besides `detail`.
+struct Envelope<'a> {
+    id: &'a str,
+    source: &'a str,
+    detail_type: &'a str,
+    resources: &'a [String],
+    /// `time`, as [`iso_seconds`] gives it.
+    time: &'a str,
+    bus: &'a Buses,
+}
+
+impl Envelope<'_> {
+    /// The envelope as text, with `detail` exactly as given (matching reads its spellings).
+    fn text(&self, detail: &str) -> String {
+        let s = |v: &str| Value::from(v).to_json();
+        let resources: Vec<String> = self.resources.iter().map(|r| s(r)).collect();
+        format!(
+            r#"{{"version":"0","id":{},"detail-type":{},"source":{},"account":{},"time":{},"region":{},"resources":[{}],"detail":{}}}"#,
+            s(self.id),
+            s(self.detail_type),
+            s(self.source),
+            s(&self.bus.account),
+            s(self.time),
+            s(&self.bus.region),
+            resources.join(","),
+            detail.trim()
+        )
+    }
+
+    /// The envelope as the value [`Self::text`] parses to, built from its parts.
+    fn value(&self, detail: Value) -> Value {
+        Value::object([
+            ("version", Value::from("0")),
+            ("id", Value::from(self.id)),
+            ("detail-type", Value::from(self.detail_type)),
+            ("source", Value::from(self.source)),
+            ("account", Value::from(self.bus.account.as_str())),
+            ("time", Value::from(self.time)),
+            ("region", Value::from(self.bus.region.as_str())),
+            ("resources", Value::array(self.resources.iter().map(|r| Value::from(r.as_str())).collect())),
+            ("detail", detail),
+        ])
+    }
 }
 
 #[cfg(test)]
@@ -762,11 +797,30 @@ mod tests {
     }
 
     #[test]
+    fn iso_seconds_per_second() {
+        assert_eq!(iso_seconds(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso_seconds(999), "1970-01-01T00:00:00Z");
+        assert_eq!(iso_seconds(1_000), "1970-01-01T00:00:01Z");
+        assert_eq!(iso_seconds(-1), "1969-12-31T23:59:59Z");
+        assert_eq!(iso_seconds(1_513_968_228_123), "2017-12-22T18:43:48Z");
+    }
+
+    #[test]
     fn envelope_keeps_detail_spelling() {
-        let text = envelope("id-1", "app", "T", r#"{"n": 1.50}"#, &["r1".into()], 0, "123456789012", "us-east-1");
+        let (buses, _) = setup(1);
+        let resources = ["r1".to_string(), "\"quoted\"".to_string()];
+        let time = iso_seconds(0);
+        let envelope =
+            Envelope { id: "id-1", source: "app", detail_type: "T\u{e9}", resources: &resources, time: &time, bus: &buses };
+        let detail = r#" {"n": 1.50, "s": ["\u00e9"]} "#;
+        let text = envelope.text(detail);
         assert_eq!(
             text,
-            r#"{"version":"0","id":"id-1","detail-type":"T","source":"app","account":"123456789012","time":"1970-01-01T00:00:00Z","region":"us-east-1","resources":["r1"],"detail":{"n": 1.50}}"#
+            r#"{"version":"0","id":"id-1","detail-type":"Té","source":"app","account":"123456789012","time":"1970-01-01T00:00:00Z","region":"us-east-1","resources":["r1","\"quoted\""],"detail":{"n": 1.50, "s": ["\u00e9"]}}"#
         );
+        // The value built from the parts is the value of the text.
+        let built = envelope.value(parse_str(detail).unwrap());
+        assert_eq!(built, parse_str(&text).unwrap());
+        assert_eq!(built.to_json(), parse_str(&text).unwrap().to_json());
     }
 }

@@ -14,6 +14,7 @@
 use std::borrow::Cow;
 
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 use super::json::JsonError;
 use super::scan::Scanner;
@@ -52,7 +53,7 @@ impl PathTrie {
     /// (`GenericMachine.isFieldStepUsed`): the key is empty or has an empty dot-separated piece.
     /// All other keys on a rule path are steps of that very rule.
     fn needs_empty_step(key: &str) -> bool {
-        key.is_empty() || (memchr::memchr(b'.', key.as_bytes()).is_some() && java_split_dots(key).contains(&""))
+        key.is_empty() || (has_dot(key) && java_split_dots(key).contains(&""))
     }
 
     /// Whether some rule path has an empty step.
@@ -115,7 +116,7 @@ impl PathTrie {
     }
 
     fn step(&self, node: u32, key: &str) -> Option<u32> {
-        if memchr::memchr(b'.', key.as_bytes()).is_none() {
+        if !has_dot(key) {
             return self.nodes.get(node as usize)?.children.get(key).copied();
         }
         let mut n = node;
@@ -124,6 +125,12 @@ impl PathTrie {
         }
         Some(n)
     }
+}
+
+/// Whether a key has a dot. Event keys are short, so a plain loop beats `memchr`'s set-up.
+#[inline]
+fn has_dot(key: &str) -> bool {
+    key.bytes().any(|b| b == b'.')
 }
 
 /// Java's `s.split("\\.")`: trailing empty pieces dropped, but `""` gives `[""]`.
@@ -207,7 +214,7 @@ pub trait LeafSink {
 
 /// Walks an event's text and reports every leaf on a rule path.
 pub fn flatten(event: &str, trie: &PathTrie, sink: &mut impl LeafSink) -> Result<(), EventError> {
-    let mut walker = Walker { scan: Scanner::new(event), trie, membership: Vec::new(), arrays: 0, empty_steps: 0 };
+    let mut walker = Walker { scan: Scanner::new(event), trie, membership: SmallVec::new(), arrays: 0, empty_steps: 0 };
     walker.scan.ws();
     if walker.scan.peek() != Some(b'{') {
         // Still report malformed text as such.
@@ -227,7 +234,8 @@ enum Frame {
 struct Walker<'a, 't> {
     scan: Scanner<'a>,
     trie: &'t PathTrie,
-    membership: Vec<(u32, u32)>,
+    /// Inline capacities cover usual events, so reading one allocates nothing.
+    membership: SmallVec<[(u32, u32); 8]>,
     arrays: u32,
     /// Keys needing an empty step on the current path.
     empty_steps: u32,
@@ -241,7 +249,7 @@ impl Walker<'_, '_> {
     /// Reads the event object at the cursor. Iterative (an explicit stack of containers), so a
     /// rule path 1,000 levels deep costs no call stack.
     fn walk(&mut self, sink: &mut impl LeafSink) -> Result<(), EventError> {
-        let mut stack = vec![Frame::Object { node: 0, empty_step: false }];
+        let mut stack: SmallVec<[Frame; 16]> = smallvec::smallvec![Frame::Object { node: 0, empty_step: false }];
         self.scan.open()?;
         if self.scan.empty(b'}') {
             return Ok(());
@@ -404,5 +412,382 @@ mod tests {
         assert_eq!(trie.remove("a"), Some(a));
         assert_eq!(trie.remove("a.b"), Some(ab));
         assert!(trie.nodes[0].children.is_empty());
+    }
+}
+
+/// The scanner and walker against a reference built on serde_json's parser, on random and
+/// mutated JSON: escapes, non-ASCII text, nesting, duplicate keys, numbers of many shapes, and
+/// broken text. A line serde_json rejects must be rejected (never matched by what was read
+/// before the fault), and a line it accepts must give the same leaves.
+#[cfg(test)]
+mod reference {
+    use super::*;
+    use proptest::prelude::*;
+    use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+    /// A leaf as both sides report it: path, value (numbers by double value), element indexes
+    /// of the arrays around it with array ids renumbered by first appearance.
+    #[derive(Debug, Clone, PartialEq)]
+    enum Val {
+        Str(String),
+        Num(f64),
+        Bool(bool),
+        Null,
+    }
+    type RefLeaf = (String, Val, Vec<(u32, u32)>);
+
+    /// serde_json's view of an event: every leaf with its dotted path (duplicate keys kept).
+    struct Walk<'r> {
+        /// At the top level, where a key is the whole path (even an empty one).
+        root: bool,
+        path: String,
+        membership: Vec<(u32, u32)>,
+        arrays: &'r mut u32,
+        /// Some key on the path is one only rules with an empty step see.
+        hidden: bool,
+        out: &'r mut Vec<(RefLeaf, bool)>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Walk<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl Walk<'_> {
+        fn leaf(self, v: Val) {
+            self.out.push(((self.path, v, self.membership), self.hidden));
+        }
+    }
+
+    impl<'de> Visitor<'de> for Walk<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+            self.leaf(Val::Bool(v));
+            Ok(())
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+            self.leaf(Val::Num(v as f64));
+            Ok(())
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+            self.leaf(Val::Num(v as f64));
+            Ok(())
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+            self.leaf(Val::Num(v));
+            Ok(())
+        }
+        fn visit_str<E>(self, v: &str) -> Result<(), E> {
+            self.leaf(Val::Str(v.to_string()));
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            self.leaf(Val::Null);
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<String>()? {
+                let hidden = self.hidden || PathTrie::needs_empty_step(&key);
+                let path = if self.root { key } else { format!("{}.{key}", self.path) };
+                let membership = self.membership.clone();
+                map.next_value_seed(Walk { root: false, path, membership, hidden, arrays: self.arrays, out: self.out })?;
+            }
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let id = *self.arrays;
+            *self.arrays += 1;
+            let mut index = 0;
+            loop {
+                let mut membership = self.membership.clone();
+                membership.push((id, index));
+                let (root, path, hidden) = (self.root, self.path.clone(), self.hidden);
+                let seed = Walk { root, path, membership, hidden, arrays: self.arrays, out: self.out };
+                if seq.next_element_seed(seed)?.is_none() {
+                    return Ok(());
+                }
+                index += 1;
+            }
+        }
+    }
+
+    /// Renumbers array ids by first appearance, so the two sides' numbering (which counts
+    /// skipped arrays differently) compares.
+    fn canonical(mut leaves: Vec<RefLeaf>) -> Vec<RefLeaf> {
+        let mut seen: Vec<u32> = Vec::new();
+        for (_, _, membership) in leaves.iter_mut() {
+            for (array, _) in membership.iter_mut() {
+                let n = seen.iter().position(|a| a == array).unwrap_or_else(|| {
+                    seen.push(*array);
+                    seen.len() - 1
+                });
+                *array = n as u32;
+            }
+        }
+        leaves
+    }
+
+    /// serde_json's leaves of the first JSON value of `text` (what follows it is not read, as
+    /// in the matcher), or its error message.
+    /// Each leaf comes with whether only rules with an empty step see it.
+    fn reference(text: &str) -> Result<Vec<(RefLeaf, bool)>, String> {
+        let mut out = Vec::new();
+        let mut arrays = 0;
+        let mut de = serde_json::Deserializer::from_str(text);
+        Walk { root: true, path: String::new(), membership: Vec::new(), hidden: false, arrays: &mut arrays, out: &mut out }
+            .deserialize(&mut de)
+            .map_err(|e| e.to_string())?;
+        Ok(out)
+    }
+
+    #[derive(Default)]
+    struct Leaves<'t> {
+        names: Vec<(PathId, &'t str)>,
+        out: Vec<RefLeaf>,
+    }
+
+    impl LeafSink for Leaves<'_> {
+        fn leaf(&mut self, path: PathId, value: Scalar<'_>, membership: &[(u32, u32)], _needs_empty_step: bool) {
+            let name = self.names.iter().find(|(id, _)| *id == path).map_or("?", |(_, n)| n).to_string();
+            let v = match value {
+                Scalar::Str(s) => Val::Str(s.into_owned()),
+                Scalar::Num(n) => Val::Num(n.parse().unwrap_or(f64::NAN)),
+                Scalar::True => Val::Bool(true),
+                Scalar::False => Val::Bool(false),
+                Scalar::Null => Val::Null,
+            };
+            self.out.push((name, v, membership.to_vec()));
+        }
+    }
+
+    /// Our leaves of `text` at `paths`.
+    fn ours(text: &str, paths: &[String]) -> Result<Vec<RefLeaf>, EventError> {
+        let mut trie = PathTrie::new();
+        let mut sink = Leaves::default();
+        for (i, p) in paths.iter().enumerate() {
+            let id = trie.add(p, i as PathId);
+            sink.names.push((id, p.as_str()));
+        }
+        flatten(text, &trie, &mut sink)?;
+        Ok(canonical(sink.out))
+    }
+
+    /// A JSON string literal of `s`, each character written plainly or as an escape.
+    fn quoted(s: &str, escapes: &[bool]) -> String {
+        let mut out = String::from("\"");
+        for (i, c) in s.chars().enumerate() {
+            let escape = escapes.get(i % escapes.len().max(1)).copied().unwrap_or(false);
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c if escape => {
+                    let mut units = [0u16; 2];
+                    for u in c.encode_utf16(&mut units) {
+                        out.push_str(&format!("\\u{u:04X}"));
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        let piece =
+            prop::sample::select(vec!["a", "b", "x y", "é", "🚀", "\"", "\\", "\n", "\u{7f}", "\u{2028}", "/", "é\u{301}"]);
+        (prop::collection::vec(piece, 0..4), prop::collection::vec(any::<bool>(), 1..4))
+            .prop_map(|(pieces, escapes)| quoted(&pieces.concat(), &escapes))
+    }
+
+    /// Keys: never empty and without dots, so a key is one path step.
+    fn key() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec!["a", "b", "k", "é", "🚀", "\"", "\\", "\t", "a b"]);
+        (prop::collection::vec(piece, 1..3), prop::collection::vec(any::<bool>(), 1..4))
+            .prop_map(|(pieces, escapes)| quoted(&pieces.concat(), &escapes))
+    }
+
+    fn number() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "0",
+                "-0",
+                "1",
+                "-1",
+                "0.5",
+                "-0.0",
+                "1e5",
+                "1E-5",
+                "2.5e+3",
+                "9007199254740993",
+                "123456789012345678901234567890",
+                "1.00000000000000001",
+                "1e20",
+                "0.1",
+                "-12.75e-2",
+            ])
+            .prop_map(str::to_string),
+            any::<i64>().prop_map(|n| n.to_string()),
+            (any::<i32>(), 0u32..1000, -20i32..20).prop_map(|(i, f, e)| format!("{i}.{f}e{e}")),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![text(), number(), Just("true".to_string()), Just("false".to_string()), Just("null".to_string()),];
+        let ws = prop::sample::select(vec!["", " ", "\n", "\t ", "\r\n"]);
+        leaf.prop_recursive(8, 64, 5, move |inner| {
+            prop_oneof![
+                (prop::collection::vec(inner.clone(), 0..5), ws.clone())
+                    .prop_map(|(v, w)| format!("[{w}{}{w}]", v.join(&format!(",{w}")))),
+                (prop::collection::vec((key(), inner), 0..5), ws.clone()).prop_map(|(kv, w)| {
+                    let members: Vec<String> = kv.iter().map(|(k, v)| format!("{k}{w}:{w}{v}")).collect();
+                    format!("{{{w}{}{w}}}", members.join(","))
+                }),
+            ]
+        })
+    }
+
+    /// An event object; some keys repeat.
+    fn event() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            (
+                prop::sample::select(vec!["\"a\"", "\"b\"", "\"\\u0061\"", "\"d\\u00e9\""])
+                    .prop_map(str::to_string)
+                    .boxed()
+                    .prop_union(key().boxed()),
+                value(),
+            ),
+            0..6,
+        )
+        .prop_map(|kv| format!("{{{}}}", kv.iter().map(|(k, v)| format!("{k}:{v}")).collect::<Vec<_>>().join(",")))
+    }
+
+    /// Breaks an event: cuts it short, drops a byte, or inserts one that matters to JSON.
+    fn mutated() -> impl Strategy<Value = String> {
+        let inserted = prop::sample::select(vec![
+            "{", "}", "[", "]", ",", ":", "\"", "\\", " ", "x", "-", ".", "e", "0", "\u{1}", "é", "tru", "nul",
+        ]);
+        (event(), any::<prop::sample::Index>(), 0u8..3, inserted).prop_map(|(e, at, how, ins)| {
+            let mut cut = at.index(e.len() + 1);
+            while !e.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            match how {
+                0 => e[..cut].to_string(),
+                1 => {
+                    let next = e[cut..].chars().next().map_or(0, char::len_utf8);
+                    format!("{}{}", &e[..cut], &e[cut + next..])
+                }
+                _ => format!("{}{ins}{}", &e[..cut], &e[cut..]),
+            }
+        })
+    }
+
+    /// Every path of the reference's leaves, plus their prefixes (which make our walker
+    /// report leaves at inner nodes too).
+    fn all_paths(leaves: &[(RefLeaf, bool)]) -> Vec<String> {
+        let mut paths: Vec<String> = Vec::new();
+        for ((p, _, _), _) in leaves {
+            let mut end = 0;
+            for piece in p.split('.') {
+                end += piece.len();
+                let prefix = p[..end].to_string();
+                if !paths.contains(&prefix) {
+                    paths.push(prefix);
+                }
+                end += 1;
+            }
+        }
+        paths
+    }
+
+    fn has_high_surrogate(text: &str) -> bool {
+        let lower = text.to_ascii_lowercase();
+        lower.match_indices("\\ud").any(|(i, _)| matches!(lower.as_bytes().get(i + 3), Some(b'8'..=b'9' | b'a'..=b'b')))
+    }
+
+    fn check(text: &str) -> Result<(), TestCaseError> {
+        let reference = reference(text);
+        match reference {
+            Ok(leaves) => {
+                let is_object = text.trim_start().starts_with('{');
+                let paths = all_paths(&leaves);
+                // As event-ruler, keys that are empty are only entered when some rule path has an
+                // empty step (see `PathTrie`).
+                let empty_steps = paths.iter().any(|p| java_split_dots(p).contains(&""));
+                let leaves =
+                    canonical(leaves.into_iter().filter(|(_, hidden)| empty_steps || !hidden).map(|(leaf, _)| leaf).collect());
+                match ours(text, &paths) {
+                    Ok(got) => {
+                        prop_assert!(is_object, "accepted a non-object: {}", text);
+                        prop_assert_eq!(got, leaves, "{}", text);
+                    }
+                    Err(EventError::NotAnObject) => prop_assert!(!is_object, "{}", text),
+                    Err(e) => prop_assert!(false, "rejected valid JSON {}: {}", text, e),
+                }
+                // Reading only some paths skips the rest, and must give the same verdict.
+                if let Some(first) = paths.first() {
+                    let some = ours(text, std::slice::from_ref(first)).map(|l| l.len());
+                    prop_assert_eq!(some.is_ok(), is_object, "{}", text);
+                }
+            }
+            // serde_json rejects lone UTF-16 surrogates, which Jackson (and we) read as `?`
+            // (after a high surrogate it also insists on a `\u` escape), and numbers beyond a
+            // double's range, which Jackson reads.
+            Err(e)
+                if e.contains("surrogate")
+                    || e.contains("out of range")
+                    || (e.contains("hex escape") && has_high_surrogate(text)) => {}
+            Err(e) => {
+                prop_assert!(ours(text, &[]).is_err(), "accepted invalid JSON {} ({})", text, e);
+                prop_assert!(ours(text, &["a".into(), "a.b".into()]).is_err(), "accepted invalid JSON {} ({})", text, e);
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn adversarial_cases() {
+        for text in [
+            r#"{"a": "\ud83d\ude80", "a": [1, [2, {"a": 3}]], "\u0061": -0.0e-0}"#,
+            r#"{"a":{"b":{"c":[[[[]]]]}},"a":{"b":1e-7}}"#,
+            "{\"a\": \"\u{2028}\\u2029\\/\"}",
+            r#"{"a": 1}  trailing text is never read"#,
+            r#"{"a": [1, 2,]}"#,
+            r#"{"a": 1.e5}"#,
+            r#"{"a": "\x"}"#,
+            r#"{"a"}"#,
+            "{\"a\": \"tab\there\"}",
+            r#"{"a": 00}"#,
+            r#"[{"a": 1}]"#,
+            r#"{"": {"b": 1}, "a": [{"": "x", "\u0061\u0061": 2}], "a": {"\ud83d\"ude80": 3}}"#,
+            r#"{"\uD83DuDE80\u0061": [1]}"#,
+            r#"{"a": -1e0148250918838742949}"#,
+            r#"{"a": {"🚀": {}, "": [-0, true]}, "a": [-1], "\u0061": [[true, 1e20]]}"#,
+            r#"{"a": {"b": {"\uD83D\uDE80": {"c": 9"#,
+            "",
+        ] {
+            check(text).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn valid_events_give_the_reference_leaves(text in event()) {
+            check(&text)?;
+        }
+
+        #[test]
+        fn broken_events_are_rejected(text in mutated()) {
+            check(&text)?;
+        }
     }
 }

@@ -47,6 +47,18 @@ fn decode(raw: &str, start: usize) -> Result<String, JsonError> {
     }
 }
 
+/// Whether `text` is one JSON object and nothing else but whitespace, read with the scanner's
+/// grammar (the one events are matched with) and without building it.
+pub fn is_json_object(text: &str) -> bool {
+    let mut s = Scanner::new(text);
+    s.ws();
+    if s.peek() != Some(b'{') || s.skip_value().is_err() {
+        return false;
+    }
+    s.ws();
+    s.i == text.len()
+}
+
 pub struct Scanner<'a> {
     text: &'a str,
     b: &'a [u8],
@@ -147,7 +159,23 @@ impl<'a> Scanner<'a> {
         Ok(key)
     }
 
+    /// Like [`Self::key`], without decoding the key (for skipped objects).
+    fn skip_key(&mut self) -> Result<(), JsonError> {
+        self.ws();
+        if self.peek() != Some(b'"') {
+            return self.unexpected("was expecting double-quote to start field name");
+        }
+        self.skip_string()?;
+        self.ws();
+        if self.peek() != Some(b':') {
+            return self.unexpected("was expecting a colon to separate field name and value");
+        }
+        self.i += 1;
+        Ok(())
+    }
+
     /// The string at the cursor (which is at its opening quote).
+    #[inline]
     pub fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
         let start = self.i;
         let escaped = self.skip_string()?;
@@ -158,7 +186,9 @@ impl<'a> Scanner<'a> {
         decode(raw, start).map(Cow::Owned)
     }
 
-    /// Moves past the string at the cursor; returns whether it has escapes.
+    /// Moves past the string at the cursor; returns whether it has escapes. Inlined: it runs
+    /// for every key and string of an event, most of them a few bytes long.
+    #[inline]
     fn skip_string(&mut self) -> Result<bool, JsonError> {
         self.i += 1;
         let mut escaped = false;
@@ -252,7 +282,7 @@ impl<'a> Scanner<'a> {
                     if !self.empty(close) {
                         open.push(close);
                         if close == b'}' {
-                            self.key()?;
+                            self.skip_key()?;
                         }
                         continue;
                     }
@@ -274,7 +304,7 @@ impl<'a> Scanner<'a> {
                 let Some(&close) = open.last() else { return Ok(()) };
                 if self.next_or_close(close)? {
                     if close == b'}' {
-                        self.key()?;
+                        self.skip_key()?;
                     }
                     break;
                 }
@@ -355,6 +385,16 @@ mod tests {
         }
         assert_eq!(plain_run("é é\"".as_bytes()), 5);
         assert!(plain_run(b"\xc2\x80 aaaaa\"") <= 8);
+    }
+
+    #[test]
+    fn json_objects_alone() {
+        for ok in ["{}", " {\"a\": [1, {\"b\": null}]}\n", "{\"a\": \"}\"}"] {
+            assert!(is_json_object(ok), "{ok}");
+        }
+        for bad in ["", "[]", "\"{}\"", "1", "{} {}", "{\"a\": 1", "{\"a\": 1}}", "{\"a\": 1} x", "{'a': 1}"] {
+            assert!(!is_json_object(bad), "{bad}");
+        }
     }
 
     #[test]
