@@ -4,8 +4,8 @@
 //! Layout: this file owns the HTTP side (hyper 1, HTTP/1.1 keep-alive), routing by
 //! `X-Amz-Target`, and shutdown; [`protocol`] the AWS JSON 1.0 envelope and errors; [`arns`]
 //! ARN formats and names; [`registry`] state machines, versions, aliases and tags;
-//! [`executions`] running executions and the ring of recent ones; [`history`] AWS's history
-//! event shapes; [`logging`] execution log records; [`ops`] the operations.
+//! [`executions`] running executions and the ring of recent ones; [`compact`] the encoded form
+//! the ring keeps histories in; [`history`] AWS's history event shapes; [`logging`] execution log records; [`ops`] the operations.
 //!
 //! Invariants:
 //! - Any Host header is accepted (SDKs prefix `sync-` for StartSyncExecution) and signatures
@@ -17,6 +17,7 @@
 //!   period) for every admitted execution, so an accepted StartExecution is not lost.
 
 pub mod arns;
+pub mod compact;
 pub mod executions;
 pub mod history;
 pub mod logging;
@@ -326,18 +327,21 @@ impl Drop for ConnectionGuard {
 
 /// One HTTP request → one API call.
 async fn handle(state: Arc<ServerState>, req: Request<Incoming>, max_body: usize) -> Result<Response<Full<Bytes>>, Infallible> {
-    let target = req.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let trace = req.headers().get("x-amzn-trace-id").and_then(|v| v.to_str().ok()).map(str::to_string);
-    if req.method() != Method::POST {
-        let e = ApiError::unknown_operation(&format!("{} {}", req.method(), req.uri().path()));
+    // The head stays borrowed while the body is read: no header is copied.
+    let (head, body) = req.into_parts();
+    let header = |name: &str| head.headers.get(name).and_then(|v| v.to_str().ok());
+    let target = header("x-amz-target").unwrap_or("");
+    let trace = header("x-amzn-trace-id");
+    if head.method != Method::POST {
+        let e = ApiError::unknown_operation(&format!("{} {}", head.method, head.uri.path()));
         return Ok(error_response(&e, CONTENT_TYPE_JSON_1_0));
     }
-    let (service, op) = target.split_once('.').unwrap_or((target.as_str(), ""));
-    let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let (service, op) = target.split_once('.').unwrap_or((target, ""));
+    let declared = header(CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > max_body) {
         return Ok(error_response(&too_large(max_body), CONTENT_TYPE_JSON_1_0));
     }
-    let body = match Limited::new(req.into_body(), max_body).collect().await {
+    let body = match Limited::new(body, max_body).collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
             return Ok(error_response(&too_large(max_body), CONTENT_TYPE_JSON_1_0));
@@ -349,14 +353,14 @@ async fn handle(state: Arc<ServerState>, req: Request<Incoming>, max_body: usize
     };
     let response = match service {
         "AWSStepFunctions" => {
-            let ctx = ops::CallContext { trace_header: trace.as_deref() };
+            let ctx = ops::CallContext { trace_header: trace };
             match ops::dispatch(&state, op, &body, &ctx).await {
                 Ok(bytes) => json_response(StatusCode::OK, bytes, CONTENT_TYPE_JSON_1_0),
                 Err(e) => error_response(&e, CONTENT_TYPE_JSON_1_0),
             }
         }
         "AWSEvents" => route_events(&state, op, &body),
-        _ => error_response(&ApiError::unknown_operation(&target), CONTENT_TYPE_JSON_1_0),
+        _ => error_response(&ApiError::unknown_operation(target), CONTENT_TYPE_JSON_1_0),
     };
     Ok(response)
 }
