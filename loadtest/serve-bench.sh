@@ -6,6 +6,7 @@
 #   loadtest/serve-bench.sh --duration 30s --clients 64
 #   loadtest/serve-bench.sh --no-pin --server-workers 2 --client-threads 2
 #   loadtest/serve-bench.sh -- --history-ring 0    # args after -- go to `expressway serve`
+#   loadtest/serve-bench.sh --binary /tmp/expressway-old   # another server build, same client
 #
 # Builds both release binaries, starts the server with `chain` preloaded (from
 # ../shared/bench, or $EXPRESSWAY_BENCH_DIR), runs loadtest/scenarios/chain-http-sync.toml
@@ -22,6 +23,7 @@ client_threads=1
 server_cpus=0
 client_cpus=1
 pin=1
+binary=
 bench=${EXPRESSWAY_BENCH_DIR:-../shared/bench}
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -32,6 +34,7 @@ while [ $# -gt 0 ]; do
     --server-cpus) server_cpus=$2; shift 2 ;;
     --client-cpus) client_cpus=$2; shift 2 ;;
     --no-pin) pin=0; shift ;;
+    --binary) binary=$2; shift 2 ;;
     --) shift; break ;;
     *) echo "unknown option $1 (see the comment at the top of $0)" >&2; exit 2 ;;
   esac
@@ -41,14 +44,17 @@ server_pin=(); client_pin=()
 if [ $pin = 1 ] && command -v taskset >/dev/null; then
   server_pin=(taskset -c "$server_cpus"); client_pin=(taskset -c "$client_cpus")
 fi
-cargo build --release --quiet -p expressway --bin expressway
+if [ -z "$binary" ]; then
+  cargo build --release --quiet -p expressway --bin expressway
+  binary=target/release/expressway
+fi
 cargo build --release --quiet -p expressway-loadtest --bin expressway-loadtest
 dir=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
 cp "$bench/chain.asl.json" "$dir/"
-"${server_pin[@]}" target/release/expressway serve --bind 127.0.0.1:0 --preload "$dir" \
+"${server_pin[@]}" "$binary" serve --bind 127.0.0.1:0 --preload "$dir" \
   --workers "$server_workers" "$@" >/dev/null 2>"$dir/stderr" &
 pid=$!
 addr=
@@ -73,7 +79,11 @@ print(f"StartSyncExecution chain: {r['throughput']['requests_per_sec']:,.0f} req
       f"({ok} ok, {failed} failed in {r['elapsed_secs']:.1f} s); "
       f"latency p50 {lat['p50']:.0f} µs, p99 {lat['p99']:.0f} µs, max {lat['max']:.0f} µs")
 if cpu:
-    print(f"server: {sys.argv[2]} worker(s), {sys.argv[4]}, mean CPU {sum(cpu)/len(cpu):.0f}% of one core; "
+    # CPU per request (user + system) depends far less on what else runs than requests/s does.
+    busy = sum(t["cpu_percent"] / 100 * t["dt"] for t in r["timeline"] if t.get("cpu_percent") is not None)
+    answered = sum(t["requests_ok"] + t["requests_failed"] for t in r["timeline"] if t.get("cpu_percent") is not None)
+    print(f"server: {sys.argv[2]} worker(s), {sys.argv[4]}, mean CPU {sum(cpu)/len(cpu):.0f}% of one core, "
+          f"{busy / max(answered, 1) * 1e6:.1f} µs CPU per request; "
           f"client: {sys.argv[3]} thread(s); {r['machine']['cpus']} CPUs")
 if r["errors"]:
     print("errors:", r["errors"])

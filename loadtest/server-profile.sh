@@ -3,12 +3,17 @@
 #
 #   loadtest/server-profile.sh                       # chain, 2,000 requests, the default ring
 #   loadtest/server-profile.sh --requests 5000 -- --history-ring 0    # args after -- go to serve
+#   loadtest/server-profile.sh --cache-sim --warmup 12000   # the full ring: memory effects too
 #
 # Builds the release binary, starts `expressway serve` under callgrind with the workflow
 # preloaded, sends a warm-up, zeroes the counters, sends exactly N requests over 4 keep-alive
 # connections (a stdlib Python client), dumps the counters and prints instructions per
 # request. The dump (OUT.1) can be read with `callgrind_annotate --inclusive=yes OUT.1`.
 # Instruction counts do not depend on what else runs on the machine, unlike requests/s.
+# With --cache-sim it also simulates the caches and prints misses per request and callgrind's
+# cycle estimate (Ir + 10 × L1 misses + 100 × last-level misses): what a big working set (the
+# history ring) costs shows there, not in instructions. The ring reaches its steady state
+# (evicting one execution per request) only after --warmup exceeds --history-ring (10,000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requests=2000
@@ -16,6 +21,8 @@ workflow=../shared/bench/chain.asl.json
 event=../shared/bench/event.json
 out=/tmp/cg.expressway-serve
 binary=
+warmup=400
+cache_sim=no
 while [ $# -gt 0 ]; do
   case "$1" in
     --requests) requests=$2; shift 2 ;;
@@ -23,6 +30,8 @@ while [ $# -gt 0 ]; do
     --event) event=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --binary) binary=$2; shift 2 ;;   # an expressway binary to profile instead of building one
+    --warmup) warmup=$2; shift 2 ;;
+    --cache-sim) cache_sim=yes; shift ;;
     --) shift; break ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -37,7 +46,7 @@ trap 'rm -rf "$dir"' EXIT
 cp "$workflow" "$dir/"
 machine=$(basename "$workflow" .asl.json)
 rm -f "$out" "$out".*
-valgrind --tool=callgrind --callgrind-out-file="$out" "$binary" serve \
+valgrind --tool=callgrind --cache-sim=$cache_sim --callgrind-out-file="$out" "$binary" serve \
   --bind 127.0.0.1:0 --preload "$dir" --workers 2 "$@" >/dev/null 2>"$dir/stderr" &
 pid=$!
 for _ in $(seq 600); do
@@ -71,12 +80,26 @@ if failed:
     sys.exit(f"{len(failed)} requests failed, e.g. {failed[0][:200]!r}")
 PY
 }
-drive 400
+drive "$warmup"
 callgrind_control -z $pid >/dev/null 2>&1
 drive "$requests"
 callgrind_control -d $pid >/dev/null 2>&1
 kill -TERM $pid
 wait $pid || true
-ir=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$out.1" | head -1)
-[ -n "$ir" ] || ir=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$out.1" | head -1)
-echo "instructions per request: $((ir / requests)) ($ir for $requests StartSyncExecution of $machine; dump: $out.1)"
+python3 - "$out.1" "$requests" "$machine" <<'PY'
+import sys
+path, requests, machine = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+events = totals = None
+for line in open(path):
+    if line.startswith("events:"):
+        events = line.split()[1:]
+    elif line.startswith(("summary:", "totals:")) and totals is None:
+        totals = [int(x) for x in line.split()[1:]]
+c = dict(zip(events, totals))
+print(f"instructions per request: {c['Ir'] // requests} ({c['Ir']} for {requests} StartSyncExecution of {machine}; dump: {path})")
+if "DLmr" in c:
+    l1 = c["I1mr"] + c["D1mr"] + c["D1mw"]
+    ll = c["ILmr"] + c["DLmr"] + c["DLmw"]
+    print(f"per request: L1 misses {l1 / requests:.0f}, last-level misses {ll / requests:.0f}, "
+          f"estimated cycles {(c['Ir'] + 10 * l1 + 100 * ll) / requests:.0f}")
+PY

@@ -21,9 +21,8 @@
 //! - The buffer never leaves the process, so it has no version; a buffer that does not decode
 //!   is a bug here, reported as `None`, never a panic.
 
+use std::cell::RefCell;
 use std::sync::Arc;
-
-use rustc_hash::FxHashMap;
 
 use crate::value::{Map, Number, Str, Value};
 use crate::vm::HistoryEvent;
@@ -44,6 +43,16 @@ const ABSENT: u8 = 10;
 const LONG_STRING: u8 = 11;
 /// Strings from this length on are shared by reference.
 const LONG: usize = 64;
+/// Slots of the encoder's table of nodes written (a power of two).
+const SLOTS: usize = 256;
+/// The scratch buffer a thread keeps between encodings, at most (a larger one is dropped).
+const SCRATCH_KEPT: usize = 64 * 1024;
+
+thread_local! {
+    /// Encodings are written here, then copied into an exactly sized buffer: no growth and no
+    /// shrinking per execution.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
 
 /// An execution's recorded history, encoded.
 #[derive(Debug, Default)]
@@ -54,11 +63,9 @@ pub struct CompactHistory {
 
 impl CompactHistory {
     pub fn encode(events: &[HistoryEvent]) -> CompactHistory {
-        let mut e = Encoder {
-            out: Vec::with_capacity(64 * events.len()),
-            seen: FxHashMap::with_capacity_and_hasher(8 * events.len(), Default::default()),
-            nodes: 0,
-        };
+        let mut out = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        out.clear();
+        let mut e = Encoder { out, seen: [(0, 0); SLOTS], nodes: 0 };
         let mut last_ms = 0i64;
         for event in events {
             e.varint(event.id);
@@ -74,7 +81,11 @@ impl CompactHistory {
                 None => e.out.push(ABSENT),
             }
         }
-        CompactHistory { bytes: e.out.into_boxed_slice(), events: events.len() as u32 }
+        let bytes = Box::from(e.out.as_slice());
+        if e.out.capacity() <= SCRATCH_KEPT {
+            SCRATCH.with(|s| *s.borrow_mut() = e.out);
+        }
+        CompactHistory { bytes, events: events.len() as u32 }
     }
 
     /// The events, rebuilt; `None` only if the buffer is corrupt (a bug).
@@ -124,9 +135,17 @@ fn unzigzag(n: u64) -> i64 {
 
 struct Encoder {
     out: Vec<u8>,
-    /// Address of every shared node written so far → its number.
-    seen: FxHashMap<usize, u32>,
+    /// Shared nodes written so far, `(address, number)`, in a direct-mapped table: a lookup is
+    /// one load, where a hash map cost more than the encoding itself. A node whose slot was
+    /// taken over is written again when met again (a second copy, never a wrong reference:
+    /// every address stays valid, and so unique, while the events are borrowed).
+    seen: [(usize, u32); SLOTS],
     nodes: u32,
+}
+
+fn slot(addr: usize) -> usize {
+    // Allocations are at least 8-aligned; mix in higher bits so neighbours spread.
+    ((addr >> 3) ^ (addr >> 11)) & (SLOTS - 1)
 }
 
 impl Encoder {
@@ -146,18 +165,18 @@ impl Encoder {
     /// Writes a back reference when the node at `addr` was written before; otherwise answers
     /// false and the caller writes it (then calls `done`).
     fn back_ref(&mut self, addr: usize) -> bool {
-        match self.seen.get(&addr) {
-            Some(&n) => {
-                self.out.push(BACK_REF);
-                self.varint(n as u64);
-                true
-            }
-            None => false,
+        let (seen, n) = self.seen[slot(addr)];
+        if seen != addr {
+            return false;
         }
+        self.out.push(BACK_REF);
+        self.varint(n as u64);
+        true
     }
 
+    /// Numbers the node just written (the decoder numbers every shared node it reads alike).
     fn done(&mut self, addr: usize) {
-        self.seen.insert(addr, self.nodes);
+        self.seen[slot(addr)] = (addr, self.nodes);
         self.nodes += 1;
     }
 

@@ -83,6 +83,8 @@ fn prepare(state: &ServerState, req: &StartRequest<'_>, ctx: &CallContext<'_>, s
     opts.express = revision.is_express();
     opts.sync = sync;
     opts.role_arn = Some(revision.role_arn.clone());
+    // The revision's ARN is the one the engine would build from the name: shared, not rebuilt.
+    opts.state_machine_arn = Some(revision.machine_arn.clone());
     opts.mock = mock;
     Ok(Prepared { target, opts, input, input_text: Str::from(input_text), trace_header: trace_header.map(Str::from) })
 }
