@@ -49,8 +49,14 @@ fn loadtest(scenario: &Path) -> serde_json::Value {
         .args(["--json", "-", "--html", "/dev/null", "--quiet", "--fail-on-errors"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "loadtest failed: {}\n{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not a JSON report ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    assert!(
+        out.status.success(),
+        "loadtest failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not a JSON report ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 #[test]

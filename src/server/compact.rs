@@ -382,9 +382,8 @@ mod tests {
     #[test]
     fn shared_nodes_are_written_once_and_shared_again() {
         let big = parse_str(&format!(r#"{{"payload":"{}"}}"#, "x".repeat(1000))).unwrap();
-        let events: Vec<HistoryEvent> = (1..=10)
-            .map(|i| ev(i, "PassStateExited", 0, Some("P"), Some(Value::object([("output", big.clone())]))))
-            .collect();
+        let events: Vec<HistoryEvent> =
+            (1..=10).map(|i| ev(i, "PassStateExited", 0, Some("P"), Some(Value::object([("output", big.clone())])))).collect();
         let compact = CompactHistory::encode(&events);
         // Ten copies would be over 10,000 bytes; one copy plus ten small events is what it holds.
         assert!(compact.heap_bytes() < 2000, "{} bytes", compact.heap_bytes());

@@ -72,9 +72,7 @@ impl ExecutionRecord {
     fn approx_bytes(&self) -> usize {
         let f = self.finished.get();
         let len = |s: &Option<Str>| s.as_ref().map_or(0, |s| s.len());
-        RECORD_BYTES
-            + self.input.len()
-            + f.map_or(0, |f| len(&f.output) + len(&f.error) + len(&f.cause) + f.history.heap_bytes())
+        RECORD_BYTES + self.input.len() + f.map_or(0, |f| len(&f.output) + len(&f.error) + len(&f.cause) + f.history.heap_bytes())
     }
 }
 
@@ -266,8 +264,14 @@ mod tests {
         let rev = revision();
         let store = ExecutionStore::new(RingLimits { max_count: 0, max_bytes: 0 });
         store.insert(record(&rev, "r", "{}", false));
-        let fin =
-            Finished { status: ExecutionStatus::Aborted, stop_ms: 2, output: None, error: None, cause: None, history: CompactHistory::default() };
+        let fin = Finished {
+            status: ExecutionStatus::Aborted,
+            stop_ms: 2,
+            output: None,
+            error: None,
+            cause: None,
+            history: CompactHistory::default(),
+        };
         assert_eq!(store.finish("r", fin).unwrap().status(), "ABORTED");
         assert!(store.get("r").is_none());
         store.insert(record(&rev, "s", "{}", true));

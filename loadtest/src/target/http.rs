@@ -207,7 +207,9 @@ impl Answer<'static> {
         let entries = json.get("Entries").and_then(|e| e.as_array()).map_or_else(Vec::new, |entries| {
             entries
                 .iter()
-                .map(|e| EntryAnswer { error_code: e.get("ErrorCode").and_then(|c| c.as_str()).map(|c| Cow::Owned(c.to_string())) })
+                .map(|e| EntryAnswer {
+                    error_code: e.get("ErrorCode").and_then(|c| c.as_str()).map(|c| Cow::Owned(c.to_string())),
+                })
                 .collect()
         });
         Answer {

@@ -122,12 +122,7 @@ pub fn list(state: &ServerState, body: &[u8]) -> Result<Vec<u8>, ApiError> {
             // Distributed Map children run in-process and are not listed as Map Runs.
             return Err(ApiError::resource_not_found(map_run));
         }
-        _ => {
-            return Err(ApiError::new(
-                ErrorCode::ValidationException,
-                "Must provide a StateMachine ARN or MapRun ARN",
-            ))
-        }
+        _ => return Err(ApiError::new(ErrorCode::ValidationException, "Must provide a StateMachine ARN or MapRun ARN")),
     };
     let parsed = parse_machine_arn(arn, &state.registry.scope)?.ok_or_else(|| ApiError::state_machine_does_not_exist(arn))?;
     let machine_arn = {
