@@ -69,7 +69,7 @@ mkdir -p loadtest-reports
 "${client_pin[@]}" target/release/expressway-loadtest run loadtest/scenarios/chain-http-sync.toml \
   --url "http://$addr/" --server-pid $pid --duration "$duration" --clients "$clients" --threads "$client_threads" \
   --json loadtest-reports/serve-bench.json --html loadtest-reports/serve-bench.html --quiet
-python3 - loadtest-reports/serve-bench.json "$server_workers" "$client_threads" "${server_pin[*]:-unpinned}" <<'PY'
+python3 - loadtest-reports/serve-bench.json "$server_workers" "$client_threads" "${server_pin[*]:-unpinned}" "$(nproc)" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 ok, failed = r["requests"]["ok"], r["requests"]["failed"]
@@ -84,7 +84,7 @@ if cpu:
     answered = sum(t["requests_ok"] + t["requests_failed"] for t in r["timeline"] if t.get("cpu_percent") is not None)
     print(f"server: {sys.argv[2]} worker(s), {sys.argv[4]}, mean CPU {sum(cpu)/len(cpu):.0f}% of one core, "
           f"{busy / max(answered, 1) * 1e6:.1f} µs CPU per request; "
-          f"client: {sys.argv[3]} thread(s); {r['machine']['cpus']} CPUs")
+          f"client: {sys.argv[3]} thread(s); {sys.argv[5]} CPUs")
 if r["errors"]:
     print("errors:", r["errors"])
 PY
