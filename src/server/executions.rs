@@ -6,9 +6,12 @@
 //! - Running executions are never evicted; their number is bounded by the engine's admission
 //!   limit (`--max-in-flight`).
 //! - Finished executions live in the ring until it holds more than `max_count` of them or more
-//!   than `max_bytes` (an estimate: input and output text, error and cause, plus a fixed cost
-//!   per history event); then the oldest go first. With `max_count == 0` nothing finished is
-//!   kept.
+//!   than `max_bytes` (an estimate: input and output text, error and cause, the encoded
+//!   history, plus a fixed cost per record); then the oldest go first. With `max_count == 0`
+//!   nothing finished is kept.
+//! - Finished executions keep their history encoded ([`CompactHistory`]): one buffer instead
+//!   of the engine's values, so holding and evicting them is cheap; GetExecutionHistory
+//!   decodes it on demand.
 //! - A STANDARD execution's ARN (`execution:MACHINE:NAME`) is unique among the executions
 //!   held: StartExecution checks and inserts under one lock.
 
@@ -19,12 +22,10 @@ use rustc_hash::FxHashMap;
 
 use crate::runtime::{ExecutionStatus, StopHandle};
 use crate::value::Str;
-use crate::vm::HistoryEvent;
 
+use super::compact::CompactHistory;
 use super::registry::Revision;
 
-/// Rough bytes one history event costs beyond its payloads.
-const EVENT_BYTES: usize = 160;
 /// Rough bytes one record costs beyond its payloads and events.
 const RECORD_BYTES: usize = 512;
 
@@ -44,7 +45,7 @@ pub struct Finished {
     pub output: Option<Str>,
     pub error: Option<Str>,
     pub cause: Option<Str>,
-    pub history: Vec<HistoryEvent>,
+    pub history: CompactHistory,
 }
 
 /// One execution, running or finished.
@@ -71,9 +72,7 @@ impl ExecutionRecord {
     fn approx_bytes(&self) -> usize {
         let f = self.finished.get();
         let len = |s: &Option<Str>| s.as_ref().map_or(0, |s| s.len());
-        RECORD_BYTES
-            + self.input.len()
-            + f.map_or(0, |f| len(&f.output) + len(&f.error) + len(&f.cause) + f.history.len() * EVENT_BYTES)
+        RECORD_BYTES + self.input.len() + f.map_or(0, |f| len(&f.output) + len(&f.error) + len(&f.cause) + f.history.heap_bytes())
     }
 }
 
@@ -227,7 +226,7 @@ mod tests {
                 output: Some(Str::from("{}")),
                 error: None,
                 cause: None,
-                history: vec![],
+                history: CompactHistory::default(),
             });
         }
         Arc::new(r)
@@ -265,8 +264,14 @@ mod tests {
         let rev = revision();
         let store = ExecutionStore::new(RingLimits { max_count: 0, max_bytes: 0 });
         store.insert(record(&rev, "r", "{}", false));
-        let fin =
-            Finished { status: ExecutionStatus::Aborted, stop_ms: 2, output: None, error: None, cause: None, history: vec![] };
+        let fin = Finished {
+            status: ExecutionStatus::Aborted,
+            stop_ms: 2,
+            output: None,
+            error: None,
+            cause: None,
+            history: CompactHistory::default(),
+        };
         assert_eq!(store.finish("r", fin).unwrap().status(), "ABORTED");
         assert!(store.get("r").is_none());
         store.insert(record(&rev, "s", "{}", true));

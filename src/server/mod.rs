@@ -4,9 +4,10 @@
 //! Layout: this file owns the HTTP side (hyper 1, HTTP/1.1 keep-alive), routing by
 //! `X-Amz-Target`, and shutdown; [`protocol`] the AWS JSON 1.0 envelope and errors; [`arns`]
 //! ARN formats and names; [`registry`] state machines, versions, aliases and tags;
-//! [`executions`] running executions and the ring of recent ones; [`history`] AWS's history
-//! event shapes; [`logging`] execution log records; [`ops`] the operations; [`eventbridge`]
-//! the EventBridge API, `POST /events` and `GET /events/stats` on the same port.
+//! [`executions`] running executions and the ring of recent ones; [`compact`] the encoded form
+//! the ring keeps histories in; [`history`] AWS's history event shapes; [`logging`] execution
+//! log records; [`ops`] the operations; [`eventbridge`] the EventBridge API, `POST /events` and
+//! `GET /events/stats` on the same port.
 //!
 //! Invariants:
 //! - Any Host header is accepted (SDKs prefix `sync-` for StartSyncExecution) and signatures
@@ -18,6 +19,7 @@
 //!   period) for every admitted execution, so an accepted StartExecution is not lost.
 
 pub mod arns;
+pub mod compact;
 pub mod eventbridge;
 pub mod executions;
 pub mod history;

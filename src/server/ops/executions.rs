@@ -14,7 +14,7 @@ use crate::vm::HistoryEvent;
 use super::super::arns::{parse_execution_arn, parse_machine_arn, Qualifier};
 use super::super::executions::ExecutionRecord;
 use super::super::history::{to_api_event, ExecutionContext, Mapper};
-use super::super::protocol::{check_length, parse_request, timestamp, ApiError};
+use super::super::protocol::{check_length, parse_request, timestamp, ApiError, ErrorCode};
 use super::super::ServerState;
 use super::machines::describe_revision;
 use super::{ok, required_str, Page};
@@ -122,12 +122,7 @@ pub fn list(state: &ServerState, body: &[u8]) -> Result<Vec<u8>, ApiError> {
             // Distributed Map children run in-process and are not listed as Map Runs.
             return Err(ApiError::resource_not_found(map_run));
         }
-        _ => {
-            return Err(ApiError::new(
-                super::super::protocol::ErrorCode::ValidationException,
-                "Must provide a StateMachine ARN or MapRun ARN",
-            ))
-        }
+        _ => return Err(ApiError::new(ErrorCode::ValidationException, "Must provide a StateMachine ARN or MapRun ARN")),
     };
     let parsed = parse_machine_arn(arn, &state.registry.scope)?.ok_or_else(|| ApiError::state_machine_does_not_exist(arn))?;
     let machine_arn = {
@@ -210,19 +205,19 @@ pub fn history(state: &ServerState, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let reverse = req.reverse_order.unwrap_or(false);
     // A running execution's events are with the engine until it ends; until then its history
     // is its ExecutionStarted event.
-    let started;
-    let events: &[HistoryEvent] = match r.finished.get() {
-        Some(f) => &f.history,
+    let events: Vec<HistoryEvent> = match r.finished.get() {
+        Some(f) => f.history.decode().ok_or_else(|| {
+            ApiError::new(ErrorCode::InternalFailure, format!("The recorded history of '{arn}' cannot be read"))
+        })?,
         None => {
             let input = crate::value::parse_str(&r.input).ok();
-            started = [HistoryEvent {
+            vec![HistoryEvent {
                 id: 1,
                 kind: "ExecutionStarted".into(),
                 timestamp_ms: r.start_ms,
                 state: None,
                 details: input.map(|i| crate::value::Value::object([("input", i)])),
-            }];
-            &started
+            }]
         }
     };
     let ctx = ExecutionContext {

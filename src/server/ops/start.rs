@@ -15,8 +15,10 @@ use crate::events::transform::Payload;
 use crate::events::DeliveryError;
 use crate::runtime::{ExecutionOutcome, StartError, StartOptions};
 use crate::value::{self, Str, Value};
+use crate::vm::HistoryEvent;
 
 use super::super::arns::valid_name;
+use super::super::compact::CompactHistory;
 use super::super::executions::{ExecutionRecord, Finished, Locked};
 use super::super::history::ExecutionContext;
 use super::super::logging::LogLevel;
@@ -93,6 +95,8 @@ fn options(state: &ServerState, target: &Target, sync: bool) -> Result<StartOpti
     opts.express = revision.is_express();
     opts.sync = sync;
     opts.role_arn = Some(revision.role_arn.clone());
+    // The revision's ARN is the one the engine would build from the name: shared, not rebuilt.
+    opts.state_machine_arn = Some(revision.machine_arn.clone());
     opts.mock = state.mocks_for(&revision.name, target.test_case.as_deref())?;
     Ok(opts)
 }
@@ -264,24 +268,27 @@ pub fn start_for_event(state: &Arc<ServerState>, arn: &str, input: Payload) -> R
     launch(state, p, &mut store).map(|_| ()).map_err(|StartError::Throttled { .. }| DeliveryError::Full)
 }
 
-fn finished_of(outcome: ExecutionOutcome, output: Option<Str>) -> Finished {
+/// How an execution ended, as the store keeps it; its history is encoded only when the ring
+/// keeps finished executions.
+fn finished_of(state: &ServerState, outcome: ExecutionOutcome, output: Option<Str>) -> Finished {
+    let keep = state.executions.limits().max_count > 0;
     Finished {
         status: outcome.status,
         stop_ms: outcome.stop_ms,
         output,
         error: outcome.error,
         cause: outcome.cause,
-        history: outcome.history,
+        history: if keep { CompactHistory::encode(&outcome.history) } else { CompactHistory::default() },
     }
 }
 
-/// The end of an asynchronous execution: into the ring, then its log records.
+/// The end of an asynchronous execution: its log records, then into the ring.
 fn finish_async(state: &ServerState, outcome: ExecutionOutcome) {
     let arn = outcome.identity.execution_arn.clone();
     let output = outcome.output.as_ref().map(|v| Str::from(v.to_json()));
-    if let Some(record) = state.executions.finish(&arn, finished_of(outcome, output)) {
-        write_logs(state, &record);
-    }
+    let Some(record) = state.executions.get(&arn) else { return };
+    write_logs(state, &record, &outcome.history);
+    state.executions.finish(&arn, finished_of(state, outcome, output));
 }
 
 /// Records a StartSyncExecution execution (when the ring keeps any) and writes its log records.
@@ -294,7 +301,8 @@ fn record_finished(
     output: Option<Str>,
 ) {
     let logging = target.revision.logging.level != LogLevel::Off;
-    if state.executions.limits().max_count == 0 && !logging {
+    let keep = state.executions.limits().max_count > 0;
+    if !keep && !logging {
         return;
     }
     let id = outcome.identity.clone();
@@ -311,17 +319,17 @@ fn record_finished(
         stop: None,
         finished: OnceLock::new(),
     };
-    let _ = record.finished.set(finished_of(outcome, output));
-    let record = Arc::new(record);
-    if logging {
-        write_logs(state, &record);
+    write_logs(state, &record, &outcome.history);
+    if keep {
+        let _ = record.finished.set(finished_of(state, outcome, output));
+        state.executions.insert(Arc::new(record));
     }
-    state.executions.insert(record);
 }
 
-fn write_logs(state: &ServerState, record: &ExecutionRecord) {
+/// Writes an ended execution's log records (from the engine's events, before they are encoded
+/// for the ring).
+fn write_logs(state: &ServerState, record: &ExecutionRecord, history: &[HistoryEvent]) {
     let rev = &record.revision;
-    let Some(finished) = record.finished.get() else { return };
     if rev.logging.level == LogLevel::Off {
         return;
     }
@@ -331,7 +339,7 @@ fn write_logs(state: &ServerState, record: &ExecutionRecord) {
         version_arn: record.version_arn.as_deref(),
         alias_arn: record.alias_arn.as_deref(),
     };
-    state.logs.write_execution(&rev.logging, ctx, &record.arn, 0, &finished.history);
+    state.logs.write_execution(&rev.logging, ctx, &record.arn, 0, history);
 }
 
 #[cfg(test)]
