@@ -90,7 +90,7 @@ fn matcher_follows_compare_py_rules() {
 /// History event types per case, as our engine records them (for comparing with the recording).
 fn history_types(case: &Json) -> Option<Vec<String>> {
     let outcome = execute(case, true).ok()?;
-    Some(outcome.history.iter().map(|e| e.kind.clone()).collect())
+    Some(outcome.history.iter().map(|e| e.kind.to_string()).collect())
 }
 
 /// The recorded history event types, compared as multisets (AWS interleaves concurrent

@@ -41,7 +41,7 @@ fn task_result_flows_through_selector_and_result_path() {
     let o = run(def, r#"{"a":7}"#, echo_resources());
     assert_eq!(o.status, ExecutionStatus::Succeeded);
     assert_eq!(json(&o.output), r#"{"a":7,"r":{"got":7}}"#);
-    let kinds: Vec<&str> = o.history.iter().map(|e| e.kind.as_str()).collect();
+    let kinds: Vec<&str> = o.history.iter().map(|e| e.kind.as_ref()).collect();
     assert_eq!(
         kinds,
         ["ExecutionStarted", "TaskStateEntered", "LambdaFunctionScheduled", "LambdaFunctionStarted", "LambdaFunctionSucceeded", "TaskStateExited", "ExecutionSucceeded"]

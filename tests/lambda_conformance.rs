@@ -41,7 +41,7 @@ fn run_case(case: &Json, server: &LambdaServer, index: usize) -> (Json, Vec<Stri
             .expect("valid integrations")
     };
     match common::execute(case, config, resources) {
-        Ok(outcome) => (outcome_result(&outcome), outcome.history.iter().map(|e| e.kind.clone()).collect()),
+        Ok(outcome) => (outcome_result(&outcome), outcome.history.iter().map(|e| e.kind.to_string()).collect()),
         Err(rejected) => (rejected, Vec::new()),
     }
 }

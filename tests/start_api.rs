@@ -137,3 +137,20 @@ fn options_built_once_for_a_machine_give_the_same_identity_as_plain_ones() {
         assert_ne!(plain.execution_arn, shared.execution_arn);
     });
 }
+
+#[test]
+fn a_start_can_turn_history_recording_on_or_off_for_itself() {
+    let pass = machine(r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#);
+    let recording = engine(16);
+    let quiet = Engine::new(EngineConfig::default(), Resources::default());
+    let run = |engine: &Engine, record: Option<bool>| {
+        let opts = StartOptions { record_history: record, ..StartOptions::new("M") };
+        let outcome = paused_runtime().block_on(engine.start_sync(&pass.program, Value::Null, opts)).expect("admitted");
+        outcome.history.iter().map(|e| e.kind.to_string()).collect::<Vec<_>>()
+    };
+    let all = ["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"];
+    assert_eq!(run(&recording, None), all);
+    assert_eq!(run(&quiet, Some(true)), all);
+    assert!(run(&recording, Some(false)).is_empty());
+    assert!(run(&quiet, None).is_empty());
+}

@@ -331,7 +331,7 @@ pub fn outcome_json(o: &ExecutionOutcome, with_history: bool) -> Value {
             .map(|e| {
                 let mut f = vec![
                     ("id", Value::from(e.id as i64)),
-                    ("type", Value::from(e.kind.as_str())),
+                    ("type", Value::from(e.kind.as_ref())),
                     ("timestamp", Value::from(format_iso(e.timestamp_ms))),
                 ];
                 if let Some(d) = &e.details {

@@ -53,6 +53,10 @@ pub struct StartOptions {
     /// A Step Functions Local test case for this execution only (a server's
     /// `stateMachineArn#TestCase`); it takes the place of the engine-wide one.
     pub mock: Option<Arc<MockTestCase>>,
+    /// Whether to keep this execution's history events; `None` follows
+    /// `EngineConfig::record_history`. Recording costs about a fifth of a short execution, so a
+    /// caller that will not read the history (a server with no ring and no logging) turns it off.
+    pub record_history: Option<bool>,
 }
 
 impl StartOptions {
@@ -65,6 +69,7 @@ impl StartOptions {
             role_arn: None,
             state_machine_arn: None,
             mock: None,
+            record_history: None,
         }
     }
 
@@ -108,7 +113,7 @@ pub async fn run_execution(engine: &Engine, program: Arc<Program>, input: Value,
 pub(super) fn new_execution(engine: &Engine, input: Value, opts: &StartOptions) -> Arc<ExecShared> {
     let clock = Clock::new();
     let identity = make_identity(engine, opts, clock.now_ms());
-    ExecShared::new(identity, input, clock, engine.config.record_history)
+    ExecShared::new(identity, input, clock, opts.record_history.unwrap_or(engine.config.record_history))
 }
 
 /// Runs an execution created by [`new_execution`] (by [`Engine::start`], which must answer
@@ -179,7 +184,7 @@ pub(super) async fn execute(
         error,
         cause,
         stop_ms: exec.clock.now_ms(),
-        history: exec.history(),
+        history: exec.take_history(),
     }
 }
 

@@ -95,7 +95,7 @@ impl CompactHistory {
         let mut last_ms = 0i64;
         for _ in 0..self.events {
             let id = d.varint()?;
-            let kind = std::str::from_utf8(d.bytes()?).ok()?.to_string();
+            let kind = std::str::from_utf8(d.bytes()?).ok()?.to_string().into();
             let timestamp_ms = last_ms.wrapping_add(unzigzag(d.varint()?));
             last_ms = timestamp_ms;
             let state = match d.peek()? {
@@ -345,7 +345,7 @@ mod tests {
     use super::*;
     use crate::value::parse_str;
 
-    fn ev(id: u64, kind: &str, ts: i64, state: Option<&str>, details: Option<Value>) -> HistoryEvent {
+    fn ev(id: u64, kind: &'static str, ts: i64, state: Option<&str>, details: Option<Value>) -> HistoryEvent {
         HistoryEvent { id, kind: kind.into(), timestamp_ms: ts, state: state.map(Str::from), details }
     }
 

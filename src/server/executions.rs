@@ -134,6 +134,11 @@ impl Locked<'_> {
 }
 
 impl ExecutionStore {
+    /// Whether finished executions are kept (and so need their history recorded).
+    pub fn keeps_finished(&self) -> bool {
+        self.limits.max_count > 0
+    }
+
     pub fn new(limits: RingLimits) -> ExecutionStore {
         ExecutionStore { limits, inner: Mutex::new(Inner { by_arn: FxHashMap::default(), ring: VecDeque::new(), ring_bytes: 0 }) }
     }

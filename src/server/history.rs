@@ -55,7 +55,7 @@ impl<'a> Mapper<'a> {
 
     fn details(&mut self, e: &HistoryEvent) -> Option<(String, Json)> {
         let d = e.details.as_ref();
-        let kind = e.kind.as_str();
+        let kind = e.kind.as_ref();
         let mut out = Map::new();
         let key = match kind {
             "ExecutionStarted" => {
@@ -166,7 +166,7 @@ pub fn to_api_event(m: &Mapped<'_>) -> Json {
     let e = m.event;
     let mut out = Map::new();
     out.insert("timestamp".into(), timestamp(e.timestamp_ms));
-    out.insert("type".into(), Json::from(e.kind.as_str()));
+    out.insert("type".into(), Json::from(e.kind.as_ref()));
     out.insert("id".into(), Json::from(e.id));
     out.insert("previousEventId".into(), Json::from(e.id.saturating_sub(1)));
     if let Some((key, details)) = &m.details {
@@ -230,7 +230,7 @@ fn lower_first(s: &str) -> String {
 mod tests {
     use super::*;
 
-    fn ev(id: u64, kind: &str, state: Option<&str>, details: Option<Value>) -> HistoryEvent {
+    fn ev(id: u64, kind: &'static str, state: Option<&str>, details: Option<Value>) -> HistoryEvent {
         HistoryEvent { id, kind: kind.into(), timestamp_ms: 1_000, state: state.map(Str::from), details }
     }
 

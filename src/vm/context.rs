@@ -4,6 +4,7 @@
 //! Invariant: history event ids are allocated from one counter per execution, in the order the
 //! events happen, exactly as AWS numbers them (ExecutionStarted is #1); causes quote them.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -74,12 +75,12 @@ impl ExecShared {
 
     /// Allocates the next history event id and records the event when history is kept.
     /// `details` is only built when history is recorded.
-    pub fn event(&self, kind: &str, state: Option<&str>, details: impl FnOnce() -> Option<Value>) -> u64 {
+    pub fn event(&self, kind: &'static str, state: Option<&str>, details: impl FnOnce() -> Option<Value>) -> u64 {
         let id = self.next_event_id.fetch_add(1, Ordering::Relaxed);
         if let Some(h) = &self.history {
             let event = HistoryEvent {
                 id,
-                kind: kind.to_string(),
+                kind: Cow::Borrowed(kind),
                 timestamp_ms: self.clock.now_ms(),
                 state: state.map(Str::from),
                 details: details(),
@@ -94,6 +95,11 @@ impl ExecShared {
     /// The events recorded so far (empty when history is not kept).
     pub fn history(&self) -> Vec<HistoryEvent> {
         self.history.as_ref().and_then(|h| h.lock().ok().map(|l| l.clone())).unwrap_or_default()
+    }
+
+    /// Takes the recorded events out, for the execution's outcome: it is the last reader.
+    pub fn take_history(&self) -> Vec<HistoryEvent> {
+        self.history.as_ref().and_then(|h| h.lock().ok().map(|mut l| std::mem::take(&mut *l))).unwrap_or_default()
     }
 
     pub fn records_history(&self) -> bool {

@@ -98,6 +98,8 @@ fn options(state: &ServerState, target: &Target, sync: bool) -> Result<StartOpti
     // The revision's ARN is the one the engine would build from the name: shared, not rebuilt.
     opts.state_machine_arn = Some(revision.machine_arn.clone());
     opts.mock = state.mocks_for(&revision.name, target.test_case.as_deref())?;
+    // History feeds only the ring and execution logging: without both, nothing reads it.
+    opts.record_history = Some(state.executions.keeps_finished() || revision.logging.level != LogLevel::Off);
     Ok(opts)
 }
 
