@@ -177,25 +177,32 @@ pub fn format_iso(epoch_millis: i64) -> String {
 }
 
 /// Appends [`format_iso`]'s text to `out` without allocating. Each thread keeps the text of the
-/// last second it printed, so times within one second (every result line of a busy sidecar)
-/// cost a copy and three digits instead of a calendar conversion.
+/// last two seconds it printed (an execution's start and stop may straddle a second), so the
+/// times of a busy sidecar's result lines cost a copy and three digits, not a calendar conversion.
 pub fn write_iso(epoch_millis: i64, out: &mut String) {
     thread_local! {
-        static LAST_SECOND: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((i64::MIN, String::new())) };
+        /// The `YYYY-MM-DDTHH:MM:SS.` text of two seconds, and which slot to replace next.
+        static RECENT: std::cell::RefCell<([(i64, String); 2], usize)> =
+            const { std::cell::RefCell::new(([(i64::MIN, String::new()), (i64::MIN, String::new())], 0)) };
     }
     let second = epoch_millis.div_euclid(1000);
     let millis = epoch_millis.rem_euclid(1000) as u32;
-    LAST_SECOND.with(|last| {
-        let mut last = last.borrow_mut();
-        if last.0 != second {
-            let full = format_iso(second * 1000);
-            // Everything up to the fraction's digits: `2019-03-26T20:14:13.`
-            let prefix_len = full.len() - "000Z".len();
-            last.1.clear();
-            last.1.push_str(&full[..prefix_len]);
-            last.0 = second;
-        }
-        out.push_str(&last.1);
+    RECENT.with(|recent| {
+        let (slots, next) = &mut *recent.borrow_mut();
+        let slot = match slots.iter().position(|(s, _)| *s == second) {
+            Some(hit) => hit,
+            None => {
+                let slot = *next;
+                *next = 1 - slot;
+                let full = format_iso(second * 1000);
+                let (cached_second, prefix) = &mut slots[slot];
+                prefix.clear();
+                prefix.push_str(&full[..full.len() - "000Z".len()]);
+                *cached_second = second;
+                slot
+            }
+        };
+        out.push_str(&slots[slot].1);
     });
     for digit in [millis / 100, millis / 10 % 10, millis % 10] {
         out.push(char::from(b'0' + digit as u8));
@@ -351,9 +358,11 @@ mod tests {
             assert_eq!(out, format_iso(ms), "{ms}");
         }
         out.clear();
-        write_iso(5, &mut out);
-        write_iso(6, &mut out);
-        assert_eq!(out, "1970-01-01T00:00:00.005Z1970-01-01T00:00:00.006Z", "appends, and the cached second is reused");
+        for ms in [5, 1_006, 7, 2_008, 1_009] {
+            write_iso(ms, &mut out);
+        }
+        let expected = ["00.005Z", "01.006Z", "00.007Z", "02.008Z", "01.009Z"].map(|t| format!("1970-01-01T00:00:{t}"));
+        assert_eq!(out, expected.concat(), "appends, through the cached seconds and their replacements");
     }
 
     fn ms(text: &str) -> i64 {

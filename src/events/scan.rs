@@ -9,33 +9,7 @@
 use std::borrow::Cow;
 
 use super::json::{number_end, JsonError, Reader, Token, MAX_DEPTH};
-
-/// Length of the leading run of bytes that need no attention inside a string (not `"`, `\\`
-/// or a control character), eight bytes at a time. It may stop early at a plain byte (a space
-/// right after some UTF-8 continuation bytes looks like a control character to the word trick);
-/// callers treat a plain byte there as plain and go on.
-#[inline]
-fn plain_run(bytes: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
-    let mut n = 0;
-    while let Some(chunk) = bytes.get(n..n + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        // A byte below 0x20, or equal to '"' or '\\', stops the run. Bytes >= 0x80 (UTF-8)
-        // are plain; `x & !HIGHS` keeps them from looking small.
-        let small = (x & !HIGHS).wrapping_sub(ONES * 0x20) & !x & HIGHS;
-        let stop = small | has_zero(x ^ (ONES * u64::from(b'"'))) | has_zero(x ^ (ONES * u64::from(b'\\')));
-        if stop != 0 {
-            // The lowest flagged byte is the first byte that stops the run.
-            return n + (stop.trailing_zeros() / 8) as usize;
-        }
-        n += 8;
-    }
-    n + bytes.get(n..).unwrap_or(&[]).iter().position(|&c| c < 0x20 || c == b'"' || c == b'\\').unwrap_or(bytes.len() - n)
-}
+use crate::value::plain_run;
 
 /// Decodes a quoted string with escapes (`raw` includes the quotes).
 #[inline(never)]
