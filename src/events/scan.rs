@@ -12,8 +12,9 @@ use super::json::{number_end, JsonError, Reader, Token, MAX_DEPTH};
 use crate::value::plain_run;
 
 /// Decodes a quoted string with escapes (`raw` includes the quotes), which the scanner has
-/// already checked. One pass copying plain runs a word at a time: a PutEvents `Detail` sent as
-/// JSON text has an escape every few bytes. `\u` escapes (surrogate pairs) go to the reader.
+/// already checked. One byte-wise pass: a PutEvents `Detail` sent as JSON text has an escape
+/// every few bytes, too often for copying runs to pay. `\u` escapes (surrogate pairs) go to
+/// the reader.
 #[inline(never)]
 fn decode(raw: &str, start: usize) -> Result<String, JsonError> {
     let body = raw.get(1..raw.len().saturating_sub(1)).unwrap_or("");
@@ -21,32 +22,29 @@ fn decode(raw: &str, start: usize) -> Result<String, JsonError> {
         return decode_with_reader(raw, start);
     }
     let bytes = body.as_bytes();
-    let mut out = String::with_capacity(body.len());
-    let (mut i, mut run_start) = (0, 0);
-    while i < bytes.len() {
-        i += plain_run(bytes.get(i..).unwrap_or(&[]));
-        if bytes.get(i) != Some(&b'\\') {
-            // A plain byte where the word test stopped early, or the end.
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b != b'\\' {
+            out.push(b);
             i += 1;
             continue;
         }
-        out.push_str(body.get(run_start..i).unwrap_or(""));
         out.push(match bytes.get(i + 1) {
-            Some(b'"') => '"',
-            Some(b'\\') => '\\',
-            Some(b'/') => '/',
-            Some(b'b') => '\u{8}',
-            Some(b'f') => '\u{c}',
-            Some(b'n') => '\n',
-            Some(b'r') => '\r',
-            Some(b't') => '\t',
+            Some(b'"') => b'"',
+            Some(b'\\') => b'\\',
+            Some(b'/') => b'/',
+            Some(b'b') => 0x08,
+            Some(b'f') => 0x0c,
+            Some(b'n') => b'\n',
+            Some(b'r') => b'\r',
+            Some(b't') => b'\t',
             _ => return decode_with_reader(raw, start),
         });
         i += 2;
-        run_start = i;
     }
-    out.push_str(body.get(run_start..).unwrap_or(""));
-    Ok(out)
+    // Only ASCII bytes replaced ASCII escapes, so the text stays UTF-8.
+    String::from_utf8(out).or_else(|_| decode_with_reader(raw, start))
 }
 
 #[inline(never)]
