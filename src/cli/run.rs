@@ -325,29 +325,24 @@ pub fn outcome_json(o: &ExecutionOutcome, with_history: bool) -> Value {
         fields.push(("cause", Value::String(c.clone())));
     }
     if with_history {
-        fields.push(("history", history_json(o)));
+        let events = o
+            .history
+            .iter()
+            .map(|e| {
+                let mut f = vec![
+                    ("id", Value::from(e.id as i64)),
+                    ("type", Value::from(e.kind.as_str())),
+                    ("timestamp", Value::from(format_iso(e.timestamp_ms))),
+                ];
+                if let Some(d) = &e.details {
+                    f.push(("details", d.clone()));
+                }
+                Value::object(f)
+            })
+            .collect();
+        fields.push(("history", Value::array(events)));
     }
     Value::object(fields)
-}
-
-/// The `history` array of [`outcome_json`].
-fn history_json(o: &ExecutionOutcome) -> Value {
-    let events = o
-        .history
-        .iter()
-        .map(|e| {
-            let mut f = vec![
-                ("id", Value::from(e.id as i64)),
-                ("type", Value::from(e.kind.as_str())),
-                ("timestamp", Value::from(format_iso(e.timestamp_ms))),
-            ];
-            if let Some(d) = &e.details {
-                f.push(("details", d.clone()));
-            }
-            Value::object(f)
-        })
-        .collect();
-    Value::array(events)
 }
 
 /// Appends `outcome_json(o, with_history).to_json()`, with the `extra` string fields added at the
@@ -382,8 +377,11 @@ pub fn write_outcome_json(o: &ExecutionOutcome, with_history: bool, extra: &[(&s
         write_string(c, out);
     }
     if with_history {
-        out.push_str(",\"history\":");
-        history_json(o).write_json(out);
+        // Histories are for debugging: they take the general path.
+        if let Some(history) = outcome_json(o, true).get("history") {
+            out.push_str(",\"history\":");
+            history.write_json(out);
+        }
     }
     for (key, text) in extra {
         out.push(',');
