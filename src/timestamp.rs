@@ -1,7 +1,7 @@
 //! Strict ASL timestamps: parsing what AWS accepts as an "ISO-8601 extended offset date-time",
 //! ordering by instant, and printing the context object's time format.
 //!
-//! Owns: [`Timestamp`] (an instant, UTC, nanosecond precision) and [`format_iso`].
+//! Owns: [`Timestamp`] (an instant, UTC, nanosecond precision), [`format_iso`] and [`write_iso`].
 //!
 //! Invariants:
 //! - A [`Timestamp`] is an instant: `secs` since the Unix epoch plus `nanos` in `0..1e9`. The
@@ -176,6 +176,40 @@ pub fn format_iso(epoch_millis: i64) -> String {
     out
 }
 
+/// Appends [`format_iso`]'s text to `out` without allocating. Each thread keeps the text of the
+/// last two seconds it printed (an execution's start and stop may straddle a second), so the
+/// times of a busy sidecar's result lines cost a copy and three digits, not a calendar conversion.
+pub fn write_iso(epoch_millis: i64, out: &mut String) {
+    thread_local! {
+        /// The `YYYY-MM-DDTHH:MM:SS.` text of two seconds, and which slot to replace next.
+        static RECENT: std::cell::RefCell<([(i64, String); 2], usize)> =
+            const { std::cell::RefCell::new(([(i64::MIN, String::new()), (i64::MIN, String::new())], 0)) };
+    }
+    let second = epoch_millis.div_euclid(1000);
+    let millis = epoch_millis.rem_euclid(1000) as u32;
+    RECENT.with(|recent| {
+        let (slots, next) = &mut *recent.borrow_mut();
+        let slot = match slots.iter().position(|(s, _)| *s == second) {
+            Some(hit) => hit,
+            None => {
+                let slot = *next;
+                *next = 1 - slot;
+                let full = format_iso(second * 1000);
+                let (cached_second, prefix) = &mut slots[slot];
+                prefix.clear();
+                prefix.push_str(&full[..full.len() - "000Z".len()]);
+                *cached_second = second;
+                slot
+            }
+        };
+        out.push_str(&slots[slot].1);
+    });
+    for digit in [millis / 100, millis / 10 % 10, millis % 10] {
+        out.push(char::from(b'0' + digit as u8));
+    }
+    out.push('Z');
+}
+
 /// A byte cursor over the text being parsed; every read is bounds-checked.
 struct Cursor<'a> {
     b: &'a [u8],
@@ -314,6 +348,22 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn write_iso_is_format_iso() {
+        let mut out = String::new();
+        for ms in [0, 1, 999, 1_000, -1, -999, -1_000, 1_513_968_228_123, 1_513_968_228_999, 1_513_968_229_000, 253_402_300_800_000, -62_167_219_200_001] {
+            out.clear();
+            write_iso(ms, &mut out);
+            assert_eq!(out, format_iso(ms), "{ms}");
+        }
+        out.clear();
+        for ms in [5, 1_006, 7, 2_008, 1_009] {
+            write_iso(ms, &mut out);
+        }
+        let expected = ["00.005Z", "01.006Z", "00.007Z", "02.008Z", "01.009Z"].map(|t| format!("1970-01-01T00:00:{t}"));
+        assert_eq!(out, expected.concat(), "appends, through the cached seconds and their replacements");
+    }
 
     fn ms(text: &str) -> i64 {
         Timestamp::parse(text).map(Timestamp::epoch_millis).unwrap_or(i64::MIN)

@@ -30,7 +30,7 @@ use expressway::tasks::Resources;
 use expressway::value::Value;
 
 use super::input::read_file;
-use super::run::outcome_json;
+use super::run::write_outcome_json;
 
 pub fn run(rules_path: &Path, resources: Resources, virtual_time: bool, max_in_flight: usize, history: bool) -> i32 {
     let file = match RulesFile::load(rules_path) {
@@ -70,13 +70,10 @@ async fn serve(file: RulesFile, machines: Vec<StateMachine>, engine: Engine, his
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let results = tx.clone();
     let sm_sink = Arc::new(StateMachineSink::new(engine.clone(), move |info, outcome| {
-        let mut line = outcome_json(&outcome, history);
-        if let Some(map) = line.as_object_mut() {
-            map.insert("rule".into(), Value::from(&*info.rule));
-            map.insert("target".into(), Value::from(&*info.target_id));
-            map.insert("eventId".into(), Value::from(&*info.event_id));
-        }
-        let _ = results.send(line.to_json());
+        let mut line = String::with_capacity(512);
+        let extra = [("rule", &*info.rule), ("target", &*info.target_id), ("eventId", &*info.event_id)];
+        write_outcome_json(&outcome, history, &extra, &mut line);
+        let _ = results.send(line);
     }));
     for m in &machines {
         let arn = format!("arn:aws:states:{region}:{account}:stateMachine:{}", m.name);

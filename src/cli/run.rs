@@ -13,8 +13,8 @@ use expressway::asl::StateMachineType;
 use expressway::machine::StateMachine;
 use expressway::runtime::{run_execution, Engine, EngineConfig, ExecutionOutcome, StartOptions};
 use expressway::tasks::MockConfig;
-use expressway::timestamp::format_iso;
-use expressway::value::{Str, Value};
+use expressway::timestamp::{format_iso, write_iso};
+use expressway::value::{write_string, Str, Value};
 
 use super::input::{parse_execution_input, read_file, read_stdin};
 use super::task_args::IntegrationArgs;
@@ -343,4 +343,109 @@ pub fn outcome_json(o: &ExecutionOutcome, with_history: bool) -> Value {
         fields.push(("history", Value::array(events)));
     }
     Value::object(fields)
+}
+
+/// Appends `outcome_json(o, with_history).to_json()`, with the `extra` string fields added at the
+/// end, to `out`, without building the object: a busy sidecar writes one such line per
+/// execution, and the value tree, its serialisation and the two dates cost as much as a small
+/// execution. Byte-identical to the value's text (a test pins that).
+pub fn write_outcome_json(o: &ExecutionOutcome, with_history: bool, extra: &[(&str, &str)], out: &mut String) {
+    let id = &o.identity;
+    out.push_str("{\"executionArn\":");
+    write_string(&id.execution_arn, out);
+    out.push_str(",\"stateMachineArn\":");
+    write_string(&id.state_machine_arn, out);
+    out.push_str(",\"name\":");
+    write_string(&id.name, out);
+    out.push_str(",\"startDate\":\"");
+    write_iso(id.start_ms, out);
+    out.push_str("\",\"stopDate\":\"");
+    write_iso(o.stop_ms, out);
+    out.push_str("\",\"status\":\"");
+    out.push_str(o.status.as_str());
+    out.push('"');
+    if let Some(output) = &o.output {
+        out.push_str(",\"output\":");
+        output.write_json(out);
+    }
+    if let Some(e) = &o.error {
+        out.push_str(",\"error\":");
+        write_string(e, out);
+    }
+    if let Some(c) = &o.cause {
+        out.push_str(",\"cause\":");
+        write_string(c, out);
+    }
+    if with_history {
+        // Histories are for debugging: they take the general path.
+        if let Some(history) = outcome_json(o, true).get("history") {
+            out.push_str(",\"history\":");
+            history.write_json(out);
+        }
+    }
+    for (key, text) in extra {
+        out.push(',');
+        write_string(key, out);
+        out.push(':');
+        write_string(text, out);
+    }
+    out.push('}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expressway::runtime::ExecutionStatus;
+    use expressway::vm::{ExecutionIdentity, HistoryEvent};
+
+    fn outcome(status: ExecutionStatus, output: Option<Value>, error: Option<&str>, cause: Option<&str>) -> ExecutionOutcome {
+        ExecutionOutcome {
+            identity: ExecutionIdentity {
+                execution_arn: Str::from("arn:aws:states:us-east-1:123456789012:express:m:\"quoted\":x"),
+                name: Str::from("n\u{e9}\n"),
+                state_machine_arn: Str::from("arn:aws:states:us-east-1:123456789012:stateMachine:m"),
+                state_machine_name: Str::from("m"),
+                role_arn: Str::from("r"),
+                start_ms: 1_513_968_228_007,
+                redrive_count: None,
+            },
+            input: Value::Null,
+            status,
+            output,
+            error: error.map(Str::from),
+            cause: cause.map(Str::from),
+            stop_ms: 1_513_968_229_120,
+            history: vec![HistoryEvent {
+                id: 1,
+                kind: "ExecutionStarted".into(),
+                timestamp_ms: 1_513_968_228_007,
+                state: None,
+                details: Some(Value::object([("input", Value::from("{}"))])),
+            }],
+        }
+    }
+
+    #[test]
+    fn the_written_line_is_the_values_text() {
+        let output = expressway::value::parse_str(r#"{"t":21.7,"n":[1,-2,1.0E10,"\u0001"],"s":"\"/\\"}"#).unwrap();
+        let cases = [
+            outcome(ExecutionStatus::Succeeded, Some(output), None, None),
+            outcome(ExecutionStatus::Failed, None, Some("States.TaskFailed"), Some("it \"failed\"\t")),
+            outcome(ExecutionStatus::TimedOut, None, Some("States.Timeout"), None),
+        ];
+        let extra = [("rule", "r\"1"), ("target", "t"), ("eventId", "e")];
+        for o in &cases {
+            for history in [false, true] {
+                let mut expected = outcome_json(o, history);
+                if let Some(map) = expected.as_object_mut() {
+                    for (k, v) in extra {
+                        map.insert(k.into(), Value::from(v));
+                    }
+                }
+                let mut out = String::from("previous line\n");
+                write_outcome_json(o, history, &extra, &mut out);
+                assert_eq!(out, format!("previous line\n{}", expected.to_json()));
+            }
+        }
+    }
 }

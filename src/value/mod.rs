@@ -22,6 +22,8 @@ use std::sync::Arc;
 
 pub use number::Number;
 pub use parse::{parse, parse_str, ParseError};
+pub use ser::write_string;
+pub(crate) use ser::plain_run;
 
 /// Shared immutable string: cloning bumps a refcount.
 pub type Str = Arc<str>;
@@ -147,6 +149,11 @@ impl Value {
         let mut out = String::with_capacity(64);
         ser::write_compact(self, &mut out);
         out
+    }
+
+    /// Appends the compact JSON text ([`Value::to_json`]'s) to `out`.
+    pub fn write_json(&self, out: &mut String) {
+        ser::write_compact(self, out);
     }
 
     /// Pretty JSON text with two-space indentation.

@@ -18,15 +18,19 @@ pub struct ParseError {
 
 /// Parses one JSON document (surrounding whitespace allowed, nothing else).
 pub fn parse(bytes: &[u8]) -> Result<Value, ParseError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    parse_from(serde_json::Deserializer::from_slice(bytes))
+}
+
+/// Parses one JSON document from text. Text is known to be UTF-8, so its strings are not
+/// validated again as [`parse`]'s are.
+pub fn parse_str(text: &str) -> Result<Value, ParseError> {
+    parse_from(serde_json::Deserializer::from_str(text))
+}
+
+fn parse_from<'de, R: serde_json::de::Read<'de>>(mut de: serde_json::Deserializer<R>) -> Result<Value, ParseError> {
     let value = de::Deserialize::deserialize(&mut de).map_err(to_parse_error)?;
     de.end().map_err(to_parse_error)?;
     Ok(value)
-}
-
-/// Parses one JSON document from text.
-pub fn parse_str(text: &str) -> Result<Value, ParseError> {
-    parse(text.as_bytes())
 }
 
 fn to_parse_error(e: serde_json::Error) -> ParseError {

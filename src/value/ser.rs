@@ -73,12 +73,17 @@ pub(super) fn write_pretty(v: &Value, out: &mut String, depth: usize) {
     }
 }
 
-/// Writes `s` as a JSON string literal.
+/// Writes `s` as a JSON string literal. Runs of plain bytes are found a word at a time and
+/// copied at once: result lines and outputs are mostly long plain strings (ARNs, ids).
 pub fn write_string(s: &str, out: &mut String) {
+    out.reserve(s.len() + 2);
     out.push('"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    let mut i = 0;
+    while i < bytes.len() {
+        i += plain_run(bytes.get(i..).unwrap_or(&[]));
+        let Some(&b) = bytes.get(i) else { break };
         let esc: &str = match b {
             b'"' => "\\\"",
             b'\\' => "\\\\",
@@ -88,7 +93,11 @@ pub fn write_string(s: &str, out: &mut String) {
             0x08 => "\\b",
             0x0c => "\\f",
             0x00..=0x1f => "",
-            _ => continue,
+            // A plain byte where the word test stopped early (see `plain_run`).
+            _ => {
+                i += 1;
+                continue;
+            }
         };
         out.push_str(&s[start..i]);
         if esc.is_empty() {
@@ -99,10 +108,38 @@ pub fn write_string(s: &str, out: &mut String) {
         } else {
             out.push_str(esc);
         }
-        start = i + 1;
+        i += 1;
+        start = i;
     }
     out.push_str(&s[start..]);
     out.push('"');
+}
+
+/// Length of the leading run of bytes that need no attention inside a JSON string (not `"`, `\\`
+/// or a control character), eight bytes at a time. It may stop early at a plain byte (a space
+/// right after some UTF-8 continuation bytes looks like a control character to the word trick);
+/// callers treat a plain byte there as plain and go on.
+#[inline]
+pub(crate) fn plain_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let mut n = 0;
+    while let Some(chunk) = bytes.get(n..n + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        // A byte below 0x20, or equal to '"' or '\\', stops the run. Bytes >= 0x80 (UTF-8)
+        // are plain; `x & !HIGHS` keeps them from looking small.
+        let small = (x & !HIGHS).wrapping_sub(ONES * 0x20) & !x & HIGHS;
+        let stop = small | has_zero(x ^ (ONES * u64::from(b'"'))) | has_zero(x ^ (ONES * u64::from(b'\\')));
+        if stop != 0 {
+            // The lowest flagged byte is the first byte that stops the run.
+            return n + (stop.trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    n + bytes.get(n..).unwrap_or(&[]).iter().position(|&c| c < 0x20 || c == b'"' || c == b'\\').unwrap_or(bytes.len() - n)
 }
 
 /// Byte length of [`write_compact`]'s output, computed without building it.
@@ -157,5 +194,49 @@ fn member_upper_bound(v: &Value) -> usize {
         Value::Number(_) => 25,
         Value::String(s) => 2 + 6 * s.len(),
         Value::Array(_) | Value::Object(_) => compact_len_upper_bound(v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The escaping rules one character at a time: the reference for [`write_string`].
+    fn escaped_char_by_char(s: &str) -> String {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{8}' => out.push_str("\\b"),
+                '\u{c}' => out.push_str("\\f"),
+                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn strings_are_escaped_as_jackson_does() {
+        for s in ["", "plain", "a\"b\\c/d", "\u{1}\u{1f}\u{7f}", "é \u{80} aaaaaaaa\"", "arn:aws:states:us-east-1:123456789012:x\n"] {
+            let mut out = String::new();
+            write_string(s, &mut out);
+            assert_eq!(out, escaped_char_by_char(s), "{s:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn write_string_matches_the_reference(s in "(\\PC|[\"\\\\\\x00-\\x1f ]){0,40}") {
+            let mut out = String::from("x");
+            write_string(&s, &mut out);
+            prop_assert_eq!(out, format!("x{}", escaped_char_by_char(&s)));
+        }
     }
 }
