@@ -297,3 +297,17 @@ fn a_pass_result_path_that_grows_the_input_past_the_limit_fails() {
     let o = run(def, r#"{"s":"y"}"#, Resources::default());
     assert_eq!(json(&o.output), r#"{"s":"y","grown":{"here":{"a":"y","b":"y","c":"y"}}}"#);
 }
+
+#[test]
+fn states_that_read_their_entry_time_get_it() {
+    // Only states that read it (Wait, `$$`, `$states`) take the clock on entry; these do.
+    let def = r#"{"StartAt":"P","States":{
+        "P":{"Type":"Pass","Parameters":{"t.$":"$$.State.EnteredTime","n":1},"Next":"J"},
+        "J":{"Type":"Pass","QueryLanguage":"JSONata","Output":"{% [$states.input.t, $states.context.State.EnteredTime] %}","End":true}}}"#;
+    let outcome = run(def, "{}", Resources::default());
+    assert_eq!(outcome.status, ExecutionStatus::Succeeded, "{:?}", outcome.cause);
+    let times = json(&outcome.output);
+    assert!(!times.contains("1970"), "entry times must be real: {times}");
+    let year = |i: usize| parse_str(&times).ok().and_then(|v| v.as_array().and_then(|a| a.get(i).cloned())).map(|v| v.to_json());
+    assert!(year(0).is_some_and(|t| t.starts_with("\"20")) && year(1).is_some_and(|t| t.starts_with("\"20")), "{times}");
+}

@@ -252,7 +252,25 @@ impl Builder {
             StateKind::Pass { result } if !jsonata => LenBound::pass_output(&io, result.as_ref()),
             _ => None,
         };
-        Ok(State { name: Str::from(name), block, io, next, retry, catch, assign, query_language: ql, arguments, output, output_bound, kind })
+        // Conservative: any `$$` or `$states` text anywhere in the state (nested states
+        // included) counts, whatever field it is in.
+        let text = def.to_string();
+        let reads_entered_time = matches!(kind, StateKind::Wait(_)) || text.contains("$$") || text.contains("$states");
+        Ok(State {
+            name: Str::from(name),
+            block,
+            io,
+            next,
+            retry,
+            catch,
+            assign,
+            query_language: ql,
+            arguments,
+            output,
+            output_bound,
+            reads_entered_time,
+            kind,
+        })
     }
 
     fn map_spec(&mut self, obj: &JsonMap<String, Json>, ql: QueryLanguage, loc: &str, id: StateId) -> Result<MapSpec, CompileError> {

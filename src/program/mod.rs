@@ -318,6 +318,10 @@ pub struct State {
     /// JSONPath Pass states: a bound on the output's length in terms of the raw input's, so
     /// the VM can skip the payload-size walk when the bound is under the limit.
     pub output_bound: Option<LenBound>,
+    /// Whether anything in the state reads its entry time (a Wait, or `$$` / `$states` whose
+    /// context holds `State.EnteredTime`). Other states skip the clock read on entry: it was a
+    /// noticeable share of a short Pass state.
+    pub reads_entered_time: bool,
     pub kind: StateKind,
 }
 

@@ -254,7 +254,9 @@ impl Thread {
                     self.retry_counts.clear();
                     self.retry_counts.resize(state.retry.len(), 0);
                     self.retries = 0;
-                    self.entered_ms = exec.clock.now_ms();
+                    if state.reads_entered_time {
+                        self.entered_ms = exec.clock.now_ms();
+                    }
                     let input = &self.input;
                     self.entered_event = exec.event(state.kind.entered_event(), Some(&state.name), || {
                         Some(Value::object([("name", Value::String(state.name.clone())), ("input", input.clone())]))
