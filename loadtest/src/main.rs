@@ -13,6 +13,10 @@ use expressway_loadtest::runner::{self, Progress};
 use expressway_loadtest::scenario::{parse_duration_secs, Overrides, Scenario, TargetKind};
 use expressway_loadtest::template::{RenderContext, Rng};
 
+// The allocator `expressway` ships with: in-process runs measure the engine as users run it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "expressway-loadtest", version, about = "Load generator and harness for Expressway", long_about = None)]
 struct Cli {

@@ -8,8 +8,15 @@
 //! With `json_boundary = false` (replayed events only), the events are parsed before the run and
 //! outputs are not serialised: the engine alone is measured, as an SDK caller holding values
 //! would use it, and as in-process peers (which take and return objects) are measured.
+//!
+//! Each worker thread keeps its own copies of the start options and the parsed events, as a
+//! caller on several cores would, so the cores share no reference counts (one shared event
+//! value made two threads slower than one: every execution bumped and dropped the same
+//! reference counts from both cores).
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use expressway::program::Program;
@@ -20,12 +27,27 @@ use expressway::value::{parse_str, Value};
 use crate::stats::Outcome;
 
 pub struct InProcess {
+    name: String,
+    /// Tells this target's thread-local copies from another's.
+    id: u64,
     engine: Engine,
     program: Arc<Program>,
-    opts: StartOptions,
     /// Replayed events parsed before the run (`json_boundary = false`); request `n` takes
     /// `n % len`, the line the replay source renders for it.
     preparsed: Option<Arc<Vec<Value>>>,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+/// This thread's copies for one `InProcess` (by id): start options, parsed events.
+struct Local {
+    owner: u64,
+    opts: StartOptions,
+    events: Vec<Value>,
+}
+
+thread_local! {
+    static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
 }
 
 impl InProcess {
@@ -51,8 +73,7 @@ impl InProcess {
             );
         }
         let engine = Engine::new(EngineConfig::default(), resources);
-        let opts = StartOptions::for_machine(&engine, name);
-        InProcess { engine, program, opts, preparsed: None }
+        InProcess { name: name.to_string(), id: NEXT_ID.fetch_add(1, Ordering::Relaxed), engine, program, preparsed: None }
     }
 
     /// Skips the JSON boundary: `lines` (the replayed events) are parsed now, once.
@@ -62,19 +83,40 @@ impl InProcess {
         Ok(self)
     }
 
+    /// This thread's start options and, without the JSON boundary, its copy of request `n`'s
+    /// parsed event (`None` when the replayed events are empty).
+    fn local(&self, n: u64) -> Option<(Option<Value>, StartOptions)> {
+        let owner = self.id;
+        LOCAL.with(|cell| {
+            let mut cell = cell.borrow_mut();
+            let local = match &mut *cell {
+                Some(local) if local.owner == owner => local,
+                other => {
+                    // A deep copy: serialised and parsed again, so no value is shared.
+                    let events = self.preparsed.iter().flat_map(|v| v.iter()).filter_map(|v| parse_str(&v.to_json()).ok()).collect();
+                    let opts = StartOptions::for_machine(&self.engine, &self.name);
+                    other.insert(Local { owner, opts, events })
+                }
+            };
+            let event = match &self.preparsed {
+                Some(_) => Some(local.events.get((n % local.events.len().max(1) as u64) as usize)?.clone()),
+                None => None,
+            };
+            Some((event, local.opts.clone()))
+        })
+    }
+
     /// Runs request `n`, whose event text is `event`.
     pub async fn call(&self, n: u64, event: &str) -> Outcome {
-        let input = match &self.preparsed {
-            Some(values) => match values.get((n % values.len().max(1) as u64) as usize) {
-                Some(v) => v.clone(),
-                None => return Outcome::Failed("InvalidExecutionInput".into()),
-            },
+        let Some((preparsed, opts)) = self.local(n) else { return Outcome::Failed("InvalidExecutionInput".into()) };
+        let input = match preparsed {
+            Some(v) => v,
             None => match parse_str(event) {
                 Ok(v) => v,
                 Err(_) => return Outcome::Failed("InvalidExecutionInput".into()),
             },
         };
-        match self.engine.start_sync(&self.program, input, self.opts.clone()).await {
+        match self.engine.start_sync(&self.program, input, opts).await {
             Ok(outcome) if outcome.status == ExecutionStatus::Succeeded => {
                 // The boundary a caller pays: the output leaves as JSON text.
                 if let (Some(output), None) = (&outcome.output, &self.preparsed) {
