@@ -189,6 +189,8 @@ struct LoadSpec {
     seed: u64,
     /// Requests allowed in flight at once in open loop.
     permits: usize,
+    /// Open loop paced by this many tasks calling the engine inline (`inline_dispatch`).
+    inline_pacers: Option<usize>,
 }
 
 impl LoadSpec {
@@ -205,6 +207,9 @@ impl LoadSpec {
             batch: plan.batch,
             seed: plan.seed,
             permits,
+            inline_pacers: plan.inline_dispatch.then(|| {
+                plan.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            }),
         }
     }
 }
@@ -241,7 +246,10 @@ async fn load(spec: LoadSpec, shared: Arc<Shared>, start: Instant) {
     let deadline = start + spec.duration;
     match spec.traffic {
         Traffic::Closed { clients } => closed_loop(spec, clients, shared, deadline).await,
-        _ => open_loop(spec, shared, start).await,
+        _ => match spec.inline_pacers {
+            Some(pacers) => inline_loop(spec, pacers, shared, start).await,
+            None => open_loop(spec, shared, start).await,
+        },
     }
 }
 
@@ -271,6 +279,59 @@ async fn closed_loop(spec: LoadSpec, clients: usize, shared: Arc<Shared>, deadli
         }
     }
 }
+
+/// Open loop with inline dispatch (in-process): `pacers` tasks, one per worker thread, each take
+/// the next request number, render its event, wait for its due time and call the engine on
+/// their own thread. No request crosses threads, so the latency is the call's plus any lateness
+/// when the pacers fall behind (measured from the due time: coordinated omission corrected).
+/// Waiting spins (yielding) for the last stretch, so the worker threads stay busy.
+async fn inline_loop(spec: LoadSpec, pacers: usize, shared: Arc<Shared>, start: Instant) {
+    let spec = Arc::new(spec);
+    let duration = spec.duration.as_secs_f64();
+    let mut tasks = Vec::with_capacity(pacers);
+    for _ in 0..pacers {
+        let (spec, shared) = (Arc::clone(&spec), Arc::clone(&shared));
+        tasks.push(tokio::spawn(async move {
+            let mut client = spec.target.client();
+            let mut renderer = Renderer::new(spec.source.clone(), spec.batch);
+            while !shared.stop.is_set() {
+                let n = shared.dispatched.fetch_add(1, Ordering::Relaxed);
+                let Some(due) = spec.traffic.due_at(n, duration).filter(|d| *d < duration) else {
+                    shared.dispatched.fetch_sub(1, Ordering::Relaxed);
+                    break;
+                };
+                let intended = start + Duration::from_secs_f64(due);
+                let mut rng = Rng::new(request_seed(spec.seed, n));
+                let events = renderer.render(&mut rng, n);
+                loop {
+                    let now = Instant::now();
+                    if now >= intended {
+                        break;
+                    }
+                    // tokio's timers tick in milliseconds: sleep only the long part.
+                    if intended - now > SPIN {
+                        tokio::time::sleep_until(intended - SPIN).await;
+                    } else {
+                        tokio::task::yield_now().await;
+                    }
+                }
+                let sent = Instant::now();
+                let outcome = client.call(n, events).await;
+                let (latency, service) = (intended.elapsed(), sent.elapsed());
+                shared.recorders.shard(n).record(latency, service, spec.batch as u32, outcome);
+            }
+        }));
+    }
+    let drain_end = start + spec.duration + DRAIN;
+    for task in tasks {
+        if tokio::time::timeout_at(drain_end, task).await.is_err() {
+            shared.unfinished.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// How close to its due time an inline pacer stops sleeping and starts spinning.
+const SPIN: Duration = Duration::from_millis(2);
 
 /// One open-loop request on its way to a task.
 struct Job {

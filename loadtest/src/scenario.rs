@@ -24,6 +24,7 @@
 //! threads = 2                          # tokio worker threads (default: one per CPU)
 //! max_in_flight = 10000                # in-process open loop: requests running at once
 //! json_boundary = true                 # in-process: false = replayed events parsed before the run, outputs not serialised
+//! inline_dispatch = false              # in-process open loop: true = each worker thread paces its share and calls the engine itself
 //! # HTTP: url, connections, state_machine_arn, batch, event_bus, source, detail_type,
 //! #       timeout_secs, server_pid (to sample the server's memory and CPU)
 //! # in-process Task resources answered by a local function adding fields to its input:
@@ -149,6 +150,10 @@ pub struct TargetSpec {
     /// In-process: parse each event and serialise each output (the default), or, with replayed
     /// events, parse them before the run and measure the engine alone.
     pub json_boundary: Option<bool>,
+    /// In-process open loop: each worker thread paces its own share of the schedule and calls
+    /// the engine itself, as an in-process caller's threads would, instead of a dispatcher
+    /// thread handing requests over (whose cross-thread wake-ups dominate microsecond latencies).
+    pub inline_dispatch: Option<bool>,
     #[serde(default)]
     pub local_functions: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
 }
@@ -190,6 +195,8 @@ pub struct Plan {
     pub max_in_flight: usize,
     /// Worker threads for the runtime the binary builds (`None`: one per CPU).
     pub threads: Option<usize>,
+    /// In-process open loop: worker threads pace and call the engine themselves.
+    pub inline_dispatch: bool,
     /// The process whose memory and CPU the report shows.
     pub sample_pid: Option<u32>,
     /// What the report checks the run against.
@@ -290,8 +297,8 @@ impl Scenario {
             }
             Some(http_kind) => {
                 let t = &self.target;
-                if t.json_boundary.is_some() || !t.local_functions.is_empty() {
-                    return Err(invalid("json_boundary and local_functions apply to the in-process target only".into()));
+                if t.json_boundary.is_some() || t.inline_dispatch.is_some() || !t.local_functions.is_empty() {
+                    return Err(invalid("json_boundary, inline_dispatch and local_functions apply to the in-process target only".into()));
                 }
                 let url = t.url.as_deref().ok_or_else(|| invalid(format!("the {} target needs `url`", kind.label())))?;
                 let (authority, path) = HttpTarget::parse_url(url).map_err(invalid)?;
@@ -331,6 +338,7 @@ impl Scenario {
             connections: self.target.connections.unwrap_or(16),
             max_in_flight: self.target.max_in_flight.unwrap_or(10_000),
             threads: self.target.threads,
+            inline_dispatch: self.target.inline_dispatch.unwrap_or(false),
             sample_pid,
             targets: self.targets.clone(),
             name,

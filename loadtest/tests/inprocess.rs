@@ -172,3 +172,21 @@ async fn burst_half_peak_and_soak_reports_carry_their_verdicts() {
         assert!(render_html(&report).contains("memory trend"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inline_dispatch_runs_every_scheduled_execution_once() {
+    // chain-half-peak sets `inline_dispatch = true`: worker threads pace and call the engine.
+    let Some((s, dir)) = shipped("chain-half-peak") else { return };
+    assert_eq!(s.target.inline_dispatch, Some(true));
+    for traffic in [Traffic::Constant { rate: 400.0 }, Traffic::Burst { rate: 100.0, factor: 10.0, burst_secs: 0.2, every_secs: 0.5 }] {
+        let mut s = s.clone();
+        s.traffic = traffic.clone();
+        let plan = s.plan(&dir, &Overrides { duration_secs: Some(1.0), seed: Some(9), ..Overrides::default() }).unwrap();
+        let report = run(&plan, Progress::Off, pending()).await;
+        let planned = traffic.planned_requests(1.0);
+        assert_eq!(report.requests.dispatched, planned, "{traffic:?}");
+        assert_eq!(report.requests.ok, planned, "{traffic:?}: errors {:?}", report.errors);
+        assert_eq!(report.latency_us.count, planned);
+        assert_eq!(report.timeline.iter().map(|t| t.requests_ok).sum::<u64>(), planned);
+    }
+}
