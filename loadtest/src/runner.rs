@@ -272,6 +272,12 @@ async fn closed_loop(spec: LoadSpec, clients: usize, shared: Arc<Shared>, deadli
             }
         }));
     }
+    join_clients(tasks, deadline, &shared).await;
+}
+
+/// Waits for the client tasks until `deadline` plus the drain time; a task still running then
+/// counts as unfinished.
+async fn join_clients(tasks: Vec<tokio::task::JoinHandle<()>>, deadline: Instant, shared: &Shared) {
     let drain_end = deadline + DRAIN;
     for task in tasks {
         if tokio::time::timeout_at(drain_end, task).await.is_err() {
@@ -322,12 +328,7 @@ async fn inline_loop(spec: LoadSpec, pacers: usize, shared: Arc<Shared>, start: 
             }
         }));
     }
-    let drain_end = start + spec.duration + DRAIN;
-    for task in tasks {
-        if tokio::time::timeout_at(drain_end, task).await.is_err() {
-            shared.unfinished.fetch_add(1, Ordering::Relaxed);
-        }
-    }
+    join_clients(tasks, start + spec.duration, &shared).await;
 }
 
 /// How close to its due time an inline pacer stops sleeping and starts spinning.

@@ -92,12 +92,8 @@ impl ExecShared {
         id
     }
 
-    /// The events recorded so far (empty when history is not kept).
-    pub fn history(&self) -> Vec<HistoryEvent> {
-        self.history.as_ref().and_then(|h| h.lock().ok().map(|l| l.clone())).unwrap_or_default()
-    }
-
-    /// Takes the recorded events out, for the execution's outcome: it is the last reader.
+    /// Takes the recorded events out (empty when history is not kept), for the execution's
+    /// outcome: it is the last reader.
     pub fn take_history(&self) -> Vec<HistoryEvent> {
         self.history.as_ref().and_then(|h| h.lock().ok().map(|mut l| std::mem::take(&mut *l))).unwrap_or_default()
     }

@@ -92,8 +92,10 @@ impl InProcess {
             let local = match &mut *cell {
                 Some(local) if local.owner == owner => local,
                 other => {
-                    // A deep copy: serialised and parsed again, so no value is shared.
-                    let events = self.preparsed.iter().flat_map(|v| v.iter()).filter_map(|v| parse_str(&v.to_json()).ok()).collect();
+                    // A deep copy: serialised and parsed again, so no value is shared. The
+                    // events parsed once already; should one not, the request fails visibly.
+                    let copies = self.preparsed.iter().flat_map(|v| v.iter()).map(|v| parse_str(&v.to_json()));
+                    let events = copies.collect::<Result<_, _>>().ok()?;
                     let opts = StartOptions::for_machine(&self.engine, &self.name);
                     other.insert(Local { owner, opts, events })
                 }
