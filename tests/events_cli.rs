@@ -95,3 +95,42 @@ fn a_line_that_is_not_utf8_is_rejected_and_the_rest_still_runs() {
     assert!(lines.iter().any(|l| l["status"] == "REJECTED" && l["line"] == 1));
     assert!(lines.iter().any(|l| l["output"]["orderId"] == "o-9"), "the last line has no newline and still runs");
 }
+
+#[test]
+fn scheduled_rules_in_the_rules_file() {
+    let dir = std::env::temp_dir().join(format!("expressway-bus-sched-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rules = dir.join("rules.json");
+    std::fs::write(
+        &rules,
+        r#"{"Rules": [
+          {"Name": "tick", "ScheduleExpression": "rate(1 minute)", "Targets": [{"Id": "log", "Arn": "ndjson:-"}]},
+          {"Name": "all", "EventPattern": {"source": ["app"]}, "Targets": [{"Id": "log", "Arn": "ndjson:-"}]}]}"#,
+    )
+    .unwrap();
+    let rules = rules.to_str().unwrap();
+    // Events still flow past a scheduled rule (its first period has not passed: no Scheduled Event).
+    let out = run_bus(rules, "{\"Source\": \"app\", \"DetailType\": \"x\", \"Detail\": \"{\\\"n\\\": 1}\"}\n");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = lines(&out);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!((&lines[0]["rule"], &lines[0]["input"]["detail"]), (&"all".into(), &serde_json::json!({"n": 1})));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_expressway"))
+        .args(["run", "--virtual-time", "--bus", rules])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with --virtual-time"));
+
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"{"Rules": [{"Name": "tick", "ScheduleExpression": "every minute"}]}"#).unwrap();
+    let out = run_bus(bad.to_str().unwrap(), "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("rule tick: ValidationException: Parameter ScheduleExpression is not valid."),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

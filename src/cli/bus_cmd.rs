@@ -8,6 +8,9 @@
 //! "detail-type", "detail", ...}`, put on the default bus). A line that is neither, or that
 //! PutEvents refuses, gets a `REJECTED` line with its line number and makes the exit status 1.
 //!
+//! Scheduled rules in the file fire on the wall clock while stdin is open (checked each second,
+//! as the server does); they need real time, so `--virtual-time` refuses them.
+//!
 //! Backpressure, not loss: before each event the reader waits until the engine has room for
 //! every delivery the event could make, and an entry still throttled is retried.
 //! Exit codes: 0 every line was taken; 1 some line was rejected; 2 the rules file or a
@@ -22,7 +25,7 @@ use expressway::asl::StateMachineType;
 use expressway::events::ingest::entry_from_line;
 use expressway::events::rules_file::RulesFile;
 use expressway::events::sinks::{HttpSink, NdjsonSink, Router, StateMachineSink};
-use expressway::events::{Buses, EntryResult};
+use expressway::events::{Buses, EntryResult, EventsApi};
 use expressway::machine::StateMachine;
 use expressway::runtime::{Engine, EngineConfig};
 use expressway::tasks::client::HttpClient;
@@ -56,6 +59,12 @@ pub fn run(rules_path: &Path, resources: Resources, virtual_time: bool, max_in_f
                 return 2;
             }
         }
+    }
+    if virtual_time && file.has_schedules() {
+        // Under virtual time the runtime's clock jumps ahead whenever it idles, so a schedule
+        // would fire as fast as the loop can go instead of once a period.
+        eprintln!("error: scheduled rules run on the wall clock; they cannot be used with --virtual-time");
+        return 2;
     }
     let Some(runtime) = super::execution_runtime(virtual_time) else { return 2 };
     let config = EngineConfig { record_history: history, virtual_time, max_in_flight, ..EngineConfig::default() };
@@ -94,7 +103,7 @@ async fn serve(file: RulesFile, machines: Vec<StateMachine>, engine: Engine, his
             let sink = match NdjsonSink::open(&t.arn, true) {
                 Ok(s) => Arc::new(s),
                 Err(e) => {
-                    eprintln!("error: rule {}, target {}: cannot open {}: {e}", rule.spec.name, t.id, &t.arn["ndjson:".len()..]);
+                    eprintln!("error: rule {}, target {}: cannot open {}: {e}", rule.name, t.id, &t.arn["ndjson:".len()..]);
                     return 2;
                 }
             };
@@ -102,11 +111,13 @@ async fn serve(file: RulesFile, machines: Vec<StateMachine>, engine: Engine, his
             ndjson_sinks.push((t.arn.clone(), sink));
         }
     }
-    let buses = Buses::new(&region, &account, router);
-    if let Err(e) = file.apply(&buses) {
+    let api = Arc::new(EventsApi::new(Arc::new(Buses::new(&region, &account, router))));
+    if let Err(e) = file.apply(&api) {
         eprintln!("error: {e}");
         return 2;
     }
+    let schedules = file.has_schedules().then(|| tokio::spawn(fire_scheduled_rules(api.clone())));
+    let buses = api.buses().clone();
 
     // Results are written in batches: one write per batch of lines, not per line.
     let writer = tokio::spawn(async move {
@@ -182,17 +193,33 @@ async fn serve(file: RulesFile, machines: Vec<StateMachine>, engine: Engine, his
             }
         }
     }
+    if let Some(ticker) = schedules {
+        ticker.abort();
+        let _ = ticker.await;
+    }
     while engine.in_flight() > 0 || http.in_flight() > 0 {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     drop(tx);
     drop(buses);
+    drop(api);
     drop(sm_sink);
     let _ = writer.await;
     for (_, sink) in &ndjson_sinks {
         let _ = sink.flush();
     }
     i32::from(rejected)
+}
+
+/// Puts the Scheduled Event of each due scheduled rule, once a second, until aborted.
+async fn fire_scheduled_rules(api: Arc<EventsApi>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let clock = expressway::clock::Clock::new();
+    loop {
+        tick.tick().await;
+        api.fire_due(clock.now_ms());
+    }
 }
 
 /// Sends stdin's lines in batches until end of input (or the receiver is gone).

@@ -362,6 +362,19 @@ impl EventsApi {
         if pattern.is_some() {
             return Err(EventsApiError::validation("Give either EventPattern or ScheduleExpression, not both."));
         }
+        let arn = self.put_scheduled_rule(name, expression, state, description)?;
+        Ok(json!({ "RuleArn": arn }))
+    }
+
+    /// Creates or replaces a scheduled rule on the default bus (PutRule with
+    /// `ScheduleExpression`, and rules files); answers the rule's ARN. Its periods count from now.
+    pub fn put_scheduled_rule(
+        &self,
+        name: String,
+        expression: &str,
+        state: RuleState,
+        description: Option<String>,
+    ) -> Result<String, EventsApiError> {
         let now = now_ms();
         let schedule = Schedule::parse(expression, now).map_err(|e| EventsApiError::validation(e.to_string()))?;
         let arn = self.buses.rule_arn(DEFAULT_BUS, &name);
@@ -369,7 +382,12 @@ impl EventsApi {
         self.buses.put_rule(None, spec)?;
         let next_ms = schedule.next_after(now);
         self.schedules().insert(name, ScheduledRule { expression: expression.to_string(), schedule, arn: arn.clone(), next_ms });
-        Ok(json!({ "RuleArn": arn }))
+        Ok(arn)
+    }
+
+    /// Whether any scheduled rule exists (so a caller knows whether to tick [`Self::fire_due`]).
+    pub fn has_schedules(&self) -> bool {
+        !self.schedules().is_empty()
     }
 
     pub fn buses(&self) -> &Arc<Buses> {

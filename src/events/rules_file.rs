@@ -3,6 +3,8 @@
 //! (CreateEventBus, PutRule, PutTargets), with the same field names; `docs/EVENTS.md` documents
 //! the format.
 //!
+//! A rule has an `EventPattern` or a `ScheduleExpression` (default bus only), as PutRule takes.
+//!
 //! Invariants: unknown keys are errors (a misspelt `EventPatern` must not silently match
 //! everything); every problem names the rule or target it is in; applying a file either sets
 //! up everything it declares or reports the first problem.
@@ -11,7 +13,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value as Json};
 
-use super::bus::{Buses, RuleSpec, RuleState, TargetSpec, DEFAULT_BUS};
+use super::api::EventsApi;
+use super::bus::{RuleSpec, RuleState, TargetSpec, DEFAULT_BUS};
 
 /// A rules file that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,10 +32,22 @@ pub struct FileStateMachine {
     pub definition_file: PathBuf,
 }
 
+/// What makes a rule fire.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Trigger {
+    /// Events on its bus that match this pattern (JSON text).
+    EventPattern(String),
+    /// A `rate(...)` or `cron(...)` expression: a Scheduled Event on the default bus.
+    Schedule(String),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileRule {
     pub bus: String,
-    pub spec: RuleSpec,
+    pub name: String,
+    pub state: RuleState,
+    pub description: Option<String>,
+    pub trigger: Trigger,
     pub targets: Vec<TargetSpec>,
 }
 
@@ -111,39 +126,66 @@ impl RulesFile {
             file.state_machines.push(FileStateMachine { name, definition_file });
         }
         for rule in objects(root, "Rules", "Rules")? {
-            check_keys(rule, &["Name", "EventBusName", "EventPattern", "State", "Description", "Targets"], "rule")?;
+            check_keys(
+                rule,
+                &["Name", "EventBusName", "EventPattern", "ScheduleExpression", "State", "Description", "Targets"],
+                "rule",
+            )?;
             let name = required(rule, "Name", "rule")?;
             let what = format!("rule {name}");
-            let event_pattern = json_text(rule, "EventPattern", &what)?
-                .ok_or_else(|| RulesFileError(format!("{what}: EventPattern is required")))?;
+            let bus = string(rule, "EventBusName", &what)?.unwrap_or_else(|| DEFAULT_BUS.to_string());
+            let trigger = match (json_text(rule, "EventPattern", &what)?, string(rule, "ScheduleExpression", &what)?) {
+                (Some(pattern), None) => Trigger::EventPattern(pattern),
+                (None, Some(_)) if bus != DEFAULT_BUS => {
+                    return err(format!("{what}: ScheduleExpression is supported only on the default event bus"))
+                }
+                (None, Some(expression)) => Trigger::Schedule(expression),
+                (None, None) => return err(format!("{what}: EventPattern or ScheduleExpression is required")),
+                (Some(_), Some(_)) => return err(format!("{what}: give either EventPattern or ScheduleExpression, not both")),
+            };
             let state = match string(rule, "State", &what)? {
                 Some(s) => RuleState::parse(&s).map_err(|e| RulesFileError(format!("{what}: {e}")))?,
                 None => RuleState::Enabled,
             };
             let description = string(rule, "Description", &what)?;
-            let bus = string(rule, "EventBusName", &what)?.unwrap_or_else(|| DEFAULT_BUS.to_string());
             let mut targets = Vec::new();
             for t in objects(rule, "Targets", &what)? {
                 targets.push(target(t, &what)?);
             }
-            file.rules.push(FileRule { bus, spec: RuleSpec { name, event_pattern, state, description }, targets });
+            file.rules.push(FileRule { bus, name, state, description, trigger, targets });
         }
         Ok(file)
     }
 
-    /// Creates the buses, rules and targets on `buses`.
-    pub fn apply(&self, buses: &Buses) -> Result<(), RulesFileError> {
+    /// Whether some rule runs on a schedule (its owner must tick [`EventsApi::fire_due`]).
+    pub fn has_schedules(&self) -> bool {
+        self.rules.iter().any(|r| matches!(r.trigger, Trigger::Schedule(_)))
+    }
+
+    /// Creates the buses, rules and targets through `api`, as the API calls would.
+    pub fn apply(&self, api: &EventsApi) -> Result<(), RulesFileError> {
+        let buses = api.buses();
         for name in &self.buses {
             if name != DEFAULT_BUS {
                 buses.create_bus(name).map_err(|e| RulesFileError(format!("event bus {name}: {e}")))?;
             }
         }
         for rule in &self.rules {
-            let what = format!("rule {}", rule.spec.name);
-            buses.put_rule(Some(&rule.bus), rule.spec.clone()).map_err(|e| RulesFileError(format!("{what}: {e}")))?;
+            let what = format!("rule {}", rule.name);
+            let (name, state, description) = (rule.name.clone(), rule.state, rule.description.clone());
+            match &rule.trigger {
+                Trigger::EventPattern(pattern) => {
+                    let spec = RuleSpec { name, event_pattern: pattern.clone(), state, description };
+                    buses.put_rule(Some(&rule.bus), spec).map_err(|e| RulesFileError(format!("{what}: {e}")))?;
+                }
+                Trigger::Schedule(expression) => {
+                    api.put_scheduled_rule(name, expression, state, description)
+                        .map_err(|e| RulesFileError(format!("{what}: {e}")))?;
+                }
+            }
             for chunk in rule.targets.chunks(super::bus::MAX_ENTRIES) {
                 let failed = buses
-                    .put_targets(Some(&rule.bus), &rule.spec.name, chunk.to_vec())
+                    .put_targets(Some(&rule.bus), &rule.name, chunk.to_vec())
                     .map_err(|e| RulesFileError(format!("{what}: {e}")))?;
                 if let Some((id, e)) = failed.first() {
                     return err(format!("{what}, target {id}: {e}"));
@@ -218,24 +260,66 @@ mod tests {
         assert_eq!(file.state_machines[0].definition_file, PathBuf::from("/base/chain.asl.json"));
         assert_eq!(file.rules[0].bus, "orders");
         assert_eq!(file.rules[0].targets[0].input_path.as_deref(), Some("$.detail"));
-        assert_eq!(file.rules[1].spec.state, RuleState::Disabled);
-        struct Nothing;
-        impl super::super::bus::TargetSink for Nothing {
-            fn deliver(&self, _: super::super::bus::Delivery) -> Result<(), super::super::bus::DeliveryError> {
-                Ok(())
-            }
-        }
-        let buses = Buses::new("us-east-1", "123456789012", std::sync::Arc::new(Nothing));
-        file.apply(&buses).unwrap();
+        assert_eq!(file.rules[1].state, RuleState::Disabled);
+        assert!(!file.has_schedules());
+        let (api, _) = api();
+        file.apply(&api).unwrap();
+        let buses = api.buses();
         assert_eq!(buses.list_targets(Some("orders"), "big").unwrap().len(), 2);
         assert_eq!(buses.describe_rule(None, "all").unwrap().description.as_deref(), Some("everything"));
+    }
+
+    /// Records every delivery's input.
+    #[derive(Default)]
+    struct Recorder(std::sync::Mutex<Vec<String>>);
+    impl super::super::bus::TargetSink for Recorder {
+        fn deliver(&self, d: super::super::bus::Delivery) -> Result<(), super::super::bus::DeliveryError> {
+            self.0.lock().unwrap().push(d.input.text());
+            Ok(())
+        }
+    }
+
+    fn api() -> (EventsApi, std::sync::Arc<Recorder>) {
+        let sink = std::sync::Arc::new(Recorder::default());
+        let buses = super::super::bus::Buses::new("us-east-1", "123456789012", sink.clone());
+        (EventsApi::new(std::sync::Arc::new(buses)), sink)
+    }
+
+    #[test]
+    fn scheduled_rules_fire_like_api_made_ones() {
+        let text = r#"{"Rules": [{"Name": "tick", "ScheduleExpression": "rate(5 minutes)",
+          "Targets": [{"Id": "t", "Arn": "ndjson:-", "InputTransformer":
+            {"InputPathsMap": {"r": "$.resources[0]", "t": "$.detail-type"}, "InputTemplate": "<t> for <r>"}}]}]}"#;
+        let file = RulesFile::parse(text, Path::new(".")).unwrap();
+        assert!(file.has_schedules());
+        let (api, sink) = api();
+        file.apply(&api).unwrap();
+        let described = api.call("DescribeRule", &serde_json::json!({"Name": "tick"})).unwrap();
+        assert_eq!(described["ScheduleExpression"], "rate(5 minutes)");
+        let start = super::super::bus::now_ms();
+        assert_eq!(api.fire_due(start), 0, "not due yet");
+        assert_eq!(api.fire_due(start + 6 * 60_000), 1);
+        let arn = "arn:aws:events:us-east-1:123456789012:rule/tick";
+        assert_eq!(*sink.0.lock().unwrap(), vec![format!("Scheduled Event for {arn}")]);
+
+        let bad = r#"{"Rules": [{"Name": "r", "ScheduleExpression": "rate(1 minutes)"}]}"#;
+        let e = RulesFile::parse(bad, Path::new(".")).unwrap().apply(&api).unwrap_err();
+        assert_eq!(e.0, "rule r: ValidationException: Parameter ScheduleExpression is not valid.");
     }
 
     #[test]
     fn problems_name_their_place() {
         for (text, msg) in [
             (r#"{"Rulez": []}"#, "unknown key \"Rulez\""),
-            (r#"{"Rules": [{"Name": "r"}]}"#, "rule r: EventPattern is required"),
+            (r#"{"Rules": [{"Name": "r"}]}"#, "rule r: EventPattern or ScheduleExpression is required"),
+            (
+                r#"{"Rules": [{"Name": "r", "EventPattern": {}, "ScheduleExpression": "rate(1 minute)"}]}"#,
+                "rule r: give either EventPattern or ScheduleExpression, not both",
+            ),
+            (
+                r#"{"EventBuses": [{"Name": "b"}], "Rules": [{"Name": "r", "EventBusName": "b", "ScheduleExpression": "rate(1 minute)"}]}"#,
+                "rule r: ScheduleExpression is supported only on the default event bus",
+            ),
             (r#"{"Rules": [{"Name": "r", "EventPatern": {}}]}"#, "unknown key \"EventPatern\""),
             (
                 r#"{"Rules": [{"Name": "r", "EventPattern": {}, "Targets": [{"Id": "t", "Arn": "https://x"}]}]}"#,
@@ -247,14 +331,7 @@ mod tests {
             assert!(e.0.contains(msg), "{text}: {e}");
         }
         let bad_pattern = RulesFile::parse(r#"{"Rules": [{"Name": "r", "EventPattern": {"a": "x"}}]}"#, Path::new(".")).unwrap();
-        struct Nothing;
-        impl super::super::bus::TargetSink for Nothing {
-            fn deliver(&self, _: super::super::bus::Delivery) -> Result<(), super::super::bus::DeliveryError> {
-                Ok(())
-            }
-        }
-        let buses = Buses::new("us-east-1", "123456789012", std::sync::Arc::new(Nothing));
-        let e = bad_pattern.apply(&buses).unwrap_err();
+        let e = bad_pattern.apply(&api().0).unwrap_err();
         assert!(e.0.starts_with("rule r: Event pattern is not valid. Reason: \"a\" must be an object or an array"), "{e}");
     }
 }

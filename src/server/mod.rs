@@ -246,11 +246,11 @@ impl ServerState {
                     continue;
                 }
                 let sink = NdjsonSink::open(&t.arn, false)
-                    .map_err(|e| format!("rule {}, target {}: cannot open {}: {e}", rule.spec.name, t.id, t.arn))?;
+                    .map_err(|e| format!("rule {}, target {}: cannot open {}: {e}", rule.name, t.id, t.arn))?;
                 self.event_targets.route(&t.arn, Arc::new(sink));
             }
         }
-        file.apply(self.events.buses()).map_err(|e| e.to_string())?;
+        file.apply(&self.events).map_err(|e| e.to_string())?;
         Ok(file.rules.len())
     }
 }
