@@ -75,6 +75,9 @@ struct OverrideArgs {
     /// Run length: `30`, `30s`, `500ms`, `2m`.
     #[arg(long, value_parser = duration_arg)]
     duration: Option<f64>,
+    /// Warm-up before the measured run, at the base rate, not counted: `2s`, `0` for none.
+    #[arg(long, value_parser = warmup_arg)]
+    warmup: Option<f64>,
     /// Open-loop base rate in events/s (a ramp keeps its shape and ends at this rate).
     #[arg(long)]
     rate: Option<f64>,
@@ -114,6 +117,13 @@ fn duration_arg(s: &str) -> Result<f64, String> {
     parse_duration_secs(s).ok_or_else(|| format!("`{s}` is not a duration (e.g. 30s, 500ms, 2m)"))
 }
 
+fn warmup_arg(s: &str) -> Result<f64, String> {
+    if s.trim() == "0" {
+        return Ok(0.0);
+    }
+    duration_arg(s)
+}
+
 fn target_arg(s: &str) -> Result<TargetKind, String> {
     TargetKind::parse(s).ok_or_else(|| format!("`{s}` is not a target (in-process, start-sync, start, put-events, ndjson)"))
 }
@@ -122,6 +132,7 @@ impl From<OverrideArgs> for Overrides {
     fn from(a: OverrideArgs) -> Overrides {
         Overrides {
             duration_secs: a.duration,
+            warmup_secs: a.warmup,
             rate: a.rate,
             clients: a.clients,
             threads: a.threads,

@@ -82,22 +82,47 @@ struct Shared {
     unfinished: AtomicU64,
 }
 
+impl Shared {
+    fn new() -> Arc<Shared> {
+        Arc::new(Shared {
+            recorders: Recorders::new(SHARDS),
+            stop: StopSignal::default(),
+            dispatched: AtomicU64::new(0),
+            late: AtomicU64::new(0),
+            max_lag_ns: AtomicU64::new(0),
+            unfinished: AtomicU64::new(0),
+        })
+    }
+}
+
 /// Runs `plan` to its end (or until `interrupt` completes) and returns the report.
 pub async fn run(plan: &Plan, progress: Progress, interrupt: impl Future<Output = ()>) -> Report {
-    let shared = Arc::new(Shared {
-        recorders: Recorders::new(SHARDS),
-        stop: StopSignal::default(),
-        dispatched: AtomicU64::new(0),
-        late: AtomicU64::new(0),
-        max_lag_ns: AtomicU64::new(0),
-        unfinished: AtomicU64::new(0),
-    });
+    let shared = Shared::new();
+    tokio::pin!(interrupt);
+    let mut interrupted = false;
+    if !plan.warmup.is_zero() {
+        // Same target (so the same engine and threads warm up), its own recorders, thrown away.
+        if progress != Progress::Off {
+            eprintln!("warming up for {:.1}s at the base rate (not counted)", plan.warmup.as_secs_f64());
+        }
+        let warm = Shared::new();
+        let warm_load = tokio::spawn(load(LoadSpec::warmup(plan), Arc::clone(&warm), Instant::now()));
+        tokio::pin!(warm_load);
+        tokio::select! {
+            _ = &mut warm_load => {}
+            _ = &mut interrupt => {
+                interrupted = true;
+                warm.stop.trigger();
+                shared.stop.trigger();
+                let _ = warm_load.await;
+            }
+        }
+    }
     let started_at_ms = wall_ms();
     let proc_start = plan.sample_pid.and_then(procfs::sample);
     let start = Instant::now();
     let load = tokio::spawn(load(LoadSpec::from(plan), Arc::clone(&shared), start));
     tokio::pin!(load);
-    tokio::pin!(interrupt);
 
     let mut ticker = tokio::time::interval_at(start + Duration::from_secs(1), Duration::from_secs(1));
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -105,7 +130,6 @@ pub async fn run(plan: &Plan, progress: Progress, interrupt: impl Future<Output 
     let mut ticks = Vec::new();
     let mut last = (start, proc_start);
     let mut printer = Printer::new(progress);
-    let mut interrupted = false;
     loop {
         tokio::select! {
             _ = ticker.tick() => {
@@ -211,6 +235,20 @@ impl LoadSpec {
                 plan.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             }),
         }
+    }
+}
+
+impl LoadSpec {
+    /// The warm-up's load: the plan's target and events for `plan.warmup`, at the base rate
+    /// (closed loop: the same clients).
+    fn warmup(plan: &Plan) -> LoadSpec {
+        let mut spec = LoadSpec::from(plan);
+        let duration = plan.duration.as_secs_f64();
+        if spec.traffic.is_open_loop() {
+            spec.traffic = Traffic::Constant { rate: spec.traffic.rate_at(0.0, duration) };
+        }
+        spec.duration = plan.warmup;
+        spec
     }
 }
 

@@ -5,6 +5,7 @@
 //! description = "chain at a steady 50k events/s, in-process"
 //! workflow = "@bench/chain.asl.json"   # the ASL definition (needed in-process)
 //! duration_secs = 30
+//! warmup_secs = 2                      # optional: run first at the base rate, not counted (default 0)
 //! seed = 1                             # optional: repeatable random fields
 //!
 //! [event]                              # exactly one of template / inline / replay
@@ -66,6 +67,10 @@ pub struct Scenario {
     pub workflow: Option<String>,
     #[serde(default = "default_duration")]
     pub duration_secs: f64,
+    /// Seconds of traffic at the base rate (closed loop: the same clients) before the measured
+    /// run, so start-up costs (thread spin-up, first allocations, cold caches) are not counted.
+    #[serde(default)]
+    pub warmup_secs: f64,
     pub seed: Option<u64>,
     pub event: EventSpec,
     pub traffic: Traffic,
@@ -162,6 +167,7 @@ pub struct TargetSpec {
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
     pub duration_secs: Option<f64>,
+    pub warmup_secs: Option<f64>,
     pub rate: Option<f64>,
     pub clients: Option<usize>,
     pub threads: Option<usize>,
@@ -180,6 +186,8 @@ pub struct Plan {
     pub name: String,
     pub description: String,
     pub duration: Duration,
+    /// Traffic before the measured run, at the base rate, whose results are not counted.
+    pub warmup: Duration,
     pub seed: u64,
     pub source: EventSource,
     /// In events per second, as written.
@@ -249,6 +257,12 @@ impl Scenario {
         }
         if !(self.duration_secs.is_finite() && self.duration_secs > 0.0) {
             return Err(invalid("duration_secs must be positive".into()));
+        }
+        if let Some(w) = o.warmup_secs {
+            self.warmup_secs = w;
+        }
+        if !(self.warmup_secs.is_finite() && self.warmup_secs >= 0.0) {
+            return Err(invalid("warmup_secs must be zero or more".into()));
         }
         if let Some(rate) = o.rate {
             if !self.traffic.is_open_loop() {
@@ -328,6 +342,7 @@ impl Scenario {
         Ok(Plan {
             description: self.description.clone().unwrap_or_default(),
             duration: Duration::from_secs_f64(self.duration_secs),
+            warmup: Duration::from_secs_f64(self.warmup_secs),
             seed: o.seed.or(self.seed).unwrap_or_else(expressway::ids::next_u64),
             source,
             traffic: self.traffic.clone(),

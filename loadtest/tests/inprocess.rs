@@ -181,12 +181,29 @@ async fn inline_dispatch_runs_every_scheduled_execution_once() {
     for traffic in [Traffic::Constant { rate: 400.0 }, Traffic::Burst { rate: 100.0, factor: 10.0, burst_secs: 0.2, every_secs: 0.5 }] {
         let mut s = s.clone();
         s.traffic = traffic.clone();
-        let plan = s.plan(&dir, &Overrides { duration_secs: Some(1.0), seed: Some(9), ..Overrides::default() }).unwrap();
-        let report = run(&plan, Progress::Off, pending()).await;
+        let overrides = Overrides { duration_secs: Some(1.0), warmup_secs: Some(0.0), seed: Some(9), ..Overrides::default() };
+        let report = run(&s.plan(&dir, &overrides).unwrap(), Progress::Off, pending()).await;
         let planned = traffic.planned_requests(1.0);
         assert_eq!(report.requests.dispatched, planned, "{traffic:?}");
         assert_eq!(report.requests.ok, planned, "{traffic:?}: errors {:?}", report.errors);
         assert_eq!(report.latency_us.count, planned);
         assert_eq!(report.timeline.iter().map(|t| t.requests_ok).sum::<u64>(), planned);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warm_up_traffic_is_not_counted() {
+    let Some((mut s, dir)) = shipped("chain-half-peak") else { return };
+    assert!(s.warmup_secs > 0.0, "the latency scenario warms up first");
+    s.traffic = Traffic::Constant { rate: 400.0 };
+    let plan = s.clone().plan(&dir, &Overrides { warmup_secs: Some(0.5), ..short(1.0, None) }).unwrap();
+    let report = run(&plan, Progress::Off, pending()).await;
+    let planned = Traffic::Constant { rate: 400.0 }.planned_requests(1.0);
+    assert_eq!((report.requests.dispatched, report.requests.ok), (planned, planned), "errors {:?}", report.errors);
+    assert_eq!(report.latency_us.count, planned);
+    assert_eq!(report.warmup_secs, 0.5);
+    assert!(report.summary().contains("after a 0.5s warm-up"));
+    assert!(render_html(&report).contains("warm-up (not counted)"));
+    let bad = s.plan(&dir, &Overrides { warmup_secs: Some(-1.0), ..short(1.0, None) });
+    assert!(bad.is_err_and(|e| e.to_string().contains("warmup_secs")));
 }

@@ -127,6 +127,9 @@ fn summary_table(r: &Report) -> String {
         let _ = write!(s, "<tr><th>{}</th><td class=\"n\">{}</td></tr>", esc(k), esc(&v));
     };
     row("target", r.target.clone());
+    if r.warmup_secs > 0.0 {
+        row("warm-up (not counted)", format!("{:.1} s at the base rate", r.warmup_secs));
+    }
     row("requests answered", format!("{} ok, {} failed", r.requests.ok, r.requests.failed));
     row("events", format!("{} ok, {} failed", r.requests.events_ok, r.requests.events_failed));
     row("throughput", format!("{:.0} events/s ({:.0} requests/s), best second {:.0}", r.throughput.events_per_sec, r.throughput.requests_per_sec, r.throughput.peak_events_per_sec));

@@ -52,6 +52,8 @@ pub struct Report {
     pub traffic: Traffic,
     pub batch: usize,
     pub duration_secs: f64,
+    /// Seconds of warm-up traffic run before the measured run and left out of every figure.
+    pub warmup_secs: f64,
     pub seed: u64,
     pub machine: Machine,
     pub started_at: String,
@@ -218,6 +220,7 @@ pub(crate) fn build(i: Inputs<'_>) -> Report {
         traffic: i.plan.traffic.clone(),
         batch: i.plan.batch,
         duration_secs: i.plan.duration.as_secs_f64(),
+        warmup_secs: i.plan.warmup.as_secs_f64(),
         seed: i.plan.seed,
         machine: Machine { cpus, cpu_model, os: std::env::consts::OS.into(), loadtest_version: env!("CARGO_PKG_VERSION").into() },
         started_at: expressway::timestamp::format_iso(i.started_at_ms),
@@ -321,6 +324,9 @@ impl Report {
             fmt_us(l.p99_9),
             fmt_us(l.max),
         );
+        if self.warmup_secs > 0.0 {
+            s.push_str(&format!("(after a {:.1}s warm-up at the base rate, not counted)\n", self.warmup_secs));
+        }
         if self.traffic.is_open_loop() {
             let v = &self.service_time_us;
             s.push_str(&format!("service time (from hand-over) p50 {}  p99 {}  max {}\n", fmt_us(v.p50), fmt_us(v.p99), fmt_us(v.max)));
