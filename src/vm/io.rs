@@ -50,7 +50,7 @@ pub fn eval_template(t: &Template, roots: &dyn Roots) -> Result<Value, AslError>
             Ok(Value::array(out))
         }
         Template::Object(fields) => {
-            let mut map = Map::with_capacity_and_hasher(fields.len(), Default::default());
+            let mut map = Map::with_capacity(fields.len());
             for (key, f) in fields {
                 map.insert(key.clone(), eval_template(f, roots)?);
             }
