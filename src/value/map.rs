@@ -3,14 +3,15 @@
 //! Workflow payloads are mostly small objects (a Parameters template's few keys, a context
 //! object, a ResultPath merge target), built, read a few times and dropped. A general hash map
 //! pays for hashing every key and for a second allocation (its index table) on all of them; here
-//! the entries sit in one `Vec` in insertion order and a lookup scans them, comparing lengths
-//! first and the key's pointer before its bytes (keys are `Arc<str>`, often the very string the
-//! compiled program holds). Past [`LINEAR_MAX`] entries a hash index (positions keyed by an Fx
-//! hash of the key) is built so that big objects stay O(1).
+//! the entries sit in one `Vec` in insertion order and a lookup scans them. Each entry carries
+//! its key's first eight bytes as a `u64` tag, so the scan compares one word per entry, and keys
+//! of up to eight bytes (most JSON keys) are decided by the tag and the length alone, without a
+//! `memcmp`. Past [`LINEAR_MAX`] entries a hash index (positions keyed by an Fx hash of the key)
+//! is built so that big objects stay O(1).
 //!
 //! Invariants:
 //! - `entries` is in insertion order and holds each key once; `insert` on a present key replaces
-//!   the value in place (first position, last value).
+//!   the value in place (first position, last value). Each slot's `tag` is `tag(key)`.
 //! - `index` is `Some` exactly when `entries.len() > LINEAR_MAX`, and then maps every key's hash
 //!   to its position in `entries`.
 //! - Removal is order-preserving (`shift_remove`) unless the caller asks for `swap_remove`.
@@ -25,8 +26,8 @@ use rustc_hash::FxBuildHasher;
 use super::{Str, Value};
 
 /// Objects up to this many entries are searched by a linear scan; larger ones get a hash index.
-/// Scanning a dozen length-prefixed keys costs less than hashing one key and probing.
-pub const LINEAR_MAX: usize = 12;
+/// Comparing sixteen tags costs about what hashing one key and probing does.
+pub const LINEAR_MAX: usize = 16;
 
 /// Positions in `entries`; `u32` keeps the table small (an object never has 4 billion keys:
 /// that would be over 100 GB of entries).
@@ -35,33 +36,64 @@ type Index = HashTable<u32>;
 /// Insertion-ordered map from string keys to [`Value`]s.
 #[derive(Clone, Default)]
 pub struct Map {
-    entries: Vec<(Str, Value)>,
+    entries: Vec<Slot>,
     index: Option<Box<Index>>,
+}
+
+#[derive(Clone)]
+struct Slot {
+    tag: u64,
+    key: Str,
+    value: Value,
+}
+
+impl Slot {
+    fn new(key: Str, value: Value) -> Slot {
+        Slot { tag: tag(key.as_bytes()), key, value }
+    }
+
+    #[inline]
+    fn is(&self, tag: u64, key: &[u8]) -> bool {
+        self.tag == tag
+            && self.key.len() == key.len()
+            && (key.len() <= 8 || std::ptr::eq(self.key.as_ptr(), key.as_ptr()) || self.key.as_bytes().get(8..) == key.get(8..))
+    }
+}
+
+/// The key's first eight bytes, zero-padded, as a little-endian word: equal tags and equal
+/// lengths mean equal keys up to eight bytes. Short keys are read with overlapping loads
+/// rather than a variable-length copy.
+#[inline]
+fn tag(key: &[u8]) -> u64 {
+    let word = |at: usize| key.get(at..at + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64);
+    let byte = |at: usize| key.get(at).map_or(0, |&b| b as u64);
+    match key.len() {
+        0 => 0,
+        1..=3 => {
+            let n = key.len();
+            byte(0) | byte(n / 2) << (8 * (n / 2)) | byte(n - 1) << (8 * (n - 1))
+        }
+        4..=7 => word(0) | word(key.len() - 4) << (8 * (key.len() - 4)),
+        _ => word(0) | word(4) << 32,
+    }
 }
 
 fn hash_key(key: &str) -> u64 {
     FxBuildHasher.hash_one(key)
 }
 
-/// Lengths first (cheap and usually decisive), then the pointer (shared `Arc<str>` keys), then
-/// the bytes.
-#[inline]
-fn same_key(stored: &str, key: &str) -> bool {
-    stored.len() == key.len() && (std::ptr::eq(stored.as_ptr(), key.as_ptr()) || stored.as_bytes() == key.as_bytes())
-}
-
-fn build_index(entries: &[(Str, Value)]) -> Box<Index> {
+fn build_index(entries: &[Slot]) -> Box<Index> {
     let mut index = Index::with_capacity(entries.len());
-    for (i, (k, _)) in entries.iter().enumerate() {
-        index.insert_unique(hash_key(k), i as u32, |&j| hash_at(entries, j));
+    for (i, slot) in entries.iter().enumerate() {
+        index.insert_unique(hash_key(&slot.key), i as u32, |&j| hash_at(entries, j));
     }
     Box::new(index)
 }
 
 /// The hash of the key at position `j` (the index's rehash callback; positions it holds are
 /// always in range, so the fallback never runs).
-fn hash_at(entries: &[(Str, Value)], j: u32) -> u64 {
-    entries.get(j as usize).map_or(0, |(k, _)| hash_key(k))
+fn hash_at(entries: &[Slot], j: u32) -> u64 {
+    entries.get(j as usize).map_or(0, |slot| hash_key(&slot.key))
 }
 
 impl Map {
@@ -97,21 +129,22 @@ impl Map {
 
     /// Position of `key`, if present.
     pub fn get_index_of(&self, key: &str) -> Option<usize> {
+        let (bytes, t) = (key.as_bytes(), tag(key.as_bytes()));
         match &self.index {
-            None => self.entries.iter().position(|(k, _)| same_key(k, key)),
+            None => self.entries.iter().position(|slot| slot.is(t, bytes)),
             Some(index) => index
-                .find(hash_key(key), |&i| self.entries.get(i as usize).is_some_and(|(k, _)| same_key(k, key)))
+                .find(hash_key(key), |&i| self.entries.get(i as usize).is_some_and(|slot| slot.is(t, bytes)))
                 .map(|&i| i as usize),
         }
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.get_index_of(key).and_then(|i| self.entries.get(i)).map(|(_, v)| v)
+        self.get_index_of(key).and_then(|i| self.entries.get(i)).map(|slot| &slot.value)
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
         let i = self.get_index_of(key)?;
-        self.entries.get_mut(i).map(|(_, v)| v)
+        self.entries.get_mut(i).map(|slot| &mut slot.value)
     }
 
     pub fn get_key_value(&self, key: &str) -> Option<(&Str, &Value)> {
@@ -124,11 +157,11 @@ impl Map {
 
     /// The entry at position `i` in insertion order.
     pub fn get_index(&self, i: usize) -> Option<(&Str, &Value)> {
-        self.entries.get(i).map(|(k, v)| (k, v))
+        self.entries.get(i).map(|slot| (&slot.key, &slot.value))
     }
 
     pub fn get_index_mut(&mut self, i: usize) -> Option<(&Str, &mut Value)> {
-        self.entries.get_mut(i).map(|(k, v)| (&*k, v))
+        self.entries.get_mut(i).map(|slot| (&slot.key, &mut slot.value))
     }
 
     pub fn first(&self) -> Option<(&Str, &Value)> {
@@ -136,13 +169,13 @@ impl Map {
     }
 
     pub fn last(&self) -> Option<(&Str, &Value)> {
-        self.entries.last().map(|(k, v)| (k, v))
+        self.entries.last().map(|slot| (&slot.key, &slot.value))
     }
 
     /// Inserts or replaces; a replaced key keeps its position. Returns the old value.
     pub fn insert(&mut self, key: Str, value: Value) -> Option<Value> {
         match self.get_index_of(&key) {
-            Some(i) => self.entries.get_mut(i).map(|(_, v)| std::mem::replace(v, value)),
+            Some(i) => self.entries.get_mut(i).map(|slot| std::mem::replace(&mut slot.value, value)),
             None => {
                 self.push_new(key, value);
                 None
@@ -154,7 +187,7 @@ impl Map {
     fn push_new(&mut self, key: Str, value: Value) -> usize {
         let i = self.entries.len();
         let hash = self.index.as_ref().map(|_| hash_key(&key));
-        self.entries.push((key, value));
+        self.entries.push(Slot::new(key, value));
         match (&mut self.index, hash) {
             (Some(index), Some(hash)) => {
                 let entries = &self.entries;
@@ -191,7 +224,7 @@ impl Map {
         }
         let removed = self.entries.remove(i);
         self.reindex();
-        Some(removed)
+        Some((removed.key, removed.value))
     }
 
     /// Removes `key` by moving the last entry into its place (O(1), changes order).
@@ -210,16 +243,16 @@ impl Map {
         } else if let Some(index) = &mut self.index {
             let gone = i as u32;
             let moved = self.entries.len() as u32;
-            if let Ok(slot) = index.find_entry(hash_key(&removed.0), |&j| j == gone) {
+            if let Ok(slot) = index.find_entry(hash_key(&removed.key), |&j| j == gone) {
                 slot.remove();
             }
-            if let Some((k, _)) = self.entries.get(i) {
-                if let Some(slot) = index.find_mut(hash_key(k), |&j| j == moved) {
-                    *slot = gone;
+            if let Some(slot) = self.entries.get(i) {
+                if let Some(position) = index.find_mut(hash_key(&slot.key), |&j| j == moved) {
+                    *position = gone;
                 }
             }
         }
-        Some(removed)
+        Some((removed.key, removed.value))
     }
 
     /// Removes and returns the last entry.
@@ -231,7 +264,7 @@ impl Map {
     /// Keeps the entries for which `keep` returns true, in order.
     pub fn retain(&mut self, mut keep: impl FnMut(&Str, &mut Value) -> bool) {
         let before = self.entries.len();
-        self.entries.retain_mut(|(k, v)| keep(k, v));
+        self.entries.retain_mut(|slot| keep(&slot.key, &mut slot.value));
         if self.entries.len() != before {
             self.reindex();
         }
@@ -252,7 +285,7 @@ impl Map {
 
     /// Sorts the entries with `cmp(key1, value1, key2, value2)` (stable).
     pub fn sort_by(&mut self, mut cmp: impl FnMut(&Str, &Value, &Str, &Value) -> std::cmp::Ordering) {
-        self.entries.sort_by(|(k1, v1), (k2, v2)| cmp(k1, v1, k2, v2));
+        self.entries.sort_by(|a, b| cmp(&a.key, &a.value, &b.key, &b.value));
         self.reindex();
     }
 
@@ -270,35 +303,35 @@ impl Map {
     }
 
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Str> + ExactSizeIterator + Clone {
-        self.entries.iter().map(|(k, _)| k)
+        self.entries.iter().map(|slot| &slot.key)
     }
 
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &Value> + ExactSizeIterator + Clone {
-        self.entries.iter().map(|(_, v)| v)
+        self.entries.iter().map(|slot| &slot.value)
     }
 
     pub fn values_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut Value> + ExactSizeIterator {
-        self.entries.iter_mut().map(|(_, v)| v)
+        self.entries.iter_mut().map(|slot| &mut slot.value)
     }
 
     pub fn into_keys(self) -> impl DoubleEndedIterator<Item = Str> + ExactSizeIterator {
-        self.entries.into_iter().map(|(k, _)| k)
+        self.entries.into_iter().map(|slot| slot.key)
     }
 
     pub fn into_values(self) -> impl DoubleEndedIterator<Item = Value> + ExactSizeIterator {
-        self.entries.into_iter().map(|(_, v)| v)
+        self.entries.into_iter().map(|slot| slot.value)
     }
 }
 
 /// Borrowing iterator over `(key, value)` in insertion order.
 #[derive(Clone)]
-pub struct Iter<'a>(std::slice::Iter<'a, (Str, Value)>);
+pub struct Iter<'a>(std::slice::Iter<'a, Slot>);
 
 impl<'a> Iterator for Iter<'a> {
     type Item = (&'a Str, &'a Value);
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        self.0.next().map(|(k, v)| (k, v))
+        self.0.next().map(|slot| (&slot.key, &slot.value))
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.0.size_hint()
@@ -306,19 +339,19 @@ impl<'a> Iterator for Iter<'a> {
 }
 impl DoubleEndedIterator for Iter<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        self.0.next_back().map(|(k, v)| (k, v))
+        self.0.next_back().map(|slot| (&slot.key, &slot.value))
     }
 }
 impl ExactSizeIterator for Iter<'_> {}
 
 /// Iterator over `(key, mutable value)` in insertion order.
-pub struct IterMut<'a>(std::slice::IterMut<'a, (Str, Value)>);
+pub struct IterMut<'a>(std::slice::IterMut<'a, Slot>);
 
 impl<'a> Iterator for IterMut<'a> {
     type Item = (&'a Str, &'a mut Value);
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        self.0.next().map(|(k, v)| (&*k, v))
+        self.0.next().map(|slot| (&slot.key, &mut slot.value))
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.0.size_hint()
@@ -326,7 +359,7 @@ impl<'a> Iterator for IterMut<'a> {
 }
 impl DoubleEndedIterator for IterMut<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        self.0.next_back().map(|(k, v)| (&*k, v))
+        self.0.next_back().map(|slot| (&slot.key, &mut slot.value))
     }
 }
 impl ExactSizeIterator for IterMut<'_> {}
@@ -349,11 +382,30 @@ impl<'a> IntoIterator for &'a mut Map {
 
 impl IntoIterator for Map {
     type Item = (Str, Value);
-    type IntoIter = std::vec::IntoIter<(Str, Value)>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.entries.into_iter()
+    type IntoIter = IntoIter;
+    fn into_iter(self) -> IntoIter {
+        IntoIter(self.entries.into_iter())
     }
 }
+
+/// Owning iterator over `(key, value)` in insertion order.
+pub struct IntoIter(std::vec::IntoIter<Slot>);
+
+impl Iterator for IntoIter {
+    type Item = (Str, Value);
+    fn next(&mut self) -> Option<(Str, Value)> {
+        self.0.next().map(|slot| (slot.key, slot.value))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+impl DoubleEndedIterator for IntoIter {
+    fn next_back(&mut self) -> Option<(Str, Value)> {
+        self.0.next_back().map(|slot| (slot.key, slot.value))
+    }
+}
+impl ExactSizeIterator for IntoIter {}
 
 /// Later duplicates replace earlier values in place, as [`Map::insert`] does.
 impl Extend<(Str, Value)> for Map {
@@ -407,13 +459,13 @@ pub struct VacantEntry<'a> {
 // with it cannot fail.
 impl<'a> OccupiedEntry<'a> {
     pub fn get(&self) -> &Value {
-        &self.map.entries[self.i].1
+        &self.map.entries[self.i].value
     }
     pub fn get_mut(&mut self) -> &mut Value {
-        &mut self.map.entries[self.i].1
+        &mut self.map.entries[self.i].value
     }
     pub fn into_mut(self) -> &'a mut Value {
-        &mut self.map.entries[self.i].1
+        &mut self.map.entries[self.i].value
     }
     pub fn insert(&mut self, value: Value) -> Value {
         std::mem::replace(self.get_mut(), value)
@@ -423,7 +475,7 @@ impl<'a> OccupiedEntry<'a> {
 impl<'a> VacantEntry<'a> {
     pub fn insert(self, value: Value) -> &'a mut Value {
         let i = self.map.push_new(self.key, value);
-        &mut self.map.entries[i].1
+        &mut self.map.entries[i].value
     }
 }
 
@@ -445,5 +497,230 @@ impl<'a> Entry<'a> {
             f(e.get_mut());
         }
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn key(s: &str) -> Str {
+        Str::from(s)
+    }
+
+    fn keys(map: &Map) -> Vec<&str> {
+        map.keys().map(|k| &**k).collect()
+    }
+
+    /// Checks the invariants the lookups rely on: tags match keys, keys are unique, and the
+    /// index exists exactly past `LINEAR_MAX` and points every key at its position.
+    fn assert_consistent(map: &Map) {
+        for (i, slot) in map.entries.iter().enumerate() {
+            assert_eq!(slot.tag, tag(slot.key.as_bytes()), "tag of {:?}", slot.key);
+            assert_eq!(map.get_index_of(&slot.key), Some(i), "position of {:?}", slot.key);
+        }
+        assert_eq!(map.index.is_some(), map.len() > LINEAR_MAX, "index presence at {} entries", map.len());
+        if let Some(index) = &map.index {
+            assert_eq!(index.len(), map.len());
+        }
+    }
+
+    #[test]
+    fn tags_decide_short_keys_and_separate_lookalikes() {
+        let lookalikes = ["", "a", "a\0", "\0", "ab", "ba", "abc", "abcd", "abcdefg", "abcdefgh", "abcdefghi", "abcdefghj", "é", "😀"];
+        let map: Map = lookalikes.iter().map(|k| (key(k), Value::from(*k))).collect();
+        assert_consistent(&map);
+        for k in lookalikes {
+            assert_eq!(map.get(k).and_then(Value::as_str), Some(k), "lookup of {k:?}");
+        }
+        assert_eq!(map.get("abcdefghk"), None);
+        assert_eq!(map.get("a\0\0"), None);
+        for n in 0..=8 {
+            let k = "xyzw1234"[..n].to_string();
+            let mut padded = [0u8; 8];
+            padded[..n].copy_from_slice(k.as_bytes());
+            assert_eq!(tag(k.as_bytes()), u64::from_le_bytes(padded), "tag of {k:?}");
+        }
+    }
+
+    #[test]
+    fn insert_keeps_first_position_and_returns_the_old_value() {
+        let mut map = Map::new();
+        assert_eq!(map.insert(key("z"), Value::from(1i64)), None);
+        assert_eq!(map.insert(key("a"), Value::from(2i64)), None);
+        assert_eq!(map.insert(key("z"), Value::from(3i64)), Some(Value::from(1i64)));
+        assert_eq!(keys(&map), ["z", "a"]);
+        assert_eq!(map.get("z"), Some(&Value::from(3i64)));
+        assert_eq!(map.first().map(|(k, _)| &**k), Some("z"));
+        assert_eq!(map.last().map(|(k, _)| &**k), Some("a"));
+    }
+
+    #[test]
+    fn shift_remove_keeps_order_and_swap_remove_moves_the_last() {
+        let names = ["a", "b", "c", "d"];
+        let mut map: Map = names.iter().map(|k| (key(k), Value::Null)).collect();
+        assert_eq!(map.shift_remove("b"), Some(Value::Null));
+        assert_eq!(keys(&map), ["a", "c", "d"]);
+        assert_eq!(map.swap_remove("a"), Some(Value::Null));
+        assert_eq!(keys(&map), ["d", "c"]);
+        assert_eq!(map.shift_remove("missing"), None);
+        assert_eq!(map.pop().map(|(k, _)| k), Some(key("c")));
+        assert_consistent(&map);
+    }
+
+    #[test]
+    fn grows_past_the_scan_threshold_and_shrinks_back() {
+        let mut map = Map::new();
+        for i in 0..100 {
+            map.insert(key(&format!("key{i}")), Value::from(i as i64));
+            assert_consistent(&map);
+        }
+        assert!(map.index.is_some());
+        for i in (0..100).step_by(3) {
+            assert_eq!(map.shift_remove(&format!("key{i}")), Some(Value::from(i as i64)));
+        }
+        assert_consistent(&map);
+        for i in 0..100 {
+            assert_eq!(map.get(&format!("key{i}")).is_some(), i % 3 != 0, "key{i}");
+        }
+        map.retain(|k, _| k.ends_with('1'));
+        assert_consistent(&map);
+        assert_eq!(keys(&map), ["key1", "key11", "key31", "key41", "key61", "key71", "key91"]);
+        assert!(map.index.is_none());
+        map.clear();
+        assert!(map.is_empty() && map.index.is_none());
+    }
+
+    #[test]
+    fn swap_remove_and_pop_keep_the_index_right() {
+        let mut map: Map = (0..LINEAR_MAX + 4).map(|i| (key(&format!("k{i}")), Value::from(i as i64))).collect();
+        for round in 0..2 * LINEAR_MAX {
+            let k = format!("k{}", round % 5);
+            map.swap_remove(&k);
+            assert_consistent(&map);
+            map.insert(key(&k), Value::Null);
+            map.pop();
+            assert_consistent(&map);
+        }
+        assert!(map.len() < LINEAR_MAX);
+    }
+
+    #[test]
+    fn entry_inserts_once_and_updates_in_place() {
+        let mut map = Map::new();
+        *map.entry(key("n")).or_insert(Value::from(0i64)) = Value::from(1i64);
+        map.entry(key("n")).and_modify(|v| *v = Value::from(2i64)).or_insert(Value::from(9i64));
+        map.entry(key("m")).or_default();
+        assert_eq!(keys(&map), ["n", "m"]);
+        assert_eq!(map.get("n"), Some(&Value::from(2i64)));
+        assert_eq!(map.get("m"), Some(&Value::Null));
+    }
+
+    #[test]
+    fn equality_ignores_order() {
+        let a: Map = [("x", 1i64), ("y", 2)].into_iter().map(|(k, v)| (key(k), Value::from(v))).collect();
+        let b: Map = [("y", 2i64), ("x", 1)].into_iter().map(|(k, v)| (key(k), Value::from(v))).collect();
+        let c: Map = [("y", 2i64), ("x", 3)].into_iter().map(|(k, v)| (key(k), Value::from(v))).collect();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_ne!(a, Map::new());
+    }
+
+    #[test]
+    fn make_mut_copies_one_level_and_leaves_the_original() {
+        for size in [3, LINEAR_MAX + 5] {
+            let original = Value::object((0..size).map(|i| (format!("k{i}"), Value::array(vec![Value::from(i as i64)]))));
+            let mut copy = original.clone();
+            let map = copy.as_object_mut().unwrap();
+            map.insert(key("new"), Value::Null);
+            map.shift_remove("k0");
+            assert_consistent(map);
+            let (Value::Object(a), Value::Object(b)) = (&original, &copy) else { panic!("not objects") };
+            assert!(!Arc::ptr_eq(a, b));
+            assert_consistent(a);
+            assert_eq!(a.len(), size);
+            assert!(a.get("new").is_none() && a.get("k0").is_some());
+            // The one-level copy shares the members.
+            let (Some(Value::Array(x)), Some(Value::Array(y))) = (a.get("k1"), b.get("k1")) else { panic!("no k1") };
+            assert!(Arc::ptr_eq(x, y));
+        }
+    }
+
+    use std::sync::Arc;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert(String, i64),
+        ShiftRemove(String),
+        SwapRemove(String),
+        Pop,
+        RetainEven,
+        SortKeys,
+    }
+
+    fn key_strategy() -> impl Strategy<Value = String> {
+        // Short keys, keys that differ only past their eighth byte, and NUL bytes, so that tags
+        // collide and lookups must fall back to lengths and bytes.
+        prop_oneof!["[ab\u{0}]{0,3}", "k[0-9]{1,2}", "prefix12[0-9]{0,2}", "é[a-c]"]
+    }
+
+    fn op_strategy() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => (key_strategy(), any::<i64>()).prop_map(|(k, v)| Op::Insert(k, v)),
+            2 => key_strategy().prop_map(Op::ShiftRemove),
+            2 => key_strategy().prop_map(Op::SwapRemove),
+            1 => Just(Op::Pop),
+            1 => Just(Op::RetainEven),
+            1 => Just(Op::SortKeys),
+        ]
+    }
+
+    proptest! {
+        /// Every operation agrees with a `Vec` of pairs doing the same thing the slow way.
+        #[test]
+        fn behaves_like_a_vec_of_pairs(ops in proptest::collection::vec(op_strategy(), 0..200)) {
+            let mut map = Map::new();
+            let mut reference: Vec<(String, i64)> = Vec::new();
+            let position = |r: &Vec<(String, i64)>, k: &str| r.iter().position(|(rk, _)| rk == k);
+            for op in ops {
+                match op {
+                    Op::Insert(k, v) => {
+                        let old = map.insert(key(&k), Value::from(v)).and_then(|o| o.as_i64());
+                        let expected = match position(&reference, &k) {
+                            Some(i) => Some(std::mem::replace(&mut reference[i].1, v)),
+                            None => { reference.push((k, v)); None }
+                        };
+                        prop_assert_eq!(old, expected);
+                    }
+                    Op::ShiftRemove(k) => {
+                        let expected = position(&reference, &k).map(|i| reference.remove(i).1);
+                        prop_assert_eq!(map.shift_remove(&k).and_then(|v| v.as_i64()), expected);
+                    }
+                    Op::SwapRemove(k) => {
+                        let expected = position(&reference, &k).map(|i| reference.swap_remove(i).1);
+                        prop_assert_eq!(map.swap_remove(&k).and_then(|v| v.as_i64()), expected);
+                    }
+                    Op::Pop => {
+                        let expected = reference.pop();
+                        prop_assert_eq!(map.pop().map(|(k, v)| (k.to_string(), v.as_i64().unwrap_or_default())), expected);
+                    }
+                    Op::RetainEven => {
+                        reference.retain(|(_, v)| v % 2 == 0);
+                        map.retain(|_, v| v.as_i64().is_some_and(|n| n % 2 == 0));
+                    }
+                    Op::SortKeys => {
+                        reference.sort_by(|a, b| a.0.cmp(&b.0));
+                        map.sort_keys();
+                    }
+                }
+                assert_consistent(&map);
+                let pairs: Vec<(String, i64)> = map.iter().map(|(k, v)| (k.to_string(), v.as_i64().unwrap_or_default())).collect();
+                prop_assert_eq!(&pairs, &reference);
+                for (k, v) in &reference {
+                    prop_assert_eq!(map.get(k).and_then(Value::as_i64), Some(*v));
+                }
+            }
+        }
     }
 }
