@@ -34,7 +34,7 @@ pub const LINEAR_MAX: usize = 16;
 type Index = HashTable<u32>;
 
 /// Insertion-ordered map from string keys to [`Value`]s.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct Map {
     entries: Vec<Slot>,
     index: Option<Box<Index>>,
@@ -48,10 +48,6 @@ struct Slot {
 }
 
 impl Slot {
-    fn new(key: Str, value: Value) -> Slot {
-        Slot { tag: tag(key.as_bytes()), key, value }
-    }
-
     #[inline]
     fn is(&self, tag: u64, key: &[u8]) -> bool {
         self.tag == tag
@@ -129,7 +125,12 @@ impl Map {
 
     /// Position of `key`, if present.
     pub fn get_index_of(&self, key: &str) -> Option<usize> {
-        let (bytes, t) = (key.as_bytes(), tag(key.as_bytes()));
+        self.find(tag(key.as_bytes()), key)
+    }
+
+    /// Position of `key`, whose tag is `t`.
+    fn find(&self, t: u64, key: &str) -> Option<usize> {
+        let bytes = key.as_bytes();
         match &self.index {
             None => self.entries.iter().position(|slot| slot.is(t, bytes)),
             Some(index) => index
@@ -174,36 +175,50 @@ impl Map {
 
     /// Inserts or replaces; a replaced key keeps its position. Returns the old value.
     pub fn insert(&mut self, key: Str, value: Value) -> Option<Value> {
-        match self.get_index_of(&key) {
+        let t = tag(key.as_bytes());
+        match self.find(t, &key) {
             Some(i) => self.entries.get_mut(i).map(|slot| std::mem::replace(&mut slot.value, value)),
             None => {
-                self.push_new(key, value);
+                self.push_new(Slot { tag: t, key, value });
                 None
             }
         }
     }
 
-    /// Appends an entry whose key is known to be absent.
-    fn push_new(&mut self, key: Str, value: Value) -> usize {
+    /// Appends an entry whose key the caller knows is absent (a compiled template's distinct
+    /// keys), skipping [`Map::insert`]'s lookup. A present key would break the one-entry-per-key
+    /// invariant, so debug builds check.
+    pub fn push_distinct(&mut self, key: Str, value: Value) {
+        debug_assert!(!self.contains_key(&key), "push_distinct of a present key {key:?}");
+        self.push_new(Slot { tag: tag(key.as_bytes()), key, value });
+    }
+
+    /// Appends an entry whose key is known to be absent; returns its position.
+    fn push_new(&mut self, slot: Slot) -> usize {
         let i = self.entries.len();
-        let hash = self.index.as_ref().map(|_| hash_key(&key));
-        self.entries.push(Slot::new(key, value));
-        match (&mut self.index, hash) {
-            (Some(index), Some(hash)) => {
+        match &mut self.index {
+            Some(index) => {
+                let hash = hash_key(&slot.key);
+                self.entries.push(slot);
                 let entries = &self.entries;
                 index.insert_unique(hash, i as u32, |&j| hash_at(entries, j));
             }
-            _ if self.entries.len() > LINEAR_MAX => self.index = Some(build_index(&self.entries)),
-            _ => {}
+            None => {
+                self.entries.push(slot);
+                if self.entries.len() > LINEAR_MAX {
+                    self.index = Some(build_index(&self.entries));
+                }
+            }
         }
         i
     }
 
     /// The entry for `key`, for in-place insert-or-update.
     pub fn entry(&mut self, key: Str) -> Entry<'_> {
-        match self.get_index_of(&key) {
+        let t = tag(key.as_bytes());
+        match self.find(t, &key) {
             Some(i) => Entry::Occupied(OccupiedEntry { map: self, i }),
-            None => Entry::Vacant(VacantEntry { map: self, key }),
+            None => Entry::Vacant(VacantEntry { map: self, slot: Slot { tag: t, key, value: Value::Null } }),
         }
     }
 
@@ -320,6 +335,16 @@ impl Map {
 
     pub fn into_values(self) -> impl DoubleEndedIterator<Item = Value> + ExactSizeIterator {
         self.entries.into_iter().map(|slot| slot.value)
+    }
+}
+
+/// A copy has room for one more entry: objects are copied (`Arc::make_mut`) mostly to have a
+/// ResultPath or variable merged in, and an exact-size copy would reallocate at once.
+impl Clone for Map {
+    fn clone(&self) -> Map {
+        let mut entries = Vec::with_capacity(self.entries.len() + 1);
+        entries.extend(self.entries.iter().cloned());
+        Map { entries, index: self.index.clone() }
     }
 }
 
@@ -452,7 +477,8 @@ pub struct OccupiedEntry<'a> {
 
 pub struct VacantEntry<'a> {
     map: &'a mut Map,
-    key: Str,
+    /// The new slot, its value still to be given.
+    slot: Slot,
 }
 
 // An entry's position was found in (or pushed onto) the map it borrows mutably, so indexing
@@ -474,7 +500,7 @@ impl<'a> OccupiedEntry<'a> {
 
 impl<'a> VacantEntry<'a> {
     pub fn insert(self, value: Value) -> &'a mut Value {
-        let i = self.map.push_new(self.key, value);
+        let i = self.map.push_new(Slot { value, ..self.slot });
         &mut self.map.entries[i].value
     }
 }
