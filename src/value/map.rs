@@ -33,6 +33,37 @@ pub const LINEAR_MAX: usize = 16;
 /// that would be over 100 GB of entries).
 type Index = HashTable<u32>;
 
+/// A key known ahead of the objects it is looked up in (a compiled path's property name), with
+/// its lookup tag computed once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    name: Str,
+    tag: u64,
+}
+
+impl Key {
+    pub fn new(name: Str) -> Key {
+        Key { tag: tag(name.as_bytes()), name }
+    }
+
+    pub fn name(&self) -> &Str {
+        &self.name
+    }
+}
+
+impl From<Str> for Key {
+    fn from(name: Str) -> Key {
+        Key::new(name)
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.name
+    }
+}
+
 /// Insertion-ordered map from string keys to [`Value`]s.
 #[derive(Default)]
 pub struct Map {
@@ -143,6 +174,11 @@ impl Map {
         self.get_index_of(key).and_then(|i| self.entries.get(i)).map(|slot| &slot.value)
     }
 
+    /// [`Map::get`] with the key's tag already computed.
+    pub fn get_key(&self, key: &Key) -> Option<&Value> {
+        self.find(key.tag, &key.name).and_then(|i| self.entries.get(i)).map(|slot| &slot.value)
+    }
+
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
         let i = self.get_index_of(key)?;
         self.entries.get_mut(i).map(|slot| &mut slot.value)
@@ -175,7 +211,15 @@ impl Map {
 
     /// Inserts or replaces; a replaced key keeps its position. Returns the old value.
     pub fn insert(&mut self, key: Str, value: Value) -> Option<Value> {
-        let t = tag(key.as_bytes());
+        self.insert_tagged(tag(key.as_bytes()), key, value)
+    }
+
+    /// [`Map::insert`] with the key's tag already computed.
+    pub fn insert_key(&mut self, key: &Key, value: Value) -> Option<Value> {
+        self.insert_tagged(key.tag, key.name.clone(), value)
+    }
+
+    fn insert_tagged(&mut self, t: u64, key: Str, value: Value) -> Option<Value> {
         match self.find(t, &key) {
             Some(i) => self.entries.get_mut(i).map(|slot| std::mem::replace(&mut slot.value, value)),
             None => {
@@ -215,7 +259,15 @@ impl Map {
 
     /// The entry for `key`, for in-place insert-or-update.
     pub fn entry(&mut self, key: Str) -> Entry<'_> {
-        let t = tag(key.as_bytes());
+        self.entry_tagged(tag(key.as_bytes()), key)
+    }
+
+    /// [`Map::entry`] with the key's tag already computed.
+    pub fn entry_key(&mut self, key: &Key) -> Entry<'_> {
+        self.entry_tagged(key.tag, key.name.clone())
+    }
+
+    fn entry_tagged(&mut self, t: u64, key: Str) -> Entry<'_> {
         match self.find(t, &key) {
             Some(i) => Entry::Occupied(OccupiedEntry { map: self, i }),
             None => Entry::Vacant(VacantEntry { map: self, slot: Slot { tag: t, key, value: Value::Null } }),
@@ -638,7 +690,11 @@ mod tests {
         *map.entry(key("n")).or_insert(Value::from(0i64)) = Value::from(1i64);
         map.entry(key("n")).and_modify(|v| *v = Value::from(2i64)).or_insert(Value::from(9i64));
         map.entry(key("m")).or_default();
-        assert_eq!(keys(&map), ["n", "m"]);
+        *map.entry_key(&Key::new(key("n"))).or_default() = Value::from(3i64);
+        map.entry_key(&Key::new(key("o"))).or_insert(Value::from(4i64));
+        assert_eq!(keys(&map), ["n", "m", "o"]);
+        assert_eq!(map.get_key(&Key::new(key("o"))), Some(&Value::from(4i64)));
+        map.insert(key("n"), Value::from(2i64));
         assert_eq!(map.get("n"), Some(&Value::from(2i64)));
         assert_eq!(map.get("m"), Some(&Value::Null));
     }
@@ -712,7 +768,9 @@ mod tests {
             for op in ops {
                 match op {
                     Op::Insert(k, v) => {
-                        let old = map.insert(key(&k), Value::from(v)).and_then(|o| o.as_i64());
+                        // Half the inserts go through a prebuilt `Key`, as compiled paths do.
+                        let old = if v % 2 == 0 { map.insert(key(&k), Value::from(v)) } else { map.insert_key(&Key::new(key(&k)), Value::from(v)) };
+                        let old = old.and_then(|o| o.as_i64());
                         let expected = match position(&reference, &k) {
                             Some(i) => Some(std::mem::replace(&mut reference[i].1, v)),
                             None => { reference.push((k, v)); None }
@@ -745,6 +803,7 @@ mod tests {
                 prop_assert_eq!(&pairs, &reference);
                 for (k, v) in &reference {
                     prop_assert_eq!(map.get(k).and_then(Value::as_i64), Some(*v));
+                    prop_assert_eq!(map.get_key(&Key::new(key(k))).and_then(Value::as_i64), Some(*v));
                 }
             }
         }
