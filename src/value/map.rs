@@ -159,15 +159,21 @@ impl Map {
         self.find(tag(key.as_bytes()), key)
     }
 
-    /// Position of `key`, whose tag is `t`.
+    /// Position of `key`, whose tag is `t`. The scan is inlined into callers; the hashed lookup
+    /// stays out of line so that small objects do not pay for its register pressure.
+    #[inline]
     fn find(&self, t: u64, key: &str) -> Option<usize> {
-        let bytes = key.as_bytes();
         match &self.index {
-            None => self.entries.iter().position(|slot| slot.is(t, bytes)),
-            Some(index) => index
-                .find(hash_key(key), |&i| self.entries.get(i as usize).is_some_and(|slot| slot.is(t, bytes)))
-                .map(|&i| i as usize),
+            None => self.entries.iter().position(|slot| slot.is(t, key.as_bytes())),
+            Some(index) => self.find_hashed(index, t, key),
         }
+    }
+
+    #[inline(never)]
+    fn find_hashed(&self, index: &Index, t: u64, key: &str) -> Option<usize> {
+        index
+            .find(hash_key(key), |&i| self.entries.get(i as usize).is_some_and(|slot| slot.is(t, key.as_bytes())))
+            .map(|&i| i as usize)
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
