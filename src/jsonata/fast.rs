@@ -72,7 +72,7 @@ impl SimplePath {
         for step in self.steps.iter().skip(skip) {
             match (step, current) {
                 (_, Value::Array(_)) if !matches!(step, Step::Index(_)) => return Walk::Fallback,
-                (Step::Field(name), Value::Object(map)) => match map.get(&**name) {
+                (Step::Field(name), Value::Object(map)) => match map.get(name) {
                     Some(v) => current = v,
                     None => return Walk::Undefined,
                 },

@@ -310,7 +310,7 @@ fn write_into(segs: &[Segment], node: &mut Value, value: Value) {
                 if rest.is_empty() {
                     map.insert_key(name, value);
                 } else {
-                    write_into(rest, map.entry_key(name).or_insert_with(Value::empty_object), value);
+                    write_into(rest, map.get_or_insert_with(name, Value::empty_object), value);
                 }
             }
         }

@@ -21,7 +21,7 @@ mod ser;
 use std::fmt;
 use std::sync::Arc;
 
-pub use map::{Entry, Key, Map};
+pub use map::{Key, Map};
 pub use number::Number;
 pub use parse::{parse, parse_str, ParseError};
 pub use ser::write_string;
