@@ -118,7 +118,8 @@ pub enum Template {
 impl Template {
     /// An object template from its fields in order.
     pub fn object(fields: Vec<(Str, Template)>) -> Template {
-        let distinct = fields.iter().enumerate().all(|(i, (key, _))| fields[..i].iter().all(|(other, _)| other != key));
+        let mut seen = rustc_hash::FxHashSet::default();
+        let distinct = fields.iter().all(|(key, _)| seen.insert(&**key));
         Template::Object { fields, distinct }
     }
 

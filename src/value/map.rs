@@ -43,16 +43,7 @@ pub struct Key {
 
 impl Key {
     pub fn new(name: Str) -> Key {
-        Key {
-            tag: tag(name.as_bytes()),
-            name,
-        }
-    }
-}
-
-impl From<Str> for Key {
-    fn from(name: Str) -> Key {
-        Key::new(name)
+        Key { tag: tag(name.as_bytes()), name }
     }
 }
 
@@ -82,9 +73,7 @@ impl Slot {
     fn is(&self, tag: u64, key: &[u8]) -> bool {
         self.tag == tag
             && self.key.len() == key.len()
-            && (key.len() <= 8
-                || std::ptr::eq(self.key.as_ptr(), key.as_ptr())
-                || self.key.as_bytes().get(8..) == key.get(8..))
+            && (key.len() <= 8 || std::ptr::eq(self.key.as_ptr(), key.as_ptr()) || self.key.as_bytes().get(8..) == key.get(8..))
     }
 }
 
@@ -93,10 +82,7 @@ impl Slot {
 /// rather than a variable-length copy.
 #[inline]
 fn tag(key: &[u8]) -> u64 {
-    let word = |at: usize| {
-        key.get(at..at + 4)
-            .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64)
-    };
+    let word = |at: usize| key.get(at..at + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64);
     let byte = |at: usize| key.get(at).map_or(0, |&b| b as u64);
     match key.len() {
         0 => 0,
@@ -124,9 +110,7 @@ fn build_index(entries: &[Slot]) -> Box<Index> {
 /// The hash of the key at position `j` (the index's rehash callback; positions it holds are
 /// always in range, so the fallback never runs).
 fn hash_at(entries: &[Slot], j: u32) -> u64 {
-    entries
-        .get(j as usize)
-        .map_or(0, |slot| hash_key(&slot.key))
+    entries.get(j as usize).map_or(0, |slot| hash_key(&slot.key))
 }
 
 impl Map {
@@ -136,10 +120,7 @@ impl Map {
 
     /// An empty map with room for `n` entries (templates and parsers know their key count).
     pub fn with_capacity(n: usize) -> Map {
-        Map {
-            entries: Vec::with_capacity(n),
-            index: None,
-        }
+        Map { entries: Vec::with_capacity(n), index: None }
     }
 
     pub fn len(&self) -> usize {
@@ -160,10 +141,7 @@ impl Map {
     #[inline]
     fn find(&self, t: u64, key: &str) -> Option<usize> {
         match &self.index {
-            None => self
-                .entries
-                .iter()
-                .position(|slot| slot.is(t, key.as_bytes())),
+            None => self.entries.iter().position(|slot| slot.is(t, key.as_bytes())),
             Some(index) => self.find_hashed(index, t, key),
         }
     }
@@ -171,25 +149,17 @@ impl Map {
     #[inline(never)]
     fn find_hashed(&self, index: &Index, t: u64, key: &str) -> Option<usize> {
         index
-            .find(hash_key(key), |&i| {
-                self.entries
-                    .get(i as usize)
-                    .is_some_and(|slot| slot.is(t, key.as_bytes()))
-            })
+            .find(hash_key(key), |&i| self.entries.get(i as usize).is_some_and(|slot| slot.is(t, key.as_bytes())))
             .map(|&i| i as usize)
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.get_index_of(key)
-            .and_then(|i| self.entries.get(i))
-            .map(|slot| &slot.value)
+        self.get_index_of(key).and_then(|i| self.entries.get(i)).map(|slot| &slot.value)
     }
 
     /// [`Map::get`] with the key's tag already computed.
     pub fn get_key(&self, key: &Key) -> Option<&Value> {
-        self.find(key.tag, &key.name)
-            .and_then(|i| self.entries.get(i))
-            .map(|slot| &slot.value)
+        self.find(key.tag, &key.name).and_then(|i| self.entries.get(i)).map(|slot| &slot.value)
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
@@ -208,10 +178,7 @@ impl Map {
 
     fn insert_tagged(&mut self, t: u64, key: Str, value: Value) -> Option<Value> {
         match self.find(t, &key) {
-            Some(i) => self
-                .entries
-                .get_mut(i)
-                .map(|slot| std::mem::replace(&mut slot.value, value)),
+            Some(i) => self.entries.get_mut(i).map(|slot| std::mem::replace(&mut slot.value, value)),
             None => {
                 self.push_new(Slot { tag: t, key, value });
                 None
@@ -223,15 +190,8 @@ impl Map {
     /// keys), skipping [`Map::insert`]'s lookup. A present key would break the one-entry-per-key
     /// invariant, so debug builds check.
     pub fn push_distinct(&mut self, key: Str, value: Value) {
-        debug_assert!(
-            !self.contains_key(&key),
-            "push_distinct of a present key {key:?}"
-        );
-        self.push_new(Slot {
-            tag: tag(key.as_bytes()),
-            key,
-            value,
-        });
+        debug_assert!(!self.contains_key(&key), "push_distinct of a present key {key:?}");
+        self.push_new(Slot { tag: tag(key.as_bytes()), key, value });
     }
 
     /// Appends an entry whose key is known to be absent; returns its position.
@@ -258,11 +218,7 @@ impl Map {
     pub fn get_or_insert_with(&mut self, key: &Key, default: impl FnOnce() -> Value) -> &mut Value {
         let i = match self.find(key.tag, &key.name) {
             Some(i) => i,
-            None => self.push_new(Slot {
-                tag: key.tag,
-                key: key.name.clone(),
-                value: default(),
-            }),
+            None => self.push_new(Slot { tag: key.tag, key: key.name.clone(), value: default() }),
         };
         // `i` is a position in `entries`, found or just pushed.
         &mut self.entries[i].value
@@ -291,10 +247,7 @@ impl Clone for Map {
     fn clone(&self) -> Map {
         let mut entries = Vec::with_capacity(self.entries.len() + 1);
         entries.extend(self.entries.iter().cloned());
-        Map {
-            entries,
-            index: self.index.clone(),
-        }
+        Map { entries, index: self.index.clone() }
     }
 }
 
@@ -376,10 +329,7 @@ impl FromIterator<(Str, Value)> for Map {
 /// Order-insensitive, like `Value`'s object equality.
 impl PartialEq for Map {
     fn eq(&self, other: &Map) -> bool {
-        self.len() == other.len()
-            && self
-                .iter()
-                .all(|(k, v)| other.get(k).is_some_and(|w| v == w))
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k).is_some_and(|w| v == w))
     }
 }
 
@@ -410,19 +360,9 @@ mod tests {
     fn assert_consistent(map: &Map) {
         for (i, slot) in map.entries.iter().enumerate() {
             assert_eq!(slot.tag, tag(slot.key.as_bytes()), "tag of {:?}", slot.key);
-            assert_eq!(
-                map.get_index_of(&slot.key),
-                Some(i),
-                "position of {:?}",
-                slot.key
-            );
+            assert_eq!(map.get_index_of(&slot.key), Some(i), "position of {:?}", slot.key);
         }
-        assert_eq!(
-            map.index.is_some(),
-            map.len() > LINEAR_MAX,
-            "index presence at {} entries",
-            map.len()
-        );
+        assert_eq!(map.index.is_some(), map.len() > LINEAR_MAX, "index presence at {} entries", map.len());
         if let Some(index) = &map.index {
             assert_eq!(index.len(), map.len());
         }
@@ -430,38 +370,13 @@ mod tests {
 
     #[test]
     fn tags_decide_short_keys_and_separate_lookalikes() {
-        let lookalikes = [
-            "",
-            "a",
-            "a\0",
-            "\0",
-            "ab",
-            "ba",
-            "abc",
-            "abcd",
-            "abcdefg",
-            "abcdefgh",
-            "abcdefghi",
-            "abcdefghj",
-            "é",
-            "😀",
-        ];
-        let map: Map = lookalikes
-            .iter()
-            .map(|k| (key(k), Value::from(*k)))
-            .collect();
+        let lookalikes =
+            ["", "a", "a\0", "\0", "ab", "ba", "abc", "abcd", "abcdefg", "abcdefgh", "abcdefghi", "abcdefghj", "é", "😀"];
+        let map: Map = lookalikes.iter().map(|k| (key(k), Value::from(*k))).collect();
         assert_consistent(&map);
         for k in lookalikes {
-            assert_eq!(
-                map.get(k).and_then(Value::as_str),
-                Some(k),
-                "lookup of {k:?}"
-            );
-            assert_eq!(
-                map.get_key(&Key::new(key(k))).and_then(Value::as_str),
-                Some(k),
-                "keyed lookup of {k:?}"
-            );
+            assert_eq!(map.get(k).and_then(Value::as_str), Some(k), "lookup of {k:?}");
+            assert_eq!(map.get_key(&Key::new(key(k))).and_then(Value::as_str), Some(k), "keyed lookup of {k:?}");
         }
         assert_eq!(map.get("abcdefghk"), None);
         assert_eq!(map.get("a\0\0"), None);
@@ -469,11 +384,7 @@ mod tests {
             let k = &"xyzw1234"[..n];
             let mut padded = [0u8; 8];
             padded[..n].copy_from_slice(k.as_bytes());
-            assert_eq!(
-                tag(k.as_bytes()),
-                u64::from_le_bytes(padded),
-                "tag of {k:?}"
-            );
+            assert_eq!(tag(k.as_bytes()), u64::from_le_bytes(padded), "tag of {k:?}");
         }
     }
 
@@ -482,14 +393,8 @@ mod tests {
         let mut map = Map::new();
         assert_eq!(map.insert(key("z"), Value::from(1i64)), None);
         assert_eq!(map.insert(key("a"), Value::from(2i64)), None);
-        assert_eq!(
-            map.insert(key("z"), Value::from(3i64)),
-            Some(Value::from(1i64))
-        );
-        assert_eq!(
-            map.insert_key(&Key::new(key("a")), Value::from(4i64)),
-            Some(Value::from(2i64))
-        );
+        assert_eq!(map.insert(key("z"), Value::from(3i64)), Some(Value::from(1i64)));
+        assert_eq!(map.insert_key(&Key::new(key("a")), Value::from(4i64)), Some(Value::from(2i64)));
         assert_eq!(keys(&map), ["z", "a"]);
         assert_eq!(map.get("z"), Some(&Value::from(3i64)));
         assert_eq!(map.get("a"), Some(&Value::from(4i64)));
@@ -497,10 +402,7 @@ mod tests {
 
     #[test]
     fn shift_remove_keeps_order() {
-        let mut map: Map = ["a", "b", "c", "d"]
-            .iter()
-            .map(|k| (key(k), Value::from(*k)))
-            .collect();
+        let mut map: Map = ["a", "b", "c", "d"].iter().map(|k| (key(k), Value::from(*k))).collect();
         assert_eq!(map.shift_remove("b"), Some(Value::from("b")));
         assert_eq!(map.shift_remove("missing"), None);
         assert_eq!(keys(&map), ["a", "c", "d"]);
@@ -516,19 +418,10 @@ mod tests {
         }
         assert!(map.index.is_some());
         for i in (0..100).filter(|i| i % 10 != 1) {
-            assert_eq!(
-                map.shift_remove(&format!("key{i}")),
-                Some(Value::from(i as i64))
-            );
+            assert_eq!(map.shift_remove(&format!("key{i}")), Some(Value::from(i as i64)));
             assert_consistent(&map);
         }
-        assert_eq!(
-            keys(&map),
-            [
-                "key1", "key11", "key21", "key31", "key41", "key51", "key61", "key71", "key81",
-                "key91"
-            ]
-        );
+        assert_eq!(keys(&map), ["key1", "key11", "key21", "key31", "key41", "key51", "key61", "key71", "key81", "key91"]);
         assert!(map.index.is_none());
     }
 
@@ -554,11 +447,7 @@ mod tests {
 
     #[test]
     fn equality_ignores_order() {
-        let pairs = |p: &[(&str, i64)]| {
-            p.iter()
-                .map(|(k, v)| (key(k), Value::from(*v)))
-                .collect::<Map>()
-        };
+        let pairs = |p: &[(&str, i64)]| p.iter().map(|(k, v)| (key(k), Value::from(*v))).collect::<Map>();
         assert_eq!(pairs(&[("x", 1), ("y", 2)]), pairs(&[("y", 2), ("x", 1)]));
         assert_ne!(pairs(&[("x", 1), ("y", 2)]), pairs(&[("y", 2), ("x", 3)]));
         assert_ne!(pairs(&[("x", 1)]), Map::new());
@@ -567,25 +456,19 @@ mod tests {
     #[test]
     fn make_mut_copies_one_level_and_leaves_the_original() {
         for size in [3, LINEAR_MAX + 5] {
-            let original = Value::object(
-                (0..size).map(|i| (format!("k{i}"), Value::array(vec![Value::from(i as i64)]))),
-            );
+            let original = Value::object((0..size).map(|i| (format!("k{i}"), Value::array(vec![Value::from(i as i64)]))));
             let mut copy = original.clone();
             let map = copy.as_object_mut().unwrap();
             map.insert(key("new"), Value::Null);
             map.shift_remove("k0");
             assert_consistent(map);
-            let (Value::Object(a), Value::Object(b)) = (&original, &copy) else {
-                panic!("not objects")
-            };
+            let (Value::Object(a), Value::Object(b)) = (&original, &copy) else { panic!("not objects") };
             assert!(!Arc::ptr_eq(a, b));
             assert_consistent(a);
             assert_eq!(a.len(), size);
             assert!(a.get("new").is_none() && a.get("k0").is_some());
             // The one-level copy shares the members.
-            let (Some(Value::Array(x)), Some(Value::Array(y))) = (a.get("k1"), b.get("k1")) else {
-                panic!("no k1")
-            };
+            let (Some(Value::Array(x)), Some(Value::Array(y))) = (a.get("k1"), b.get("k1")) else { panic!("no k1") };
             assert!(Arc::ptr_eq(x, y));
         }
     }
@@ -601,12 +484,7 @@ mod tests {
     fn key_strategy() -> impl Strategy<Value = String> {
         // Short keys, keys that differ only past their eighth byte, and NUL bytes, so that tags
         // collide and lookups must fall back to lengths and bytes.
-        prop_oneof![
-            "[ab\u{0}]{0,3}",
-            "k[0-9]{1,2}",
-            "prefix12[0-9]{0,2}",
-            "é[a-c]"
-        ]
+        prop_oneof!["[ab\u{0}]{0,3}", "k[0-9]{1,2}", "prefix12[0-9]{0,2}", "é[a-c]"]
     }
 
     fn op_strategy() -> impl Strategy<Value = Op> {
