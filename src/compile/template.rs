@@ -37,7 +37,7 @@ pub fn compile_template(t: &Json, loc: &str) -> Result<Template, CompileError> {
             if let Some(pairs) = constant {
                 return Ok(Template::Const(Value::object(pairs)));
             }
-            Ok(Template::Object(fields))
+            Ok(Template::object(fields))
         }
         Json::Array(items) => {
             let compiled = items

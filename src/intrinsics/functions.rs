@@ -397,7 +397,7 @@ fn json_merge_shallow(left: &Map, right: &Map) -> Value {
     let mut order: Vec<(usize, usize)> =
         merged.iter().enumerate().map(|(i, (k, _))| (java_hash_bucket(k, capacity), i)).collect();
     order.sort_unstable();
-    let mut map = Map::with_capacity_and_hasher(merged.len(), Default::default());
+    let mut map = Map::with_capacity(merged.len());
     for (_, i) in order {
         let (k, v) = &merged[i];
         map.insert(k.clone(), v.clone());

@@ -92,7 +92,7 @@ fn out(v: &JValue, depth: usize) -> Result<Option<Value>, JsonataError> {
             Value::Array(Arc::new(vec))
         }
         JValue::Object(map) => {
-            let mut m = Map::with_capacity_and_hasher(map.len(), Default::default());
+            let mut m = Map::with_capacity(map.len());
             for (k, v) in map.iter() {
                 if let Some(x) = out(v, depth + 1)? {
                     m.insert(Str::from(k.as_str()), x);

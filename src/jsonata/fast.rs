@@ -72,7 +72,7 @@ impl SimplePath {
         for step in self.steps.iter().skip(skip) {
             match (step, current) {
                 (_, Value::Array(_)) if !matches!(step, Step::Index(_)) => return Walk::Fallback,
-                (Step::Field(name), Value::Object(map)) => match map.get(&**name) {
+                (Step::Field(name), Value::Object(map)) => match map.get(name) {
                     Some(v) => current = v,
                     None => return Walk::Undefined,
                 },
@@ -127,7 +127,7 @@ fn rebuild(v: &Value) -> Value {
         Value::Number(n) if number_needs(n) => Value::Number(super::convert::number(n.as_f64())),
         Value::Array(a) => Value::Array(Arc::new(a.iter().map(normalise).collect())),
         Value::Object(o) => {
-            let mut m = Map::with_capacity_and_hasher(o.len(), Default::default());
+            let mut m = Map::with_capacity(o.len());
             for (k, x) in o.iter() {
                 m.insert(k.clone(), normalise(x));
             }

@@ -76,7 +76,7 @@ pub(crate) fn select_one(segs: &[Segment], start: &Value) -> Result<Value, PathM
     for (i, seg) in segs.iter().enumerate() {
         match seg {
             Segment::Property(name) => match cur {
-                Value::Object(map) => match map.get(name.as_ref()) {
+                Value::Object(map) => match map.get_key(name) {
                     Some(v) => cur = v,
                     None if i == last => {
                         return Err(miss(format!("No results for path: {}", normalized_prefix(segs, segs.len()))))
@@ -134,7 +134,7 @@ pub(crate) fn select_many(segs: &[Segment], node: &Value, root: &Value, out: &mu
 fn apply_step(seg: &Segment, rest: &[Segment], node: &Value, root: &Value, out: &mut Vec<Value>) {
     match seg {
         Segment::Property(name) => {
-            if let Some(v) = node.get(name) {
+            if let Some(v) = node.as_object().and_then(|m| m.get_key(name)) {
                 select_many(rest, v, root, out);
             }
         }
@@ -268,7 +268,7 @@ fn probe_assign(segs: &[Segment], node: &Value) -> Result<(), PathMiss> {
                 let Value::Object(map) = node else {
                     return Err(not_an_object(segs, at, node));
                 };
-                match map.get(name) {
+                match map.get_key(name) {
                     Some(child) => node = child,
                     // The rest is created as empty objects: only names can follow.
                     None => return match segs[at + 1..].iter().position(|s| !matches!(s, Segment::Property(_))) {
@@ -308,9 +308,9 @@ fn write_into(segs: &[Segment], node: &mut Value, value: Value) {
         Segment::Property(name) => {
             if let Some(map) = node.as_object_mut() {
                 if rest.is_empty() {
-                    map.insert(name.clone(), value);
+                    map.insert_key(name, value);
                 } else {
-                    write_into(rest, map.entry(name.clone()).or_insert_with(Value::empty_object), value);
+                    write_into(rest, map.get_or_insert_with(name, Value::empty_object), value);
                 }
             }
         }

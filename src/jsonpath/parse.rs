@@ -16,13 +16,13 @@ use smallvec::SmallVec;
 
 use super::filter::{self, FilterExpr};
 use super::PathSyntaxError;
-use crate::value::Str;
+use crate::value::{Key, Str};
 
 /// One compiled step of a path.
 #[derive(Clone, Debug)]
 pub(crate) enum Segment {
     /// `.name` or `['name']`.
-    Property(Str),
+    Property(Key),
     /// `['a','b']`: a union of names (a merged object when it is the last segment, as Jayway).
     Properties(SmallVec<[Str; 2]>),
     /// `[3]`, `[-1]`.
@@ -175,7 +175,7 @@ pub(crate) fn parse_segments(
                             cur.bump();
                             Segment::Wildcard
                         }
-                        Some(c) if is_name_char(c, in_filter) => Segment::Property(read_dot_name(cur, in_filter)?),
+                        Some(c) if is_name_char(c, in_filter) => Segment::Property(Key::new(read_dot_name(cur, in_filter)?)),
                         _ => return Err(cur.error("Path must not end with a '.' or '..'")),
                     };
                     segments.push(Segment::Scan(Box::new(inner)));
@@ -188,7 +188,7 @@ pub(crate) fn parse_segments(
                         }
                         Some('[') => segments.push(parse_bracket(cur)?),
                         Some(c) if is_name_char(c, in_filter) => {
-                            segments.push(Segment::Property(read_dot_name(cur, in_filter)?))
+                            segments.push(Segment::Property(Key::new(read_dot_name(cur, in_filter)?)))
                         }
                         None => return Err(cur.error("Path must not end with a '.' or '..'")),
                         Some(c) => return Err(cur.error(&format!("Character '{c}' is not valid here"))),
@@ -276,7 +276,7 @@ fn parse_bracket(cur: &mut Cursor<'_>) -> Result<Segment, PathSyntaxError> {
                 }
             }
             if names.len() == 1 {
-                Ok(Segment::Property(names.swap_remove(0)))
+                Ok(Segment::Property(Key::new(names.swap_remove(0))))
             } else {
                 Ok(Segment::Properties(names))
             }

@@ -105,7 +105,10 @@ pub enum ResultPath {
 #[derive(Clone, Debug)]
 pub enum Template {
     Const(Value),
-    Object(Vec<(Str, Template)>),
+    /// Built with [`Template::object`]; `distinct` says no two fields share a key (`"a"` and
+    /// `"a.$"` both strip to `a`), so evaluation can append without looking keys up. Validation
+    /// rejects such twins, but the compiler does not rely on having been validated first.
+    Object { fields: Vec<(Str, Template)>, distinct: bool },
     Array(Vec<Template>),
     /// A `.$` path; `field` is the key as written (with `.$`) for causes.
     Path { path: Path, field: Str },
@@ -113,6 +116,13 @@ pub enum Template {
 }
 
 impl Template {
+    /// An object template from its fields in order.
+    pub fn object(fields: Vec<(Str, Template)>) -> Template {
+        let mut seen = rustc_hash::FxHashSet::default();
+        let distinct = fields.iter().all(|(key, _)| seen.insert(&**key));
+        Template::Object { fields, distinct }
+    }
+
     /// A bound on the compact JSON length of what this template evaluates to, in terms of the
     /// length of its `$`. `None` when nothing bounds it by `$` alone: intrinsics (which can
     /// build values larger than their arguments), context and variable paths, and indefinite
@@ -127,7 +137,7 @@ impl Template {
                 .iter()
                 .try_fold(LenBound::constant(2 + items.len()), |acc, item| Some(acc.plus(item.len_bound()?))),
             // Braces and commas, then `"key":` and the value for each field.
-            Template::Object(fields) => fields.iter().try_fold(LenBound::constant(2 + fields.len()), |acc, (key, f)| {
+            Template::Object { fields, .. } => fields.iter().try_fold(LenBound::constant(2 + fields.len()), |acc, (key, f)| {
                 Some(acc.plus(LenBound::constant(Value::String(key.clone()).json_len() + 1)).plus(f.len_bound()?))
             }),
         }
@@ -504,12 +514,20 @@ mod tests {
     }
 
     #[test]
+    fn object_templates_know_whether_their_keys_are_distinct() {
+        let field = |k: &str| (Str::from(k), Template::Const(Value::Null));
+        assert!(matches!(Template::object(vec![field("a"), field("b")]), Template::Object { distinct: true, .. }));
+        assert!(matches!(Template::object(vec![field("a"), field("b"), field("a")]), Template::Object { distinct: false, .. }));
+        assert!(matches!(Template::object(vec![]), Template::Object { distinct: true, .. }));
+    }
+
+    #[test]
     fn a_bound_holds_for_the_values_it_describes() {
         let input = parse_str(r#"{"x":{"deep":["\u0001",2.5e-7,"é"]},"y":true}"#).unwrap();
         let len = input.json_len();
         let selected = crate::jsonpath::Path::parse("$.x").unwrap().select(&input).unwrap();
         assert!(selected.json_len() <= LenBound::INPUT.at(len));
-        let template = Template::Object(vec![
+        let template = Template::object(vec![
             (Str::from("a\"b"), Template::Path { path: crate::jsonpath::Path::parse("$.x").unwrap(), field: Str::from("a.$") }),
             (Str::from("c"), Template::Const(input.clone())),
         ]);

@@ -323,7 +323,7 @@ impl Decoder<'_> {
             }
             OBJECT => {
                 let n = usize::try_from(self.varint()?).ok()?;
-                let mut map = Map::with_capacity_and_hasher(n.min(self.bytes.len()), Default::default());
+                let mut map = Map::with_capacity(n.min(self.bytes.len()));
                 for _ in 0..n {
                     let k = self.str()?;
                     let v = self.value()?;

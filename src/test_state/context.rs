@@ -82,7 +82,7 @@ pub fn caller_context(text: &str, default: Value) -> Result<Value, TestStateErro
         let Some(obj) = value.as_object() else {
             return Err(invalid(format!("{part} must be an object")));
         };
-        let mut target = merged.get(&**part).and_then(Value::as_object).cloned().unwrap_or_default();
+        let mut target = merged.get(part).and_then(Value::as_object).cloned().unwrap_or_default();
         for (field, v) in obj.iter() {
             if !fields.contains(&&**field) {
                 return Err(invalid(format!("Field '{field}' is not allowed")));

@@ -13,6 +13,7 @@
 //! Parsing goes straight from bytes into `Value` (see [`parse`]); serialising happens once, at a
 //! boundary (see [`Value::to_json`]).
 
+mod map;
 mod number;
 mod parse;
 mod ser;
@@ -20,6 +21,7 @@ mod ser;
 use std::fmt;
 use std::sync::Arc;
 
+pub use map::{Key, Map};
 pub use number::Number;
 pub use parse::{parse, parse_str, ParseError};
 pub use ser::write_string;
@@ -27,9 +29,6 @@ pub(crate) use ser::plain_run;
 
 /// Shared immutable string: cloning bumps a refcount.
 pub type Str = Arc<str>;
-
-/// Insertion-ordered object map.
-pub type Map = indexmap::IndexMap<Str, Value, rustc_hash::FxBuildHasher>;
 
 /// A JSON value as the engine holds it.
 #[derive(Clone, Default)]
@@ -195,7 +194,7 @@ impl Value {
             serde_json::Value::String(s) => Value::String(Str::from(s.as_str())),
             serde_json::Value::Array(a) => Value::array(a.iter().map(Value::from_serde).collect()),
             serde_json::Value::Object(o) => {
-                let mut map = Map::with_capacity_and_hasher(o.len(), Default::default());
+                let mut map = Map::with_capacity(o.len());
                 for (k, v) in o {
                     map.insert(Str::from(k.as_str()), Value::from_serde(v));
                 }

@@ -80,7 +80,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Array(Arc::new(items)))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = Map::with_capacity_and_hasher(access.size_hint().unwrap_or(8), Default::default());
+        let mut map = Map::with_capacity(access.size_hint().unwrap_or(8));
         while let Some(key) = access.next_key::<KeyStr>()? {
             let value: Value = access.next_value()?;
             map.insert(key.0, value);

@@ -49,10 +49,15 @@ pub fn eval_template(t: &Template, roots: &dyn Roots) -> Result<Value, AslError>
             }
             Ok(Value::array(out))
         }
-        Template::Object(fields) => {
-            let mut map = Map::with_capacity_and_hasher(fields.len(), Default::default());
+        Template::Object { fields, distinct } => {
+            let mut map = Map::with_capacity(fields.len());
             for (key, f) in fields {
-                map.insert(key.clone(), eval_template(f, roots)?);
+                let value = eval_template(f, roots)?;
+                if *distinct {
+                    map.push_distinct(key.clone(), value);
+                } else {
+                    map.insert(key.clone(), value);
+                }
             }
             Ok(Value::Object(Arc::new(map)))
         }

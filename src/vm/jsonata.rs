@@ -74,7 +74,7 @@ pub fn eval(t: &JTemplate, env: &JEnv) -> Result<Value, AslError> {
             ))),
         },
         JTemplate::Object(fields) => {
-            let mut m = Map::with_capacity_and_hasher(fields.len(), Default::default());
+            let mut m = Map::with_capacity(fields.len());
             for (k, f) in fields {
                 m.insert(k.clone(), eval(f, env)?);
             }
