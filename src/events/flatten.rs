@@ -16,8 +16,9 @@ use std::borrow::Cow;
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
+use super::classify::head;
 use super::json::JsonError;
-use super::scan::Scanner;
+use super::scan::{Key, Scanner};
 
 /// Index of an interned rule path.
 pub type PathId = u32;
@@ -49,11 +50,17 @@ impl PathTrie {
         PathTrie { nodes: vec![PathNode::default()], steps: FxHashMap::default() }
     }
 
+    #[cfg(test)]
+    fn needs_empty_step(key: &str) -> bool {
+        Self::needs_empty_step_dotted(key, key.contains('.'))
+    }
+
     /// Whether event-ruler, holding only rules without an empty step, would skip this key
     /// (`GenericMachine.isFieldStepUsed`): the key is empty or has an empty dot-separated piece.
-    /// All other keys on a rule path are steps of that very rule.
-    fn needs_empty_step(key: &str) -> bool {
-        key.is_empty() || (has_dot(key) && java_split_dots(key).contains(&""))
+    /// All other keys on a rule path are steps of that very rule. `dot`: the key has a dot.
+    #[inline]
+    fn needs_empty_step_dotted(key: &str, dot: bool) -> bool {
+        key.is_empty() || (dot && java_split_dots(key).contains(&""))
     }
 
     /// Whether some rule path has an empty step.
@@ -115,22 +122,18 @@ impl PathTrie {
         freed
     }
 
-    fn step(&self, node: u32, key: &str) -> Option<u32> {
-        if !has_dot(key) {
-            return self.nodes.get(node as usize)?.children.get(key).copied();
+    /// The child of `node` under an event key.
+    #[inline]
+    fn step(&self, node: u32, key: &Key<'_>) -> Option<u32> {
+        if !key.dot {
+            return self.nodes.get(node as usize)?.children.get_with_head(&key.text, key.head).copied();
         }
         let mut n = node;
-        for segment in key.split('.') {
+        for segment in key.text.split('.') {
             n = *self.nodes.get(n as usize)?.children.get(segment)?;
         }
         Some(n)
     }
-}
-
-/// Whether a key has a dot. Event keys are short, so a plain loop beats `memchr`'s set-up.
-#[inline]
-fn has_dot(key: &str) -> bool {
-    key.bytes().any(|b| b == b'.')
 }
 
 /// Java's `s.split("\\.")`: trailing empty pieces dropped, but `""` gives `[""]`.
@@ -146,21 +149,37 @@ pub(crate) fn java_split_dots(s: &str) -> Vec<&str> {
 }
 
 /// A node's children by key segment: a short list scanned in place (most nodes have a handful
-/// of children), or a hash map once it grows.
+/// of children), or a hash map once it grows. Each listed key carries its first eight bytes as
+/// a word, so most event keys are told apart from a child by two integer comparisons.
 #[derive(Debug, Default)]
 struct Children {
-    list: Vec<(Box<str>, u32)>,
+    list: Vec<Child>,
     map: FxHashMap<Box<str>, u32>,
 }
 
-const CHILD_LIST_MAX: usize = 8;
+#[derive(Debug)]
+struct Child {
+    head: u64,
+    key: Box<str>,
+    node: u32,
+}
+
+const CHILD_LIST_MAX: usize = 16;
 
 impl Children {
     fn get(&self, key: &str) -> Option<&u32> {
+        self.get_with_head(key, head(key.as_bytes(), 0, key.len()))
+    }
+
+    /// The child under `key`, whose [`head`] is `h`.
+    #[inline]
+    fn get_with_head(&self, key: &str, h: u64) -> Option<&u32> {
         if self.map.is_empty() {
-            // Length and first byte first: most event keys differ from every child there.
-            let first = key.as_bytes().first();
-            self.list.iter().find(|(k, _)| k.len() == key.len() && k.as_bytes().first() == first && **k == *key).map(|(_, n)| n)
+            let bytes = key.as_bytes();
+            self.list
+                .iter()
+                .find(|c| c.head == h && c.key.len() == bytes.len() && c.key.as_bytes().get(8..) == bytes.get(8..))
+                .map(|c| &c.node)
         } else {
             self.map.get(key)
         }
@@ -168,15 +187,15 @@ impl Children {
 
     fn insert(&mut self, key: Box<str>, node: u32) {
         if self.map.is_empty() && self.list.len() < CHILD_LIST_MAX {
-            self.list.push((key, node));
+            self.list.push(Child { head: head(key.as_bytes(), 0, key.len()), key, node });
         } else {
-            self.map.extend(self.list.drain(..));
+            self.map.extend(self.list.drain(..).map(|c| (c.key, c.node)));
             self.map.insert(key, node);
         }
     }
 
     fn retain_not(&mut self, node: u32) {
-        self.list.retain(|(_, c)| *c != node);
+        self.list.retain(|c| c.node != node);
         self.map.retain(|_, c| *c != node);
     }
 
@@ -261,7 +280,7 @@ impl Walker<'_, '_> {
                 Some(Frame::Object { node, .. }) => {
                     let parent = *node;
                     let key = self.scan.key()?;
-                    let needs_empty = PathTrie::needs_empty_step(&key);
+                    let needs_empty = PathTrie::needs_empty_step_dotted(&key.text, key.dot);
                     let used = !needs_empty || self.trie.has_empty_step();
                     match self.trie.step(parent, &key).filter(|_| used) {
                         Some(child) => (Some(child), needs_empty),

@@ -8,8 +8,8 @@
 
 use std::borrow::Cow;
 
+use super::classify::{head, string_run};
 use super::json::{number_end, JsonError, Reader, Token, MAX_DEPTH};
-use crate::value::plain_run;
 
 /// Decodes a quoted string with escapes (`raw` includes the quotes), which the scanner has
 /// already checked. One byte-wise pass: a PutEvents `Detail` sent as JSON text has an escape
@@ -66,6 +66,21 @@ pub fn is_json_object(text: &str) -> bool {
     }
     s.ws();
     s.i == text.len()
+}
+
+/// How a string was written: with escapes, with a dot (before decoding).
+#[derive(Clone, Copy)]
+struct StrShape {
+    escaped: bool,
+    dot: bool,
+}
+
+/// An object member's key, decoded; whether it has a dot; its first bytes as a word
+/// ([`head`]).
+pub struct Key<'a> {
+    pub text: Cow<'a, str>,
+    pub dot: bool,
+    pub head: u64,
 }
 
 pub struct Scanner<'a> {
@@ -152,13 +167,20 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// A member's key and its colon; the cursor ends at the value.
-    pub fn key(&mut self) -> Result<Cow<'a, str>, JsonError> {
+    /// A member's key and its colon; the cursor ends at the value. A key without escapes is
+    /// borrowed from the text, and comes with whether it has a dot, found on the way.
+    pub fn key(&mut self) -> Result<Key<'a>, JsonError> {
         self.ws();
         if self.peek() != Some(b'"') {
             return self.unexpected("was expecting double-quote to start field name");
         }
-        let key = self.string()?;
+        let start = self.i + 1;
+        let (text, shape) = self.string_shaped()?;
+        let key = if shape.escaped {
+            Key { dot: text.contains('.'), head: head(text.as_bytes(), 0, text.len()), text }
+        } else {
+            Key { dot: shape.dot, head: head(self.b, start, text.len()), text }
+        };
         self.ws();
         if self.peek() != Some(b':') {
             return self.unexpected("was expecting a colon to separate field name and value");
@@ -186,33 +208,49 @@ impl<'a> Scanner<'a> {
     /// The string at the cursor (which is at its opening quote).
     #[inline]
     pub fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
-        let start = self.i;
-        let escaped = self.skip_string()?;
-        let raw = self.text.get(start..self.i).unwrap_or("\"\"");
-        if !escaped {
-            return Ok(Cow::Borrowed(raw.get(1..raw.len() - 1).unwrap_or("")));
-        }
-        decode(raw, start).map(Cow::Owned)
+        self.string_shaped().map(|(text, _)| text)
     }
 
-    /// Moves past the string at the cursor; returns whether it has escapes. Inlined: it runs
-    /// for every key and string of an event, most of them a few bytes long.
+    /// The string at the cursor, and how it was written.
     #[inline]
-    fn skip_string(&mut self) -> Result<bool, JsonError> {
-        self.i += 1;
-        let mut escaped = false;
+    fn string_shaped(&mut self) -> Result<(Cow<'a, str>, StrShape), JsonError> {
+        let start = self.i;
+        let shape = self.skip_string()?;
+        let raw = self.text.get(start..self.i).unwrap_or("\"\"");
+        if !shape.escaped {
+            return Ok((Cow::Borrowed(raw.get(1..raw.len() - 1).unwrap_or("")), shape));
+        }
+        decode(raw, start).map(|text| (Cow::Owned(text), shape))
+    }
+
+    /// Moves past the string at the cursor. The usual string, without escapes, is found by one
+    /// block-wise run to its closing quote, inlined: it runs for every key and string of an
+    /// event, most of them a few bytes long.
+    #[inline(always)]
+    fn skip_string(&mut self) -> Result<StrShape, JsonError> {
+        let (end, dot) = string_run(self.b, self.i + 1);
+        if self.b.get(end) == Some(&b'"') {
+            self.i = end + 1;
+            return Ok(StrShape { escaped: false, dot });
+        }
+        self.i = end;
+        self.skip_string_rest(StrShape { escaped: false, dot })
+    }
+
+    /// [`Self::skip_string`] from the first byte that is not plain (the cursor).
+    #[inline(never)]
+    fn skip_string_rest(&mut self, mut shape: StrShape) -> Result<StrShape, JsonError> {
         loop {
-            self.i += plain_run(self.b.get(self.i..).unwrap_or(&[]));
             let Some(&c) = self.b.get(self.i) else {
                 return self.error("Unexpected end-of-input: was expecting closing quote for a string value");
             };
             match c {
                 b'"' => {
                     self.i += 1;
-                    return Ok(escaped);
+                    return Ok(shape);
                 }
                 b'\\' => {
-                    escaped = true;
+                    shape.escaped = true;
                     match self.b.get(self.i + 1) {
                         Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i += 2,
                         Some(b'u') => {
@@ -229,13 +267,15 @@ impl<'a> Scanner<'a> {
                         }
                     }
                 }
-                0..=0x1f => {
+                _ => {
                     return self.error(format!(
                         "Illegal unquoted character ((CTRL-CHAR, code {c})): has to be escaped using backslash to be included in string value"
                     ))
                 }
-                _ => self.i += 1,
             }
+            let (end, dot) = string_run(self.b, self.i);
+            self.i = end;
+            shape.dot |= dot;
         }
     }
 
@@ -398,28 +438,6 @@ mod tests {
             let raw = format!("\"{}\"", parts.concat());
             proptest::prop_assert_eq!(decode(&raw, 0).ok(), decode_with_reader(&raw, 0).ok());
         }
-    }
-
-    #[test]
-    fn plain_runs_stop_at_quotes_escapes_and_control_characters() {
-        assert_eq!(plain_run(b"abcdefghijklmnop\"x"), 16);
-        assert_eq!(plain_run(b"abcdefg\"hijklmnop"), 7);
-        assert_eq!(plain_run(b"abcdefgh\\ijklmnop"), 8);
-        assert_eq!(plain_run(b"abcdefghi\x1fjklmnopqrst"), 9);
-        assert_eq!(plain_run(b"abc"), 3);
-        assert_eq!(plain_run(b"ab\"c"), 2);
-        // Never past a byte that stops the run, and never stops at a plain byte except a space
-        // after a byte in 0x80..0xa0.
-        for b in 0u8..=255 {
-            for at in 0..12 {
-                let mut s = [b'a'; 12];
-                s[at] = b;
-                let stops = b < 0x20 || b == b'"' || b == b'\\';
-                assert_eq!(plain_run(&s) == at, stops, "byte {b} at {at}");
-            }
-        }
-        assert_eq!(plain_run("é é\"".as_bytes()), 5);
-        assert!(plain_run(b"\xc2\x80 aaaaa\"") <= 8);
     }
 
     #[test]

@@ -23,7 +23,6 @@ use std::sync::Arc;
 pub use number::Number;
 pub use parse::{parse, parse_str, ParseError};
 pub use ser::write_string;
-pub(crate) use ser::plain_run;
 
 /// Shared immutable string: cloning bumps a refcount.
 pub type Str = Arc<str>;
