@@ -14,7 +14,6 @@
 use std::borrow::Cow;
 
 use rustc_hash::FxHashMap;
-use smallvec::SmallVec;
 
 use super::classify::head;
 use super::json::JsonError;
@@ -148,13 +147,14 @@ pub(crate) fn java_split_dots(s: &str) -> Vec<&str> {
     parts
 }
 
-/// A node's children by key segment: a short list scanned in place (most nodes have a handful
-/// of children), or a hash map once it grows. Each listed key carries its first eight bytes as
-/// a word, so most event keys are told apart from a child by two integer comparisons.
+/// A node's children by key segment, in an open-addressing table keyed by the segment's first
+/// eight bytes as a word ([`head`]): finding an event key among them (or not) takes a
+/// multiplication and, usually, one or two integer comparisons, without hashing the key.
 #[derive(Debug, Default)]
 struct Children {
     list: Vec<Child>,
-    map: FxHashMap<Box<str>, u32>,
+    /// Indexes into `list` plus one (0: free); a power of two long, at most half full.
+    table: Box<[u32]>,
 }
 
 #[derive(Debug)]
@@ -164,43 +164,69 @@ struct Child {
     node: u32,
 }
 
-const CHILD_LIST_MAX: usize = 16;
-
 impl Children {
     fn get(&self, key: &str) -> Option<&u32> {
         self.get_with_head(key, head(key.as_bytes(), 0, key.len()))
     }
 
+    #[inline]
+    fn slot(&self, h: u64, len: usize) -> usize {
+        let mixed = (h ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (mixed >> 32) as usize & (self.table.len() - 1)
+    }
+
     /// The child under `key`, whose [`head`] is `h`.
     #[inline]
     fn get_with_head(&self, key: &str, h: u64) -> Option<&u32> {
-        if self.map.is_empty() {
-            let bytes = key.as_bytes();
-            self.list
-                .iter()
-                .find(|c| c.head == h && c.key.len() == bytes.len() && c.key.as_bytes().get(8..) == bytes.get(8..))
-                .map(|c| &c.node)
-        } else {
-            self.map.get(key)
+        if self.table.is_empty() {
+            return None;
+        }
+        let bytes = key.as_bytes();
+        let mut slot = self.slot(h, bytes.len());
+        // The table is at most half full, so a free slot ends every probe.
+        loop {
+            let entry = *self.table.get(slot)?;
+            let child = self.list.get(entry.checked_sub(1)? as usize)?;
+            if child.head == h && child.key.len() == bytes.len() && child.key.as_bytes().get(8..) == bytes.get(8..) {
+                return Some(&child.node);
+            }
+            slot = (slot + 1) & (self.table.len() - 1);
         }
     }
 
     fn insert(&mut self, key: Box<str>, node: u32) {
-        if self.map.is_empty() && self.list.len() < CHILD_LIST_MAX {
-            self.list.push(Child { head: head(key.as_bytes(), 0, key.len()), key, node });
+        self.list.push(Child { head: head(key.as_bytes(), 0, key.len()), key, node });
+        if self.list.len() * 2 > self.table.len() {
+            self.rebuild();
         } else {
-            self.map.extend(self.list.drain(..).map(|c| (c.key, c.node)));
-            self.map.insert(key, node);
+            self.place(self.list.len() - 1);
+        }
+    }
+
+    fn place(&mut self, index: usize) {
+        let child = &self.list[index];
+        let mut slot = self.slot(child.head, child.key.len());
+        while self.table[slot] != 0 {
+            slot = (slot + 1) & (self.table.len() - 1);
+        }
+        self.table[slot] = index as u32 + 1;
+    }
+
+    fn rebuild(&mut self) {
+        let size = if self.list.is_empty() { 0 } else { (self.list.len() * 2).next_power_of_two().max(4) };
+        self.table = vec![0; size].into();
+        for index in 0..self.list.len() {
+            self.place(index);
         }
     }
 
     fn retain_not(&mut self, node: u32) {
         self.list.retain(|c| c.node != node);
-        self.map.retain(|_, c| *c != node);
+        self.rebuild();
     }
 
     fn is_empty(&self) -> bool {
-        self.list.is_empty() && self.map.is_empty()
+        self.list.is_empty()
     }
 }
 
@@ -232,15 +258,30 @@ pub trait LeafSink {
 }
 
 /// Walks an event's text and reports every leaf on a rule path.
+#[cfg(test)]
 pub fn flatten(event: &str, trie: &PathTrie, sink: &mut impl LeafSink) -> Result<(), EventError> {
-    let mut walker = Walker { scan: Scanner::new(event), trie, membership: SmallVec::new(), arrays: 0, empty_steps: 0 };
+    flatten_with(event, trie, sink, &mut WalkBuffers::default())
+}
+
+/// The walker's stacks, kept by the caller between events so reading one allocates nothing.
+#[derive(Default)]
+pub struct WalkBuffers {
+    stack: Vec<Frame>,
+    membership: Vec<(u32, u32)>,
+}
+
+/// [`flatten`] with the caller's buffers.
+pub fn flatten_with(event: &str, trie: &PathTrie, sink: &mut impl LeafSink, buffers: &mut WalkBuffers) -> Result<(), EventError> {
+    buffers.stack.clear();
+    buffers.membership.clear();
+    let mut walker = Walker { scan: Scanner::new(event), trie, membership: &mut buffers.membership, arrays: 0, empty_steps: 0 };
     walker.scan.ws();
     if walker.scan.peek() != Some(b'{') {
         // Still report malformed text as such.
         walker.scan.skip_value()?;
         return Err(EventError::NotAnObject);
     }
-    walker.walk(sink)
+    walker.walk(sink, &mut buffers.stack)
 }
 
 /// A container being read: an object, or an array and the index of its next element.
@@ -253,8 +294,7 @@ enum Frame {
 struct Walker<'a, 't> {
     scan: Scanner<'a>,
     trie: &'t PathTrie,
-    /// Inline capacities cover usual events, so reading one allocates nothing.
-    membership: SmallVec<[(u32, u32); 8]>,
+    membership: &'t mut Vec<(u32, u32)>,
     arrays: u32,
     /// Keys needing an empty step on the current path.
     empty_steps: u32,
@@ -267,8 +307,8 @@ impl Walker<'_, '_> {
 
     /// Reads the event object at the cursor. Iterative (an explicit stack of containers), so a
     /// rule path 1,000 levels deep costs no call stack.
-    fn walk(&mut self, sink: &mut impl LeafSink) -> Result<(), EventError> {
-        let mut stack: SmallVec<[Frame; 16]> = smallvec::smallvec![Frame::Object { node: 0, empty_step: false }];
+    fn walk(&mut self, sink: &mut impl LeafSink, stack: &mut Vec<Frame>) -> Result<(), EventError> {
+        stack.push(Frame::Object { node: 0, empty_step: false });
         self.scan.open()?;
         if self.scan.empty(b'}') {
             return Ok(());
@@ -364,7 +404,7 @@ impl Walker<'_, '_> {
             }
         };
         if let Some(path) = self.trie.nodes.get(node as usize).and_then(|n| n.path) {
-            sink.leaf(path, scalar, &self.membership, self.empty_steps > 0);
+            sink.leaf(path, scalar, self.membership, self.empty_steps > 0);
         }
         Ok(())
     }

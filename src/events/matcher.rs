@@ -31,7 +31,7 @@ use std::cell::RefCell;
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
-use super::flatten::{flatten, java_split_dots, EventError, LeafSink, PathId, PathTrie, Scalar};
+use super::flatten::{flatten_with, java_split_dots, EventError, LeafSink, PathId, PathTrie, Scalar, WalkBuffers};
 use super::index::{CondId, Probe, ValueIndex};
 use super::ip;
 use super::number;
@@ -261,10 +261,10 @@ impl Matcher {
 
     fn matches_with(&self, event: &str, s: &mut Scratch) -> Result<SmallVec<[RuleId; 4]>, EventError> {
         s.begin(self);
-        {
-            let mut sink = Collector { matcher: self, s: &mut *s };
-            flatten(event, &self.trie, &mut sink)?;
-        }
+        let mut walk = std::mem::take(&mut s.walk);
+        let read = flatten_with(event, &self.trie, &mut Collector { matcher: self, s: &mut *s }, &mut walk);
+        s.walk = walk;
+        read?;
         // Branches whose anchor field has a hit, each once.
         let gen = s.gen;
         let mut candidates = std::mem::take(&mut s.candidates);
@@ -322,6 +322,7 @@ struct Scratch {
     branch_stamp: Vec<u32>,
     candidates: Vec<u32>,
     lower: String,
+    walk: WalkBuffers,
 }
 
 impl Scratch {

@@ -56,6 +56,22 @@ fn decode_with_reader(raw: &str, start: usize) -> Result<String, JsonError> {
     }
 }
 
+/// `text[start..end]` when the bytes just before `start` and at `end` are ASCII (the quotes
+/// around a string), which makes both char boundaries: the slice without `str::get`'s
+/// out-of-line boundary checks, which cost more than finding the string did.
+#[inline(always)]
+fn between_ascii(text: &str, start: usize, end: usize) -> Option<&str> {
+    let b = text.as_bytes();
+    let ascii_before = start == 0 || b.get(start - 1).is_some_and(u8::is_ascii);
+    if !ascii_before || !b.get(end).is_some_and(u8::is_ascii) {
+        return None;
+    }
+    let bytes = b.get(start..end)?;
+    // SAFETY: `text` is UTF-8 and `bytes` lies between two ASCII bytes (or starts at 0), so it
+    // starts and ends on char boundaries and is UTF-8 too.
+    Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+}
+
 /// Whether `text` is one JSON object and nothing else but whitespace, read with the scanner's
 /// grammar (the one events are matched with) and without building it.
 pub fn is_json_object(text: &str) -> bool {
@@ -169,8 +185,27 @@ impl<'a> Scanner<'a> {
 
     /// A member's key and its colon; the cursor ends at the value. A key without escapes is
     /// borrowed from the text, and comes with whether it has a dot, found on the way.
+    #[inline(always)]
     pub fn key(&mut self) -> Result<Key<'a>, JsonError> {
         self.ws();
+        // The usual key: plain, right before its colon; one block-wise run finds both.
+        let start = self.i + 1;
+        if self.peek() == Some(b'"') {
+            let (end, dot) = string_run(self.b, start);
+            if self.b.get(end) == Some(&b'"') && self.b.get(end + 1) == Some(&b':') {
+                if let Some(text) = between_ascii(self.text, start, end) {
+                    self.i = end + 2;
+                    self.ws();
+                    return Ok(Key { text: Cow::Borrowed(text), dot, head: head(self.b, start, end - start) });
+                }
+            }
+        }
+        self.any_key()
+    }
+
+    /// [`Self::key`] for every other key (and the errors).
+    #[inline(never)]
+    fn any_key(&mut self) -> Result<Key<'a>, JsonError> {
         if self.peek() != Some(b'"') {
             return self.unexpected("was expecting double-quote to start field name");
         }
@@ -206,13 +241,21 @@ impl<'a> Scanner<'a> {
     }
 
     /// The string at the cursor (which is at its opening quote).
-    #[inline]
+    #[inline(always)]
     pub fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
+        let start = self.i + 1;
+        let (end, _) = string_run(self.b, start);
+        if self.b.get(end) == Some(&b'"') {
+            if let Some(text) = between_ascii(self.text, start, end) {
+                self.i = end + 1;
+                return Ok(Cow::Borrowed(text));
+            }
+        }
         self.string_shaped().map(|(text, _)| text)
     }
 
     /// The string at the cursor, and how it was written.
-    #[inline]
+    #[inline(never)]
     fn string_shaped(&mut self) -> Result<(Cow<'a, str>, StrShape), JsonError> {
         let start = self.i;
         let shape = self.skip_string()?;
