@@ -36,7 +36,7 @@ pub fn scalar_string_run(b: &[u8], start: usize) -> (usize, bool) {
 
 /// The first eight bytes of `b[start..start + len]` as a little-endian word, zero-padded: a
 /// cheap first comparison between keys. Reads past `len` when the text allows and masks.
-#[inline]
+#[inline(always)]
 pub fn head(b: &[u8], start: usize, len: usize) -> u64 {
     match b.get(start..start + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
         Some(word) if len >= 8 => u64::from_le_bytes(word),

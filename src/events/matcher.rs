@@ -454,12 +454,11 @@ impl LeafSink for Collector<'_, '_> {
         s.path_head[p] = (s.path_leaves.len() - 1) as u32;
 
         let Some(indexes) = self.matcher.indexes.get(p) else { return };
-        let mut lower = std::mem::take(&mut s.lower);
-        for mode in MODES {
-            let index = &indexes[mode as usize];
+        for (m, index) in indexes.iter().enumerate() {
             if index.is_empty() {
                 continue;
             }
+            let mode = MODES[m];
             let probe = match (&value, mode) {
                 (Scalar::Str(text), Mode::Ip) => match ip::parse(text) {
                     Some(a) => Probe::Ip(a),
@@ -475,7 +474,7 @@ impl LeafSink for Collector<'_, '_> {
                 (Scalar::False, _) => Probe::Lit(Literal::False),
                 (Scalar::Null, _) => Probe::Lit(Literal::Null),
             };
-            index.eval(probe, &mut lower, &mut |cond| {
+            index.eval(probe, &mut s.lower, &mut |cond| {
                 let c = cond as usize;
                 if s.cond_stamp[c] != gen {
                     s.cond_stamp[c] = gen;
@@ -486,7 +485,6 @@ impl LeafSink for Collector<'_, '_> {
                 s.cond_head[c] = (s.hits.len() - 1) as u32;
             });
         }
-        s.lower = lower;
     }
 }
 
