@@ -483,6 +483,113 @@ mod tests {
         }
     }
 
+    /// A ~1 KB EventBridge event like the benchmark's, with escapes, non-ASCII text, numbers
+    /// of every shape and nesting, so mutations hit every branch of the scanner.
+    const BENCH_LIKE: &str = concat!(
+        r#"{"version":"0","id":"6a7e8feb-b491-4cf7-a9f1-bf3703467718","detail-type":"EC2 Instance State-change Notification","#,
+        r#""source":"aws.ec2","account":"111122223333","time":"2017-12-22T18:43:48Z","region":"eu-west-1","#,
+        r#""resources":["arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc1234def567890"],"detail":{"#,
+        r#""instance-id":"i-0abc1234def567890","state":"running","source-ip":"10.1.2.3","port":443,"bytes":18234,"#,
+        r#""latency-ms":12.5,"ratio":-1.25e-3,"big":1E+400,"ok":true,"no":false,"none":null,"#,
+        r#""user":{"name":"alice","role":"admin","groups":["ops","dev","audit"]},"#,
+        r#""tags":[{"key":"env","value":"prod"},{"key":"team","value":"payments"}],"#,
+        r#""request":{"method":"POST","path":"/api/v1/orders/8f14e45f","agent":"Mozilla/5.0 (X11; Linux x86_64)"},"#,
+        r#""items":[{"sku":"A-100","qty":2,"price":19.99},{"sku":"B-200","qty":1,"price":5.5}],"#,
+        r#""esc\u0041pe.d":"quote \" slash \/ tab \t uni \u00e9\ud83d\ude80","naïve":"café 🚀","a.b":{"c.d":[[1,[2]],{}]},"#,
+        r#""notes":"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore."}}"#
+    );
+
+    /// Whether the token reader (the pattern reader: same grammar and limits, written
+    /// independently) reads a complete first value from `text`, and that value is an object.
+    fn reader_accepts_object(text: &str) -> bool {
+        let mut reader = Reader::new(text);
+        let mut depth = 0usize;
+        let mut first = true;
+        loop {
+            match reader.next_token() {
+                Err(_) => return false,
+                Ok(token) => {
+                    if first && token != Token::StartObject {
+                        return false;
+                    }
+                    first = false;
+                    match token {
+                        Token::StartObject | Token::StartArray => depth += 1,
+                        Token::EndObject | Token::EndArray => depth -= 1,
+                        _ => {}
+                    }
+                    if depth == 0 {
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The matcher's verdict on `text`, once with rules reading every path of the event (so
+    /// the walker reads it) and once with a rule reading none of it (so it is skipped).
+    fn matcher_accepts(text: &str) -> bool {
+        use crate::events::{Matcher, Pattern};
+        let reading = [
+            r#"{"source":["aws.ec2"],"detail":{"state":["running"],"port":[{"numeric":[">",1]}]}}"#,
+            r#"{"detail":{"source-ip":[{"cidr":"10.0.0.0/8"}],"user":{"name":[{"prefix":"a"}]},"tags":{"key":["env"]}}}"#,
+            r#"{"detail":{"escApe":{"d":[{"exists":true}]},"a":{"b":{"c":{"d":[1]}}},"naïve":[{"suffix":"🚀"}]}}"#,
+            r#"{"detail":{"items":{"sku":[{"wildcard":"A-*"}]},"big":[{"exists":true}],"none":[null],"ok":[true]}}"#,
+        ];
+        let mut all = Matcher::new();
+        for (i, p) in reading.iter().enumerate() {
+            all.add_rule(i as u32, &Pattern::parse(p).unwrap());
+        }
+        let mut none = Matcher::new();
+        none.add_rule(0, &Pattern::parse(r#"{"absent":[{"exists":false}]}"#).unwrap());
+        let read = all.matches(text).is_ok();
+        assert_eq!(read, none.matches(text).is_ok(), "reading and skipping disagree on {text:?}");
+        read
+    }
+
+    #[test]
+    fn the_bench_event_reads_as_the_token_reader_reads_it() {
+        assert!(reader_accepts_object(BENCH_LIKE));
+        assert!(matcher_accepts(BENCH_LIKE));
+        let deep = |n: usize| format!(r#"{{"detail":{}1{}}}"#, "[".repeat(n), "]".repeat(n));
+        for n in [998, 999, 1000, 1001] {
+            assert_eq!(matcher_accepts(&deep(n)), reader_accepts_object(&deep(n)), "depth {n}");
+        }
+        assert!(matcher_accepts(&deep(999)) && !matcher_accepts(&deep(1000)));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        /// Truncations, deletions and insertions of bytes that matter to JSON (control bytes,
+        /// quotes, backslashes, bad escapes, brackets) anywhere in the bench event: the matcher
+        /// accepts exactly what the token reader accepts.
+        #[test]
+        fn mutated_bench_events_read_as_the_token_reader_reads_them(
+            at in 0usize..1200,
+            how in 0u8..3,
+            inserted in proptest::sample::select(vec![
+                "\u{1}", "\u{1f}", "\t", "\n", "\"", "\\", "\\x", "\\u12", "\\u12G4", "\\uD800", "{", "}", "[", "]",
+                ",", ":", " ", "-", "0", "01", ".", "e", "1e", "tru", "nul", "é", "🚀", "\u{7f}",
+            ]),
+        ) {
+            let text = BENCH_LIKE;
+            let mut cut = at.min(text.len());
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let mutated = match how {
+                0 => text[..cut].to_string(),
+                1 => {
+                    let next = text[cut..].chars().next().map_or(0, char::len_utf8);
+                    format!("{}{}", &text[..cut], &text[cut + next..])
+                }
+                _ => format!("{}{inserted}{}", &text[..cut], &text[cut..]),
+            };
+            proptest::prop_assert_eq!(matcher_accepts(&mutated), reader_accepts_object(&mutated), "{:?}", mutated);
+        }
+    }
+
     #[test]
     fn json_objects_alone() {
         for ok in ["{}", " {\"a\": [1, {\"b\": null}]}\n", "{\"a\": \"}\"}"] {
