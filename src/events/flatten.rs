@@ -325,7 +325,7 @@ impl Walker<'_, '_> {
                     match self.trie.step(parent, &key).filter(|_| used) {
                         Some(child) => (Some(child), needs_empty),
                         None => {
-                            self.scan.skip_value()?;
+                            self.scan.skip()?;
                             (None, false)
                         }
                     }

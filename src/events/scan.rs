@@ -141,6 +141,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Consumes `{` or `[` at the cursor, counting depth.
+    #[inline]
     pub fn open(&mut self) -> Result<(), JsonError> {
         if self.depth >= MAX_DEPTH {
             return self.error(format!(
@@ -154,6 +155,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// After a member or element: consumes `,` (returns true) or the closing `close` (false).
+    #[inline]
     pub fn next_or_close(&mut self, close: u8) -> Result<bool, JsonError> {
         self.ws();
         match self.peek() {
@@ -172,6 +174,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// At the start of a container's content: consumes the closing byte if it is empty.
+    #[inline]
     pub fn empty(&mut self, close: u8) -> bool {
         self.ws();
         if self.peek() == Some(close) {
@@ -226,6 +229,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Like [`Self::key`], without decoding the key (for skipped objects).
+    #[inline(always)]
     fn skip_key(&mut self) -> Result<(), JsonError> {
         self.ws();
         if self.peek() != Some(b'"') {
@@ -359,21 +363,36 @@ impl<'a> Scanner<'a> {
         ))
     }
 
+    /// [`Self::skip_value`] with the usual case, a string, inlined.
+    #[inline(always)]
+    pub fn skip(&mut self) -> Result<(), JsonError> {
+        if self.peek() == Some(b'"') {
+            return self.skip_string().map(|_| ());
+        }
+        self.skip_value()
+    }
+
     /// Skips the value at the cursor, checking its syntax. Iterative, so nesting depth costs
     /// no stack.
     #[inline(never)]
     pub fn skip_value(&mut self) -> Result<(), JsonError> {
-        // Closing bytes of the containers opened so far.
-        let mut open: smallvec::SmallVec<[u8; 32]> = smallvec::SmallVec::new();
+        // The kinds of the containers opened so far, one bit each (set: object), the innermost at
+        // `level - 1`. `open` keeps the nesting within MAX_DEPTH, so the bits fit.
+        let mut objects = [0u64; MAX_DEPTH / 64 + 1];
+        let mut level = 0usize;
         loop {
             self.ws();
             match self.peek() {
                 Some(c @ (b'{' | b'[')) => {
                     self.open()?;
-                    let close = if c == b'{' { b'}' } else { b']' };
-                    if !self.empty(close) {
-                        open.push(close);
-                        if close == b'}' {
+                    let object = c == b'{';
+                    if !self.empty(if object { b'}' } else { b']' }) {
+                        if let Some(word) = objects.get_mut(level / 64) {
+                            let bit = 1u64 << (level % 64);
+                            *word = if object { *word | bit } else { *word & !bit };
+                        }
+                        level += 1;
+                        if object {
                             self.skip_key()?;
                         }
                         continue;
@@ -393,14 +412,15 @@ impl<'a> Scanner<'a> {
             }
             // A value is complete: close every container it completes.
             loop {
-                let Some(&close) = open.last() else { return Ok(()) };
-                if self.next_or_close(close)? {
-                    if close == b'}' {
+                let Some(top) = level.checked_sub(1) else { return Ok(()) };
+                let object = objects.get(top / 64).is_some_and(|word| word >> (top % 64) & 1 == 1);
+                if self.next_or_close(if object { b'}' } else { b']' })? {
+                    if object {
                         self.skip_key()?;
                     }
                     break;
                 }
-                open.pop();
+                level = top;
             }
         }
     }
