@@ -123,7 +123,11 @@ mod tests {
                         text[at] = b;
                     }
                     for start in [0, 1, 3, 15, 16, 17].into_iter().filter(|&s| s <= len) {
-                        assert_eq!(string_run(&text, start), scalar_string_run(&text, start), "len {len} byte {b} at {at} from {start}");
+                        assert_eq!(
+                            string_run(&text, start),
+                            scalar_string_run(&text, start),
+                            "len {len} byte {b} at {at} from {start}"
+                        );
                     }
                 }
             }
