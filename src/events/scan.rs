@@ -327,7 +327,36 @@ impl<'a> Scanner<'a> {
     }
 
     /// The number at the cursor, as written.
+    #[inline]
     pub fn number(&mut self) -> Result<&'a str, JsonError> {
+        // The usual number, an integer or a plain decimal of a few digits right before a
+        // separator, is one the general reader accepts as it is.
+        let (b, start) = (self.b, self.i);
+        let int_start = start + usize::from(b.get(start) == Some(&b'-'));
+        let mut i = int_start;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        let mut plain = i == int_start + 1 || (i > int_start + 1 && b.get(int_start) != Some(&b'0'));
+        if plain && b.get(i) == Some(&b'.') {
+            let fraction = i + 1;
+            i = fraction;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            plain = i > fraction;
+        }
+        if plain && i - start <= 64 && matches!(b.get(i), Some(b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t')) {
+            if let Some(text) = between_ascii(self.text, start, i) {
+                self.i = i;
+                return Ok(text);
+            }
+        }
+        self.any_number()
+    }
+
+    #[inline(never)]
+    fn any_number(&mut self) -> Result<&'a str, JsonError> {
         let start = self.i;
         match number_end(self.text, start) {
             Ok(end) => {
@@ -607,6 +636,23 @@ mod tests {
                 _ => format!("{}{inserted}{}", &text[..cut], &text[cut..]),
             };
             proptest::prop_assert_eq!(matcher_accepts(&mutated), reader_accepts_object(&mutated), "{:?}", mutated);
+        }
+    }
+
+    #[test]
+    fn numbers_read_as_the_general_reader_reads_them() {
+        let numbers = [
+            "0", "-0", "7", "-12", "443", "18234", "12.5", "-0.25", "19.99", "01", "-", "-a", "1.", "1.e5", "00.5", "1e5",
+            "1E+4", "2.5e-3", "1x", "1.5.2", "9007199254740993", "123456789012345678901234567890",
+        ];
+        for n in numbers {
+            for after in ["", ",", "}", "]", " ", "\n", "x", ".", "e", "-", "+", "0"] {
+                let text = format!("{n}{after}");
+                let mut s = Scanner::new(&text);
+                let got = s.number().map(|t| (t.to_string(), s.i));
+                let want = number_end(&text, 0).map(|end| (text[..end].to_string(), end));
+                assert_eq!(got, want, "{text:?}");
+            }
         }
     }
 
