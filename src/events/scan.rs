@@ -3,6 +3,10 @@
 //! per event on the matching hot path, where the token-by-token reader was the largest cost.
 //! Values no rule looks at are skipped with full syntax checking but without being built.
 //!
+//! Strings are found 16 bytes at a time ([`super::classify`]), and the usual tokens (a plain key
+//! right before its colon, a plain string, a short number before a separator) are read inline;
+//! anything else takes the general path, which accepts and refuses exactly the same texts.
+//!
 //! Invariants: never panics; containers nest at most [`MAX_DEPTH`] deep; strings are decoded
 //! (through the reader, so escapes mean the same) only when they contain escapes.
 

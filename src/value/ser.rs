@@ -200,6 +200,7 @@ fn member_upper_bound(v: &Value) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn plain_runs_stop_at_quotes_escapes_and_control_characters() {
@@ -222,7 +223,6 @@ mod tests {
         assert_eq!(plain_run("é é\"".as_bytes()), 5);
         assert!(plain_run(b"\xc2\x80 aaaaa\"") <= 8);
     }
-    use proptest::prelude::*;
 
     /// The escaping rules one character at a time: the reference for [`write_string`].
     fn escaped_char_by_char(s: &str) -> String {
