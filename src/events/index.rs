@@ -281,7 +281,9 @@ impl ValueIndex {
         }
     }
 
-    /// Reports every condition `probe` meets. `lower` is scratch space.
+    /// Reports every condition `probe` meets. `lower` is scratch space. Not inlined: the
+    /// caller runs once per leaf and would otherwise set up all of this for every leaf.
+    #[inline(never)]
     pub fn eval(&self, probe: Probe<'_>, lower: &mut String, out: &mut impl FnMut(CondId)) {
         self.exists.iter().for_each(|&id| out(id));
         if self.len == self.exists.len() {
