@@ -333,12 +333,13 @@ impl Walker<'_, '_> {
                 Some(Frame::Array { node, id, index, .. }) => {
                     self.membership.push((*id, *index));
                     *index += 1;
+                    // After a comma (a key has its trailing whitespace read already).
+                    self.scan.ws();
                     (Some(*node), false)
                 }
             };
             if let Some(node) = node {
                 self.empty_steps += u32::from(empty_step);
-                self.scan.ws();
                 match self.scan.peek() {
                     Some(b'{') if self.node_has_children(node) => {
                         self.scan.open()?;
