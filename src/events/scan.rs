@@ -60,9 +60,9 @@ fn decode_with_reader(raw: &str, start: usize) -> Result<String, JsonError> {
     }
 }
 
-/// `text[start..end]` when the bytes just before `start` and at `end` are ASCII (the quotes
-/// around a string), which makes both char boundaries: the slice without `str::get`'s
-/// out-of-line boundary checks, which cost more than finding the string did.
+/// `text[start..end]` when the bytes just before `start` and at `end` are ASCII (around a
+/// number), which makes both char boundaries: the slice without `str::get`'s out-of-line
+/// boundary checks.
 #[inline(always)]
 fn between_ascii(text: &str, start: usize, end: usize) -> Option<&str> {
     let b = text.as_bytes();
@@ -200,7 +200,10 @@ impl<'a> Scanner<'a> {
         if self.peek() == Some(b'"') {
             let (end, dot) = string_run(self.b, start);
             if self.b.get(end) == Some(&b'"') && self.b.get(end + 1) == Some(&b':') {
-                if let Some(text) = between_ascii(self.text, start, end) {
+                if let Some(bytes) = self.b.get(start..end) {
+                    // SAFETY: the text is UTF-8 and `bytes` lies between two quotes (checked
+                    // above), which are ASCII, so it starts and ends on char boundaries.
+                    let text = unsafe { std::str::from_utf8_unchecked(bytes) };
                     self.i = end + 2;
                     self.ws();
                     return Ok(Key { text: Cow::Borrowed(text), dot, head: head(self.b, start, end - start) });
@@ -253,8 +256,11 @@ impl<'a> Scanner<'a> {
     pub fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
         let start = self.i + 1;
         let (end, _) = string_run(self.b, start);
-        if self.b.get(end) == Some(&b'"') {
-            if let Some(text) = between_ascii(self.text, start, end) {
+        if self.peek() == Some(b'"') && self.b.get(end) == Some(&b'"') {
+            if let Some(bytes) = self.b.get(start..end) {
+                // SAFETY: the text is UTF-8 and `bytes` lies between two quotes (checked
+                // above), which are ASCII, so it starts and ends on char boundaries.
+                let text = unsafe { std::str::from_utf8_unchecked(bytes) };
                 self.i = end + 1;
                 return Ok(Cow::Borrowed(text));
             }
