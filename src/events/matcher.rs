@@ -435,9 +435,8 @@ struct Collector<'m, 's> {
 }
 
 impl LeafSink for Collector<'_, '_> {
-    // Not inlined: the walker recurses along rule paths (up to 1,000 deep) and must keep its
-    // frames small.
-    #[inline(never)]
+    // Inlined into the walker, which is iterative, so its one frame does not grow with depth.
+    #[inline(always)]
     fn leaf(&mut self, path: PathId, value: Scalar<'_>, membership: &[(u32, u32)], needs_empty_step: bool) {
         let s = &mut *self.s;
         let gen = s.gen;
