@@ -14,10 +14,10 @@
 use std::borrow::Cow;
 
 use rustc_hash::FxHashMap;
-use smallvec::SmallVec;
 
+use super::classify::head;
 use super::json::JsonError;
-use super::scan::Scanner;
+use super::scan::{Key, Scanner};
 
 /// Index of an interned rule path.
 pub type PathId = u32;
@@ -49,11 +49,17 @@ impl PathTrie {
         PathTrie { nodes: vec![PathNode::default()], steps: FxHashMap::default() }
     }
 
+    #[cfg(test)]
+    fn needs_empty_step(key: &str) -> bool {
+        Self::needs_empty_step_dotted(key, key.contains('.'))
+    }
+
     /// Whether event-ruler, holding only rules without an empty step, would skip this key
     /// (`GenericMachine.isFieldStepUsed`): the key is empty or has an empty dot-separated piece.
-    /// All other keys on a rule path are steps of that very rule.
-    fn needs_empty_step(key: &str) -> bool {
-        key.is_empty() || (has_dot(key) && java_split_dots(key).contains(&""))
+    /// All other keys on a rule path are steps of that very rule. `dot`: the key has a dot.
+    #[inline]
+    fn needs_empty_step_dotted(key: &str, dot: bool) -> bool {
+        key.is_empty() || (dot && java_split_dots(key).contains(&""))
     }
 
     /// Whether some rule path has an empty step.
@@ -115,22 +121,18 @@ impl PathTrie {
         freed
     }
 
-    fn step(&self, node: u32, key: &str) -> Option<u32> {
-        if !has_dot(key) {
-            return self.nodes.get(node as usize)?.children.get(key).copied();
+    /// The child of `node` under an event key.
+    #[inline]
+    fn step(&self, node: u32, key: &Key<'_>) -> Option<u32> {
+        if !key.dot {
+            return self.nodes.get(node as usize)?.children.get_with_head(&key.text, key.head).copied();
         }
         let mut n = node;
-        for segment in key.split('.') {
+        for segment in key.text.split('.') {
             n = *self.nodes.get(n as usize)?.children.get(segment)?;
         }
         Some(n)
     }
-}
-
-/// Whether a key has a dot. Event keys are short, so a plain loop beats `memchr`'s set-up.
-#[inline]
-fn has_dot(key: &str) -> bool {
-    key.bytes().any(|b| b == b'.')
 }
 
 /// Java's `s.split("\\.")`: trailing empty pieces dropped, but `""` gives `[""]`.
@@ -145,43 +147,86 @@ pub(crate) fn java_split_dots(s: &str) -> Vec<&str> {
     parts
 }
 
-/// A node's children by key segment: a short list scanned in place (most nodes have a handful
-/// of children), or a hash map once it grows.
+/// A node's children by key segment, in an open-addressing table keyed by the segment's first
+/// eight bytes as a word ([`head`]): finding an event key among them (or not) takes a
+/// multiplication and, usually, one or two integer comparisons, without hashing the key.
 #[derive(Debug, Default)]
 struct Children {
-    list: Vec<(Box<str>, u32)>,
-    map: FxHashMap<Box<str>, u32>,
+    list: Vec<Child>,
+    /// Indexes into `list` plus one (0: free); a power of two long, at most half full.
+    table: Box<[u32]>,
 }
 
-const CHILD_LIST_MAX: usize = 8;
+#[derive(Debug)]
+struct Child {
+    head: u64,
+    key: Box<str>,
+    node: u32,
+}
 
 impl Children {
     fn get(&self, key: &str) -> Option<&u32> {
-        if self.map.is_empty() {
-            // Length and first byte first: most event keys differ from every child there.
-            let first = key.as_bytes().first();
-            self.list.iter().find(|(k, _)| k.len() == key.len() && k.as_bytes().first() == first && **k == *key).map(|(_, n)| n)
-        } else {
-            self.map.get(key)
+        self.get_with_head(key, head(key.as_bytes(), 0, key.len()))
+    }
+
+    #[inline]
+    fn slot(&self, h: u64, len: usize) -> usize {
+        let mixed = (h ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (mixed >> 32) as usize & (self.table.len() - 1)
+    }
+
+    /// The child under `key`, whose [`head`] is `h`.
+    #[inline]
+    fn get_with_head(&self, key: &str, h: u64) -> Option<&u32> {
+        if self.table.is_empty() {
+            return None;
+        }
+        let bytes = key.as_bytes();
+        let mut slot = self.slot(h, bytes.len());
+        // The table is at most half full, so a free slot ends every probe.
+        loop {
+            let entry = *self.table.get(slot)?;
+            let child = self.list.get(entry.checked_sub(1)? as usize)?;
+            if child.head == h && child.key.len() == bytes.len() && child.key.as_bytes().get(8..) == bytes.get(8..) {
+                return Some(&child.node);
+            }
+            slot = (slot + 1) & (self.table.len() - 1);
         }
     }
 
     fn insert(&mut self, key: Box<str>, node: u32) {
-        if self.map.is_empty() && self.list.len() < CHILD_LIST_MAX {
-            self.list.push((key, node));
+        self.list.push(Child { head: head(key.as_bytes(), 0, key.len()), key, node });
+        if self.list.len() * 2 > self.table.len() {
+            self.rebuild();
         } else {
-            self.map.extend(self.list.drain(..));
-            self.map.insert(key, node);
+            self.place(self.list.len() - 1);
+        }
+    }
+
+    fn place(&mut self, index: usize) {
+        let child = &self.list[index];
+        let mut slot = self.slot(child.head, child.key.len());
+        while self.table[slot] != 0 {
+            slot = (slot + 1) & (self.table.len() - 1);
+        }
+        self.table[slot] = index as u32 + 1;
+    }
+
+    fn rebuild(&mut self) {
+        let size = if self.list.is_empty() { 0 } else { (self.list.len() * 2).next_power_of_two().max(4) };
+        self.table = vec![0; size].into();
+        for index in 0..self.list.len() {
+            self.place(index);
         }
     }
 
     fn retain_not(&mut self, node: u32) {
-        self.list.retain(|(_, c)| *c != node);
-        self.map.retain(|_, c| *c != node);
+        self.list.retain(|c| c.node != node);
+        self.rebuild();
     }
 
     fn is_empty(&self) -> bool {
-        self.list.is_empty() && self.map.is_empty()
+        self.list.is_empty()
     }
 }
 
@@ -213,15 +258,30 @@ pub trait LeafSink {
 }
 
 /// Walks an event's text and reports every leaf on a rule path.
+#[cfg(test)]
 pub fn flatten(event: &str, trie: &PathTrie, sink: &mut impl LeafSink) -> Result<(), EventError> {
-    let mut walker = Walker { scan: Scanner::new(event), trie, membership: SmallVec::new(), arrays: 0, empty_steps: 0 };
+    flatten_with(event, trie, sink, &mut WalkBuffers::default())
+}
+
+/// The walker's stacks, kept by the caller between events so reading one allocates nothing.
+#[derive(Default)]
+pub struct WalkBuffers {
+    stack: Vec<Frame>,
+    membership: Vec<(u32, u32)>,
+}
+
+/// [`flatten`] with the caller's buffers.
+pub fn flatten_with(event: &str, trie: &PathTrie, sink: &mut impl LeafSink, buffers: &mut WalkBuffers) -> Result<(), EventError> {
+    buffers.stack.clear();
+    buffers.membership.clear();
+    let mut walker = Walker { scan: Scanner::new(event), trie, membership: &mut buffers.membership, arrays: 0, empty_steps: 0 };
     walker.scan.ws();
     if walker.scan.peek() != Some(b'{') {
         // Still report malformed text as such.
         walker.scan.skip_value()?;
         return Err(EventError::NotAnObject);
     }
-    walker.walk(sink)
+    walker.walk(sink, &mut buffers.stack)
 }
 
 /// A container being read: an object, or an array and the index of its next element.
@@ -234,8 +294,7 @@ enum Frame {
 struct Walker<'a, 't> {
     scan: Scanner<'a>,
     trie: &'t PathTrie,
-    /// Inline capacities cover usual events, so reading one allocates nothing.
-    membership: SmallVec<[(u32, u32); 8]>,
+    membership: &'t mut Vec<(u32, u32)>,
     arrays: u32,
     /// Keys needing an empty step on the current path.
     empty_steps: u32,
@@ -248,8 +307,8 @@ impl Walker<'_, '_> {
 
     /// Reads the event object at the cursor. Iterative (an explicit stack of containers), so a
     /// rule path 1,000 levels deep costs no call stack.
-    fn walk(&mut self, sink: &mut impl LeafSink) -> Result<(), EventError> {
-        let mut stack: SmallVec<[Frame; 16]> = smallvec::smallvec![Frame::Object { node: 0, empty_step: false }];
+    fn walk(&mut self, sink: &mut impl LeafSink, stack: &mut Vec<Frame>) -> Result<(), EventError> {
+        stack.push(Frame::Object { node: 0, empty_step: false });
         self.scan.open()?;
         if self.scan.empty(b'}') {
             return Ok(());
@@ -261,12 +320,12 @@ impl Walker<'_, '_> {
                 Some(Frame::Object { node, .. }) => {
                     let parent = *node;
                     let key = self.scan.key()?;
-                    let needs_empty = PathTrie::needs_empty_step(&key);
+                    let needs_empty = PathTrie::needs_empty_step_dotted(&key.text, key.dot);
                     let used = !needs_empty || self.trie.has_empty_step();
                     match self.trie.step(parent, &key).filter(|_| used) {
                         Some(child) => (Some(child), needs_empty),
                         None => {
-                            self.scan.skip_value()?;
+                            self.scan.skip()?;
                             (None, false)
                         }
                     }
@@ -274,12 +333,13 @@ impl Walker<'_, '_> {
                 Some(Frame::Array { node, id, index, .. }) => {
                     self.membership.push((*id, *index));
                     *index += 1;
+                    // After a comma (a key has its trailing whitespace read already).
+                    self.scan.ws();
                     (Some(*node), false)
                 }
             };
             if let Some(node) = node {
                 self.empty_steps += u32::from(empty_step);
-                self.scan.ws();
                 match self.scan.peek() {
                     Some(b'{') if self.node_has_children(node) => {
                         self.scan.open()?;
@@ -345,7 +405,7 @@ impl Walker<'_, '_> {
             }
         };
         if let Some(path) = self.trie.nodes.get(node as usize).and_then(|n| n.path) {
-            sink.leaf(path, scalar, &self.membership, self.empty_steps > 0);
+            sink.leaf(path, scalar, self.membership, self.empty_steps > 0);
         }
         Ok(())
     }

@@ -72,6 +72,24 @@ pub struct ValueIndex {
     but_number_excluded: FxHashMap<u64, Ids>,
     anything_but: Vec<(CondId, AnythingBut)>,
     len: usize,
+    /// Which of the parts above hold something (bits from [`kind`]), so evaluating a value
+    /// skips the empty ones with one test each.
+    kinds: u16,
+}
+
+/// Bits of [`ValueIndex::kinds`].
+mod kind {
+    pub const EXACT: u16 = 1 << 0;
+    pub const CASELESS: u16 = 1 << 1;
+    pub const PREFIXES: u16 = 1 << 2;
+    pub const SUFFIXES: u16 = 1 << 3;
+    pub const CASELESS_PREFIXES: u16 = 1 << 4;
+    pub const CASELESS_SUFFIXES: u16 = 1 << 5;
+    pub const WILDCARDS: u16 = 1 << 6;
+    pub const STRINGS: u16 = 1 << 7;
+    pub const BUT_STRINGS: u16 = 1 << 8;
+    pub const BUT_NUMBERS: u16 = 1 << 9;
+    pub const ANYTHING_BUT: u16 = 1 << 10;
 }
 
 fn literal_slot(l: Literal) -> usize {
@@ -121,6 +139,34 @@ impl ValueIndex {
 
     /// Adds condition `id` (never `Exists(false)`, which is not a value condition).
     pub fn add(&mut self, id: CondId, c: &Condition) {
+        self.insert(id, c);
+        self.kinds = self.present_kinds();
+    }
+
+    /// Removes condition `id`, added earlier with the same condition.
+    pub fn remove(&mut self, id: CondId, c: &Condition) {
+        self.delete(id, c);
+        self.kinds = self.present_kinds();
+    }
+
+    fn present_kinds(&self) -> u16 {
+        let parts = [
+            (kind::EXACT, !self.exact.is_empty()),
+            (kind::CASELESS, !self.caseless.is_empty()),
+            (kind::PREFIXES, !self.prefixes.is_empty()),
+            (kind::SUFFIXES, !self.suffixes.is_empty()),
+            (kind::CASELESS_PREFIXES, !self.caseless_prefixes.is_empty()),
+            (kind::CASELESS_SUFFIXES, !self.caseless_suffixes.is_empty()),
+            (kind::WILDCARDS, !self.wildcards.is_empty()),
+            (kind::STRINGS, !self.strings.is_empty()),
+            (kind::BUT_STRINGS, !self.but_strings.is_empty()),
+            (kind::BUT_NUMBERS, !self.but_numbers.is_empty()),
+            (kind::ANYTHING_BUT, !self.anything_but.is_empty()),
+        ];
+        parts.iter().filter(|(_, present)| *present).fold(0, |bits, (bit, _)| bits | bit)
+    }
+
+    fn insert(&mut self, id: CondId, c: &Condition) {
         self.len += 1;
         match c {
             Condition::Exact(s) => self.exact.entry(s.clone()).or_default().push(id),
@@ -178,8 +224,7 @@ impl ValueIndex {
         }
     }
 
-    /// Removes condition `id`, added earlier with the same condition.
-    pub fn remove(&mut self, id: CondId, c: &Condition) {
+    fn delete(&mut self, id: CondId, c: &Condition) {
         self.len = self.len.saturating_sub(1);
         match c {
             Condition::Exact(s) => remove_keyed(&mut self.exact, s, id),
@@ -236,7 +281,9 @@ impl ValueIndex {
         }
     }
 
-    /// Reports every condition `probe` meets. `lower` is scratch space.
+    /// Reports every condition `probe` meets. `lower` is scratch space. Not inlined: the
+    /// caller runs once per leaf and would otherwise set up all of this for every leaf.
+    #[inline(never)]
     pub fn eval(&self, probe: Probe<'_>, lower: &mut String, out: &mut impl FnMut(CondId)) {
         self.exists.iter().for_each(|&id| out(id));
         if self.len == self.exists.len() {
@@ -263,19 +310,25 @@ impl ValueIndex {
             }
             Probe::Ip(a) => self.eval_ip(a, out),
         }
-        let excluded_strings = match probe {
-            Probe::Str(s) => get(&self.but_string_excluded, s),
-            _ => None,
-        };
-        report_unless(&self.but_strings, excluded_strings, out);
-        let excluded_numbers = match probe {
-            Probe::Value(v) => get(&self.but_number_excluded, &number::value_key(v)),
-            _ => None,
-        };
-        report_unless(&self.but_numbers, excluded_numbers, out);
-        for (id, a) in &self.anything_but {
-            if !excludes(a, probe) {
-                out(*id);
+        if self.kinds & kind::BUT_STRINGS != 0 {
+            let excluded = match probe {
+                Probe::Str(s) => get(&self.but_string_excluded, s),
+                _ => None,
+            };
+            report_unless(&self.but_strings, excluded, out);
+        }
+        if self.kinds & kind::BUT_NUMBERS != 0 {
+            let excluded = match probe {
+                Probe::Value(v) => get(&self.but_number_excluded, &number::value_key(v)),
+                _ => None,
+            };
+            report_unless(&self.but_numbers, excluded, out);
+        }
+        if self.kinds & kind::ANYTHING_BUT != 0 {
+            for (id, a) in &self.anything_but {
+                if !excludes(a, probe) {
+                    out(*id);
+                }
             }
         }
     }
@@ -304,10 +357,13 @@ impl ValueIndex {
     }
 
     fn eval_str(&self, s: &str, lower: &mut String, out: &mut impl FnMut(CondId)) {
-        if let Some(ids) = get(&self.exact, s) {
-            ids.iter().for_each(|&id| out(id));
+        let kinds = self.kinds;
+        if kinds & kind::EXACT != 0 {
+            if let Some(ids) = self.exact.get(s) {
+                ids.iter().for_each(|&id| out(id));
+            }
         }
-        if !self.caseless.is_empty() && s.is_ascii() {
+        if kinds & kind::CASELESS != 0 && s.is_ascii() {
             lower.clear();
             lower.push_str(s);
             lower.make_ascii_lowercase();
@@ -315,15 +371,28 @@ impl ValueIndex {
                 ids.iter().for_each(|&id| out(id));
             }
         }
-        self.prefixes.walk(s.bytes(), out);
-        self.suffixes.walk(s.bytes().rev(), out);
-        self.caseless_prefixes.walk(s.bytes().map(|b| b.to_ascii_lowercase()), out);
-        self.caseless_suffixes.walk(s.bytes().rev().map(|b| b.to_ascii_lowercase()), out);
-        self.wildcards.walk(s.bytes(), &mut |id| {
-            if self.wildcard_patterns.get(&id).is_some_and(|w| w.matches(s)) {
-                out(id);
-            }
-        });
+        if kinds & kind::PREFIXES != 0 {
+            self.prefixes.walk(s.bytes(), out);
+        }
+        if kinds & kind::SUFFIXES != 0 {
+            self.suffixes.walk(s.bytes().rev(), out);
+        }
+        if kinds & kind::CASELESS_PREFIXES != 0 {
+            self.caseless_prefixes.walk(s.bytes().map(|b| b.to_ascii_lowercase()), out);
+        }
+        if kinds & kind::CASELESS_SUFFIXES != 0 {
+            self.caseless_suffixes.walk(s.bytes().rev().map(|b| b.to_ascii_lowercase()), out);
+        }
+        if kinds & kind::WILDCARDS != 0 {
+            self.wildcards.walk(s.bytes(), &mut |id| {
+                if self.wildcard_patterns.get(&id).is_some_and(|w| w.matches(s)) {
+                    out(id);
+                }
+            });
+        }
+        if kinds & kind::STRINGS == 0 {
+            return;
+        }
         for (id, c) in &self.strings {
             let hit = match c {
                 Condition::Prefix(p) => quoted_prefix(s, p),
@@ -388,6 +457,7 @@ impl RangeIndex {
 }
 
 /// Reports every id of `all` not in `excluded`.
+#[inline]
 fn report_unless(all: &[CondId], excluded: Option<&Ids>, out: &mut impl FnMut(CondId)) {
     match excluded {
         None => all.iter().for_each(|&id| out(id)),
@@ -460,8 +530,12 @@ impl ByteTrie {
         remove_id(&mut self.nodes[node].ids, id);
     }
 
+    fn is_empty(&self) -> bool {
+        self.nodes.len() == 1 && self.nodes[0].ids.is_empty()
+    }
+
     fn walk(&self, key: impl Iterator<Item = u8>, out: &mut impl FnMut(CondId)) {
-        if self.nodes.len() == 1 && self.nodes[0].ids.is_empty() {
+        if self.is_empty() {
             return;
         }
         let mut node = 0;

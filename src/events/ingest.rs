@@ -68,7 +68,7 @@ fn scan_entry(line: &str) -> Option<EventEntry> {
     if !s.empty(b'}') {
         loop {
             let key = s.key().ok()?;
-            match &*key {
+            match &*key.text {
                 "Source" => m.source = Some(scalar(&mut s)?),
                 "DetailType" => m.detail_type = Some(scalar(&mut s)?),
                 "Detail" => m.detail = Some(Some(scalar(&mut s)??)),

@@ -31,7 +31,7 @@ use std::cell::RefCell;
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
-use super::flatten::{flatten, java_split_dots, EventError, LeafSink, PathId, PathTrie, Scalar};
+use super::flatten::{flatten_with, java_split_dots, EventError, LeafSink, PathId, PathTrie, Scalar, WalkBuffers};
 use super::index::{CondId, Probe, ValueIndex};
 use super::ip;
 use super::number;
@@ -261,10 +261,10 @@ impl Matcher {
 
     fn matches_with(&self, event: &str, s: &mut Scratch) -> Result<SmallVec<[RuleId; 4]>, EventError> {
         s.begin(self);
-        {
-            let mut sink = Collector { matcher: self, s: &mut *s };
-            flatten(event, &self.trie, &mut sink)?;
-        }
+        let mut walk = std::mem::take(&mut s.walk);
+        let read = flatten_with(event, &self.trie, &mut Collector { matcher: self, s: &mut *s }, &mut walk);
+        s.walk = walk;
+        read?;
         // Branches whose anchor field has a hit, each once.
         let gen = s.gen;
         let mut candidates = std::mem::take(&mut s.candidates);
@@ -322,6 +322,7 @@ struct Scratch {
     branch_stamp: Vec<u32>,
     candidates: Vec<u32>,
     lower: String,
+    walk: WalkBuffers,
 }
 
 impl Scratch {
@@ -434,9 +435,8 @@ struct Collector<'m, 's> {
 }
 
 impl LeafSink for Collector<'_, '_> {
-    // Not inlined: the walker recurses along rule paths (up to 1,000 deep) and must keep its
-    // frames small.
-    #[inline(never)]
+    // Inlined into the walker, which is iterative, so its one frame does not grow with depth.
+    #[inline(always)]
     fn leaf(&mut self, path: PathId, value: Scalar<'_>, membership: &[(u32, u32)], needs_empty_step: bool) {
         let s = &mut *self.s;
         let gen = s.gen;
@@ -453,12 +453,11 @@ impl LeafSink for Collector<'_, '_> {
         s.path_head[p] = (s.path_leaves.len() - 1) as u32;
 
         let Some(indexes) = self.matcher.indexes.get(p) else { return };
-        let mut lower = std::mem::take(&mut s.lower);
-        for mode in MODES {
-            let index = &indexes[mode as usize];
+        for (m, index) in indexes.iter().enumerate() {
             if index.is_empty() {
                 continue;
             }
+            let mode = MODES[m];
             let probe = match (&value, mode) {
                 (Scalar::Str(text), Mode::Ip) => match ip::parse(text) {
                     Some(a) => Probe::Ip(a),
@@ -474,7 +473,7 @@ impl LeafSink for Collector<'_, '_> {
                 (Scalar::False, _) => Probe::Lit(Literal::False),
                 (Scalar::Null, _) => Probe::Lit(Literal::Null),
             };
-            index.eval(probe, &mut lower, &mut |cond| {
+            index.eval(probe, &mut s.lower, &mut |cond| {
                 let c = cond as usize;
                 if s.cond_stamp[c] != gen {
                     s.cond_stamp[c] = gen;
@@ -485,7 +484,6 @@ impl LeafSink for Collector<'_, '_> {
                 s.cond_head[c] = (s.hits.len() - 1) as u32;
             });
         }
-        s.lower = lower;
     }
 }
 

@@ -16,6 +16,7 @@
 
 pub mod api;
 pub mod bus;
+mod classify;
 mod flatten;
 mod index;
 pub mod ingest;

@@ -9,6 +9,9 @@
 
 /// The double value of a JSON number literal when it is comparable, with `-0` read as `0`.
 pub fn comparable(text: &str) -> Option<f64> {
+    if let Some(value) = short_plain_decimal(text) {
+        return Some(value);
+    }
     let value: f64 = text.parse().ok()?;
     if !value.is_finite() {
         return None;
@@ -20,6 +23,51 @@ pub fn comparable(text: &str) -> Option<f64> {
     let mut buffer = ryu::Buffer::new();
     let shortest = buffer.format_finite(value);
     (Decimal::of(text)? == Decimal::of(shortest)?).then_some(value)
+}
+
+/// The value of a number written `-?digits[.digits]` with at most 15 significant digits and
+/// at most 22 after the point (Clinger's fast path): the digits are an exact integer below
+/// 2^53 and the power of ten is exact, so one correctly rounded division gives the nearest
+/// double, as a full parse would. Such a number is comparable (see [`is_short_decimal`]).
+/// `None` for anything else, which takes the general route.
+fn short_plain_decimal(text: &str) -> Option<f64> {
+    const POWERS: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+        1e21, 1e22,
+    ];
+    let (negative, digits) = match text.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        all => (false, all),
+    };
+    if digits.is_empty() || text.len() > 24 {
+        return None;
+    }
+    let mut mantissa: u64 = 0;
+    let mut significant = 0usize;
+    let mut fraction: Option<usize> = None;
+    for &b in digits {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                significant += usize::from(mantissa != 0);
+                if significant > 15 {
+                    return None;
+                }
+                if let Some(f) = fraction.as_mut() {
+                    *f += 1;
+                }
+            }
+            b'.' if fraction.is_none() => fraction = Some(0),
+            _ => return None,
+        }
+    }
+    let power = *POWERS.get(fraction.unwrap_or(0))?;
+    if fraction == Some(0) {
+        return None;
+    }
+    let value = mantissa as f64 / power;
+    // `-0` reads as `0`.
+    Some(if negative && value != 0.0 { -value } else { value })
 }
 
 /// A key under which numerically equal comparable numbers hash alike.
@@ -116,6 +164,48 @@ mod tests {
         ] {
             assert_eq!(comparable(text), want, "{text}");
         }
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_the_full_parse() {
+        let mut texts: Vec<String> = [
+            "0", "-0", "0.0", "-0.000", "1", "12.5", "0.1", "0.3", "123456789012345", "-123456789012345", "1234567890123456",
+            "0.000000000000000000001", "0.0000000000000000000001", "0.00000000000000000000001", "999999999999999.9",
+            "99999999999999.99", "4.35", "1.7976931348623157", "00012", "1.", ".5", "1e5", "-", "",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = (x % 16) as usize + 1;
+            let point = (x >> 8) as usize % (digits + 1);
+            let mut t = String::new();
+            if x & 0x10000 != 0 {
+                t.push('-');
+            }
+            for k in 0..digits {
+                if k == point && k > 0 {
+                    t.push('.');
+                }
+                t.push(char::from(b'0' + (x.rotate_right(k as u32 * 3 + 20) % 10) as u8));
+            }
+            texts.push(t);
+        }
+        for t in &texts {
+            if let Some(fast) = short_plain_decimal(t) {
+                let full: f64 = t.parse().unwrap();
+                assert_eq!(fast.to_bits(), if full == 0.0 { 0.0f64.to_bits() } else { full.to_bits() }, "{t}");
+                assert!(is_short_decimal(t), "{t}");
+            }
+        }
+        assert_eq!(short_plain_decimal("12.5"), Some(12.5));
+        assert_eq!(short_plain_decimal("-0"), Some(0.0));
+        assert_eq!(short_plain_decimal("1234567890123456"), None);
+        assert_eq!(short_plain_decimal("1e5"), None);
     }
 
     #[test]

@@ -3,13 +3,17 @@
 //! per event on the matching hot path, where the token-by-token reader was the largest cost.
 //! Values no rule looks at are skipped with full syntax checking but without being built.
 //!
+//! Strings are found 16 bytes at a time ([`super::classify`]), and the usual tokens (a plain key
+//! right before its colon, a plain string, a short number before a separator) are read inline;
+//! anything else takes the general path, which accepts and refuses exactly the same texts.
+//!
 //! Invariants: never panics; containers nest at most [`MAX_DEPTH`] deep; strings are decoded
 //! (through the reader, so escapes mean the same) only when they contain escapes.
 
 use std::borrow::Cow;
 
+use super::classify::{head, string_run};
 use super::json::{number_end, JsonError, Reader, Token, MAX_DEPTH};
-use crate::value::plain_run;
 
 /// Decodes a quoted string with escapes (`raw` includes the quotes), which the scanner has
 /// already checked. One byte-wise pass: a PutEvents `Detail` sent as JSON text has an escape
@@ -56,6 +60,22 @@ fn decode_with_reader(raw: &str, start: usize) -> Result<String, JsonError> {
     }
 }
 
+/// `text[start..end]` when the bytes just before `start` and at `end` are ASCII (around a
+/// number), which makes both char boundaries: the slice without `str::get`'s out-of-line
+/// boundary checks.
+#[inline(always)]
+fn between_ascii(text: &str, start: usize, end: usize) -> Option<&str> {
+    let b = text.as_bytes();
+    let ascii_before = start == 0 || b.get(start - 1).is_some_and(u8::is_ascii);
+    if !ascii_before || !b.get(end).is_some_and(u8::is_ascii) {
+        return None;
+    }
+    let bytes = b.get(start..end)?;
+    // SAFETY: `text` is UTF-8 and `bytes` lies between two ASCII bytes (or starts at 0), so it
+    // starts and ends on char boundaries and is UTF-8 too.
+    Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+}
+
 /// Whether `text` is one JSON object and nothing else but whitespace, read with the scanner's
 /// grammar (the one events are matched with) and without building it.
 pub fn is_json_object(text: &str) -> bool {
@@ -66,6 +86,21 @@ pub fn is_json_object(text: &str) -> bool {
     }
     s.ws();
     s.i == text.len()
+}
+
+/// How a string was written: with escapes, with a dot (before decoding).
+#[derive(Clone, Copy)]
+struct StrShape {
+    escaped: bool,
+    dot: bool,
+}
+
+/// An object member's key, decoded; whether it has a dot; its first bytes as a word
+/// ([`head`]).
+pub struct Key<'a> {
+    pub text: Cow<'a, str>,
+    pub dot: bool,
+    pub head: u64,
 }
 
 pub struct Scanner<'a> {
@@ -93,14 +128,14 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn ws(&mut self) {
         while let Some(&c) = self.b.get(self.i) {
-            if c == b' ' || c == b'\n' || c == b'\r' || c == b'\t' {
-                self.i += 1;
-            } else {
+            // One comparison for the usual case, a byte that is no whitespace.
+            if c > b' ' || !(c == b' ' || c == b'\n' || c == b'\r' || c == b'\t') {
                 break;
             }
+            self.i += 1;
         }
     }
 
@@ -110,6 +145,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Consumes `{` or `[` at the cursor, counting depth.
+    #[inline]
     pub fn open(&mut self) -> Result<(), JsonError> {
         if self.depth >= MAX_DEPTH {
             return self.error(format!(
@@ -123,6 +159,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// After a member or element: consumes `,` (returns true) or the closing `close` (false).
+    #[inline]
     pub fn next_or_close(&mut self, close: u8) -> Result<bool, JsonError> {
         self.ws();
         match self.peek() {
@@ -141,6 +178,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// At the start of a container's content: consumes the closing byte if it is empty.
+    #[inline]
     pub fn empty(&mut self, close: u8) -> bool {
         self.ws();
         if self.peek() == Some(close) {
@@ -152,13 +190,42 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// A member's key and its colon; the cursor ends at the value.
-    pub fn key(&mut self) -> Result<Cow<'a, str>, JsonError> {
+    /// A member's key and its colon; the cursor ends at the value. A key without escapes is
+    /// borrowed from the text, and comes with whether it has a dot, found on the way.
+    #[inline(always)]
+    pub fn key(&mut self) -> Result<Key<'a>, JsonError> {
         self.ws();
+        // The usual key: plain, right before its colon; one block-wise run finds both.
+        let start = self.i + 1;
+        if self.peek() == Some(b'"') {
+            let (end, dot) = string_run(self.b, start);
+            if self.b.get(end) == Some(&b'"') && self.b.get(end + 1) == Some(&b':') {
+                if let Some(bytes) = self.b.get(start..end) {
+                    // SAFETY: the text is UTF-8 and `bytes` lies between two quotes (checked
+                    // above), which are ASCII, so it starts and ends on char boundaries.
+                    let text = unsafe { std::str::from_utf8_unchecked(bytes) };
+                    self.i = end + 2;
+                    self.ws();
+                    return Ok(Key { text: Cow::Borrowed(text), dot, head: head(self.b, start, end - start) });
+                }
+            }
+        }
+        self.any_key()
+    }
+
+    /// [`Self::key`] for every other key (and the errors).
+    #[inline(never)]
+    fn any_key(&mut self) -> Result<Key<'a>, JsonError> {
         if self.peek() != Some(b'"') {
             return self.unexpected("was expecting double-quote to start field name");
         }
-        let key = self.string()?;
+        let start = self.i + 1;
+        let (text, shape) = self.string_shaped()?;
+        let key = if shape.escaped {
+            Key { dot: text.contains('.'), head: head(text.as_bytes(), 0, text.len()), text }
+        } else {
+            Key { dot: shape.dot, head: head(self.b, start, text.len()), text }
+        };
         self.ws();
         if self.peek() != Some(b':') {
             return self.unexpected("was expecting a colon to separate field name and value");
@@ -169,6 +236,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Like [`Self::key`], without decoding the key (for skipped objects).
+    #[inline(always)]
     fn skip_key(&mut self) -> Result<(), JsonError> {
         self.ws();
         if self.peek() != Some(b'"') {
@@ -184,35 +252,62 @@ impl<'a> Scanner<'a> {
     }
 
     /// The string at the cursor (which is at its opening quote).
-    #[inline]
+    #[inline(always)]
     pub fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
-        let start = self.i;
-        let escaped = self.skip_string()?;
-        let raw = self.text.get(start..self.i).unwrap_or("\"\"");
-        if !escaped {
-            return Ok(Cow::Borrowed(raw.get(1..raw.len() - 1).unwrap_or("")));
+        let start = self.i + 1;
+        let (end, _) = string_run(self.b, start);
+        if self.peek() == Some(b'"') && self.b.get(end) == Some(&b'"') {
+            if let Some(bytes) = self.b.get(start..end) {
+                // SAFETY: the text is UTF-8 and `bytes` lies between two quotes (checked
+                // above), which are ASCII, so it starts and ends on char boundaries.
+                let text = unsafe { std::str::from_utf8_unchecked(bytes) };
+                self.i = end + 1;
+                return Ok(Cow::Borrowed(text));
+            }
         }
-        decode(raw, start).map(Cow::Owned)
+        self.string_shaped().map(|(text, _)| text)
     }
 
-    /// Moves past the string at the cursor; returns whether it has escapes. Inlined: it runs
-    /// for every key and string of an event, most of them a few bytes long.
-    #[inline]
-    fn skip_string(&mut self) -> Result<bool, JsonError> {
-        self.i += 1;
-        let mut escaped = false;
+    /// The string at the cursor, and how it was written.
+    #[inline(never)]
+    fn string_shaped(&mut self) -> Result<(Cow<'a, str>, StrShape), JsonError> {
+        let start = self.i;
+        let shape = self.skip_string()?;
+        let raw = self.text.get(start..self.i).unwrap_or("\"\"");
+        if !shape.escaped {
+            return Ok((Cow::Borrowed(raw.get(1..raw.len() - 1).unwrap_or("")), shape));
+        }
+        decode(raw, start).map(|text| (Cow::Owned(text), shape))
+    }
+
+    /// Moves past the string at the cursor. The usual string, without escapes, is found by one
+    /// block-wise run to its closing quote, inlined: it runs for every key and string of an
+    /// event, most of them a few bytes long.
+    #[inline(always)]
+    fn skip_string(&mut self) -> Result<StrShape, JsonError> {
+        let (end, dot) = string_run(self.b, self.i + 1);
+        if self.b.get(end) == Some(&b'"') {
+            self.i = end + 1;
+            return Ok(StrShape { escaped: false, dot });
+        }
+        self.i = end;
+        self.skip_string_rest(StrShape { escaped: false, dot })
+    }
+
+    /// [`Self::skip_string`] from the first byte that is not plain (the cursor).
+    #[inline(never)]
+    fn skip_string_rest(&mut self, mut shape: StrShape) -> Result<StrShape, JsonError> {
         loop {
-            self.i += plain_run(self.b.get(self.i..).unwrap_or(&[]));
             let Some(&c) = self.b.get(self.i) else {
                 return self.error("Unexpected end-of-input: was expecting closing quote for a string value");
             };
             match c {
                 b'"' => {
                     self.i += 1;
-                    return Ok(escaped);
+                    return Ok(shape);
                 }
                 b'\\' => {
-                    escaped = true;
+                    shape.escaped = true;
                     match self.b.get(self.i + 1) {
                         Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i += 2,
                         Some(b'u') => {
@@ -229,18 +324,49 @@ impl<'a> Scanner<'a> {
                         }
                     }
                 }
-                0..=0x1f => {
+                _ => {
                     return self.error(format!(
                         "Illegal unquoted character ((CTRL-CHAR, code {c})): has to be escaped using backslash to be included in string value"
                     ))
                 }
-                _ => self.i += 1,
             }
+            let (end, dot) = string_run(self.b, self.i);
+            self.i = end;
+            shape.dot |= dot;
         }
     }
 
     /// The number at the cursor, as written.
+    #[inline]
     pub fn number(&mut self) -> Result<&'a str, JsonError> {
+        // The usual number, an integer or a plain decimal of a few digits right before a
+        // separator, is one the general reader accepts as it is.
+        let (b, start) = (self.b, self.i);
+        let int_start = start + usize::from(b.get(start) == Some(&b'-'));
+        let mut i = int_start;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        let mut plain = i == int_start + 1 || (i > int_start + 1 && b.get(int_start) != Some(&b'0'));
+        if plain && b.get(i) == Some(&b'.') {
+            let fraction = i + 1;
+            i = fraction;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            plain = i > fraction;
+        }
+        if plain && i - start <= 64 && matches!(b.get(i), Some(b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t')) {
+            if let Some(text) = between_ascii(self.text, start, i) {
+                self.i = i;
+                return Ok(text);
+            }
+        }
+        self.any_number()
+    }
+
+    #[inline(never)]
+    fn any_number(&mut self) -> Result<&'a str, JsonError> {
         let start = self.i;
         match number_end(self.text, start) {
             Ok(end) => {
@@ -276,21 +402,36 @@ impl<'a> Scanner<'a> {
         ))
     }
 
+    /// [`Self::skip_value`] with the usual case, a string, inlined.
+    #[inline(always)]
+    pub fn skip(&mut self) -> Result<(), JsonError> {
+        if self.peek() == Some(b'"') {
+            return self.skip_string().map(|_| ());
+        }
+        self.skip_value()
+    }
+
     /// Skips the value at the cursor, checking its syntax. Iterative, so nesting depth costs
     /// no stack.
     #[inline(never)]
     pub fn skip_value(&mut self) -> Result<(), JsonError> {
-        // Closing bytes of the containers opened so far.
-        let mut open: smallvec::SmallVec<[u8; 32]> = smallvec::SmallVec::new();
+        // The kinds of the containers opened so far, one bit each (set: object), the innermost at
+        // `level - 1`. `open` keeps the nesting within MAX_DEPTH, so the bits fit.
+        let mut objects = [0u64; MAX_DEPTH / 64 + 1];
+        let mut level = 0usize;
         loop {
             self.ws();
             match self.peek() {
                 Some(c @ (b'{' | b'[')) => {
                     self.open()?;
-                    let close = if c == b'{' { b'}' } else { b']' };
-                    if !self.empty(close) {
-                        open.push(close);
-                        if close == b'}' {
+                    let object = c == b'{';
+                    if !self.empty(if object { b'}' } else { b']' }) {
+                        if let Some(word) = objects.get_mut(level / 64) {
+                            let bit = 1u64 << (level % 64);
+                            *word = if object { *word | bit } else { *word & !bit };
+                        }
+                        level += 1;
+                        if object {
                             self.skip_key()?;
                         }
                         continue;
@@ -310,14 +451,15 @@ impl<'a> Scanner<'a> {
             }
             // A value is complete: close every container it completes.
             loop {
-                let Some(&close) = open.last() else { return Ok(()) };
-                if self.next_or_close(close)? {
-                    if close == b'}' {
+                let Some(top) = level.checked_sub(1) else { return Ok(()) };
+                let object = objects.get(top / 64).is_some_and(|word| word >> (top % 64) & 1 == 1);
+                if self.next_or_close(if object { b'}' } else { b']' })? {
+                    if object {
                         self.skip_key()?;
                     }
                     break;
                 }
-                open.pop();
+                level = top;
             }
         }
     }
@@ -400,26 +542,128 @@ mod tests {
         }
     }
 
-    #[test]
-    fn plain_runs_stop_at_quotes_escapes_and_control_characters() {
-        assert_eq!(plain_run(b"abcdefghijklmnop\"x"), 16);
-        assert_eq!(plain_run(b"abcdefg\"hijklmnop"), 7);
-        assert_eq!(plain_run(b"abcdefgh\\ijklmnop"), 8);
-        assert_eq!(plain_run(b"abcdefghi\x1fjklmnopqrst"), 9);
-        assert_eq!(plain_run(b"abc"), 3);
-        assert_eq!(plain_run(b"ab\"c"), 2);
-        // Never past a byte that stops the run, and never stops at a plain byte except a space
-        // after a byte in 0x80..0xa0.
-        for b in 0u8..=255 {
-            for at in 0..12 {
-                let mut s = [b'a'; 12];
-                s[at] = b;
-                let stops = b < 0x20 || b == b'"' || b == b'\\';
-                assert_eq!(plain_run(&s) == at, stops, "byte {b} at {at}");
+    /// A ~1 KB EventBridge event like the benchmark's, with escapes, non-ASCII text, numbers
+    /// of every shape and nesting, so mutations hit every branch of the scanner.
+    const BENCH_LIKE: &str = concat!(
+        r#"{"version":"0","id":"6a7e8feb-b491-4cf7-a9f1-bf3703467718","detail-type":"EC2 Instance State-change Notification","#,
+        r#""source":"aws.ec2","account":"111122223333","time":"2017-12-22T18:43:48Z","region":"eu-west-1","#,
+        r#""resources":["arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc1234def567890"],"detail":{"#,
+        r#""instance-id":"i-0abc1234def567890","state":"running","source-ip":"10.1.2.3","port":443,"bytes":18234,"#,
+        r#""latency-ms":12.5,"ratio":-1.25e-3,"big":1E+400,"ok":true,"no":false,"none":null,"#,
+        r#""user":{"name":"alice","role":"admin","groups":["ops","dev","audit"]},"#,
+        r#""tags":[{"key":"env","value":"prod"},{"key":"team","value":"payments"}],"#,
+        r#""request":{"method":"POST","path":"/api/v1/orders/8f14e45f","agent":"Mozilla/5.0 (X11; Linux x86_64)"},"#,
+        r#""items":[{"sku":"A-100","qty":2,"price":19.99},{"sku":"B-200","qty":1,"price":5.5}],"#,
+        r#""esc\u0041pe.d":"quote \" slash \/ tab \t uni \u00e9\ud83d\ude80","naïve":"café 🚀","a.b":{"c.d":[[1,[2]],{}]},"#,
+        r#""notes":"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore."}}"#
+    );
+
+    /// Whether the token reader (the pattern reader: same grammar and limits, written
+    /// independently) reads a complete first value from `text`, and that value is an object.
+    fn reader_accepts_object(text: &str) -> bool {
+        let mut reader = Reader::new(text);
+        let mut depth = 0usize;
+        let mut first = true;
+        loop {
+            match reader.next_token() {
+                Err(_) => return false,
+                Ok(token) => {
+                    if first && token != Token::StartObject {
+                        return false;
+                    }
+                    first = false;
+                    match token {
+                        Token::StartObject | Token::StartArray => depth += 1,
+                        Token::EndObject | Token::EndArray => depth -= 1,
+                        _ => {}
+                    }
+                    if depth == 0 {
+                        return true;
+                    }
+                }
             }
         }
-        assert_eq!(plain_run("é é\"".as_bytes()), 5);
-        assert!(plain_run(b"\xc2\x80 aaaaa\"") <= 8);
+    }
+
+    /// The matcher's verdict on `text`, once with rules reading every path of the event (so
+    /// the walker reads it) and once with a rule reading none of it (so it is skipped).
+    fn matcher_accepts(text: &str) -> bool {
+        use crate::events::{Matcher, Pattern};
+        let reading = [
+            r#"{"source":["aws.ec2"],"detail":{"state":["running"],"port":[{"numeric":[">",1]}]}}"#,
+            r#"{"detail":{"source-ip":[{"cidr":"10.0.0.0/8"}],"user":{"name":[{"prefix":"a"}]},"tags":{"key":["env"]}}}"#,
+            r#"{"detail":{"escApe":{"d":[{"exists":true}]},"a":{"b":{"c":{"d":[1]}}},"naïve":[{"suffix":"🚀"}]}}"#,
+            r#"{"detail":{"items":{"sku":[{"wildcard":"A-*"}]},"big":[{"exists":true}],"none":[null],"ok":[true]}}"#,
+        ];
+        let mut all = Matcher::new();
+        for (i, p) in reading.iter().enumerate() {
+            all.add_rule(i as u32, &Pattern::parse(p).unwrap());
+        }
+        let mut none = Matcher::new();
+        none.add_rule(0, &Pattern::parse(r#"{"absent":[{"exists":false}]}"#).unwrap());
+        let read = all.matches(text).is_ok();
+        assert_eq!(read, none.matches(text).is_ok(), "reading and skipping disagree on {text:?}");
+        read
+    }
+
+    #[test]
+    fn the_bench_event_reads_as_the_token_reader_reads_it() {
+        assert!(reader_accepts_object(BENCH_LIKE));
+        assert!(matcher_accepts(BENCH_LIKE));
+        let deep = |n: usize| format!(r#"{{"detail":{}1{}}}"#, "[".repeat(n), "]".repeat(n));
+        for n in [998, 999, 1000, 1001] {
+            assert_eq!(matcher_accepts(&deep(n)), reader_accepts_object(&deep(n)), "depth {n}");
+        }
+        assert!(matcher_accepts(&deep(999)) && !matcher_accepts(&deep(1000)));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        /// Truncations, deletions and insertions of bytes that matter to JSON (control bytes,
+        /// quotes, backslashes, bad escapes, brackets) anywhere in the bench event: the matcher
+        /// accepts exactly what the token reader accepts.
+        #[test]
+        fn mutated_bench_events_read_as_the_token_reader_reads_them(
+            at in 0usize..1200,
+            how in 0u8..3,
+            inserted in proptest::sample::select(vec![
+                "\u{1}", "\u{1f}", "\t", "\n", "\"", "\\", "\\x", "\\u12", "\\u12G4", "\\uD800", "{", "}", "[", "]",
+                ",", ":", " ", "-", "0", "01", ".", "e", "1e", "tru", "nul", "é", "🚀", "\u{7f}",
+            ]),
+        ) {
+            let text = BENCH_LIKE;
+            let mut cut = at.min(text.len());
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let mutated = match how {
+                0 => text[..cut].to_string(),
+                1 => {
+                    let next = text[cut..].chars().next().map_or(0, char::len_utf8);
+                    format!("{}{}", &text[..cut], &text[cut + next..])
+                }
+                _ => format!("{}{inserted}{}", &text[..cut], &text[cut..]),
+            };
+            proptest::prop_assert_eq!(matcher_accepts(&mutated), reader_accepts_object(&mutated), "{:?}", mutated);
+        }
+    }
+
+    #[test]
+    fn numbers_read_as_the_general_reader_reads_them() {
+        let numbers = [
+            "0", "-0", "7", "-12", "443", "18234", "12.5", "-0.25", "19.99", "01", "-", "-a", "1.", "1.e5", "00.5", "1e5",
+            "1E+4", "2.5e-3", "1x", "1.5.2", "9007199254740993", "123456789012345678901234567890",
+        ];
+        for n in numbers {
+            for after in ["", ",", "}", "]", " ", "\n", "x", ".", "e", "-", "+", "0"] {
+                let text = format!("{n}{after}");
+                let mut s = Scanner::new(&text);
+                let got = s.number().map(|t| (t.to_string(), s.i));
+                let want = number_end(&text, 0).map(|end| (text[..end].to_string(), end));
+                assert_eq!(got, want, "{text:?}");
+            }
+        }
     }
 
     #[test]

@@ -25,7 +25,6 @@ pub use map::{Key, Map};
 pub use number::Number;
 pub use parse::{parse, parse_str, ParseError};
 pub use ser::write_string;
-pub(crate) use ser::plain_run;
 
 /// Shared immutable string: cloning bumps a refcount.
 pub type Str = Arc<str>;

@@ -202,6 +202,28 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    #[test]
+    fn plain_runs_stop_at_quotes_escapes_and_control_characters() {
+        assert_eq!(plain_run(b"abcdefghijklmnop\"x"), 16);
+        assert_eq!(plain_run(b"abcdefg\"hijklmnop"), 7);
+        assert_eq!(plain_run(b"abcdefgh\\ijklmnop"), 8);
+        assert_eq!(plain_run(b"abcdefghi\x1fjklmnopqrst"), 9);
+        assert_eq!(plain_run(b"abc"), 3);
+        assert_eq!(plain_run(b"ab\"c"), 2);
+        // Never past a byte that stops the run, and never stops at a plain byte except a space
+        // after a byte in 0x80..0xa0.
+        for b in 0u8..=255 {
+            for at in 0..12 {
+                let mut s = [b'a'; 12];
+                s[at] = b;
+                let stops = b < 0x20 || b == b'"' || b == b'\\';
+                assert_eq!(plain_run(&s) == at, stops, "byte {b} at {at}");
+            }
+        }
+        assert_eq!(plain_run("é é\"".as_bytes()), 5);
+        assert!(plain_run(b"\xc2\x80 aaaaa\"") <= 8);
+    }
+
     /// The escaping rules one character at a time: the reference for [`write_string`].
     fn escaped_char_by_char(s: &str) -> String {
         let mut out = String::from("\"");
