@@ -72,6 +72,9 @@ pub struct ValueIndex {
     but_number_excluded: FxHashMap<u64, Ids>,
     anything_but: Vec<(CondId, AnythingBut)>,
     len: usize,
+    /// How many of the `len` conditions are exact strings: when all are, a value is evaluated
+    /// by [`ValueIndex::eval_leaf`] with one hash lookup, inline.
+    exact_len: usize,
     /// Which of the parts above hold something (bits from [`kind`]), so evaluating a value
     /// skips the empty ones with one test each.
     kinds: u16,
@@ -169,7 +172,10 @@ impl ValueIndex {
     fn insert(&mut self, id: CondId, c: &Condition) {
         self.len += 1;
         match c {
-            Condition::Exact(s) => self.exact.entry(s.clone()).or_default().push(id),
+            Condition::Exact(s) => {
+                self.exact_len += 1;
+                self.exact.entry(s.clone()).or_default().push(id)
+            }
             Condition::Number { text, value } => {
                 self.number_text.entry(text.clone()).or_default().push(id);
                 if let Some(v) = value {
@@ -227,7 +233,10 @@ impl ValueIndex {
     fn delete(&mut self, id: CondId, c: &Condition) {
         self.len = self.len.saturating_sub(1);
         match c {
-            Condition::Exact(s) => remove_keyed(&mut self.exact, s, id),
+            Condition::Exact(s) => {
+                self.exact_len = self.exact_len.saturating_sub(1);
+                remove_keyed(&mut self.exact, s, id)
+            }
             Condition::Number { text, value } => {
                 remove_keyed(&mut self.number_text, text, id);
                 if let Some(v) = value {
@@ -278,6 +287,21 @@ impl ValueIndex {
             }
             Condition::AnythingBut(_) => self.anything_but.retain(|(x, _)| *x != id),
             _ => self.strings.retain(|(x, _)| *x != id),
+        }
+    }
+
+    /// [`ValueIndex::eval`], with the common case of a path whose conditions are all exact
+    /// strings inline: one hash lookup for a string, and nothing for any other value (which
+    /// is what `eval` finds there, every other part being empty).
+    #[inline(always)]
+    pub fn eval_leaf(&self, probe: Probe<'_>, lower: &mut String, out: &mut impl FnMut(CondId)) {
+        if self.exact_len != self.len {
+            return self.eval(probe, lower, out);
+        }
+        if let Probe::Str(s) = probe {
+            if let Some(ids) = self.exact.get(s) {
+                ids.iter().for_each(|&id| out(id));
+            }
         }
     }
 
@@ -557,11 +581,58 @@ mod tests {
     use super::*;
     use crate::events::strings::Caseless;
 
+    /// What `eval` reports, checked to be what `eval_leaf` (with its exact-only fast path)
+    /// reports too.
     fn hits(index: &ValueIndex, probe: Probe<'_>) -> Vec<CondId> {
         let mut out = Vec::new();
         index.eval(probe, &mut String::new(), &mut |id| out.push(id));
         out.sort_unstable();
+        let mut inline = Vec::new();
+        index.eval_leaf(probe, &mut String::new(), &mut |id| inline.push(id));
+        inline.sort_unstable();
+        assert_eq!(out, inline, "eval_leaf differs from eval for {probe:?}");
         out
+    }
+
+    #[test]
+    fn exact_only_paths_take_the_inline_lookup_with_the_same_result() {
+        let probes = [
+            Probe::Str("running"),
+            Probe::Str("stopped"),
+            Probe::Str(""),
+            Probe::Num("5"),
+            Probe::Value(5.0),
+            Probe::Lit(Literal::Null),
+            Probe::Ip(crate::events::ip::parse("10.1.2.3").unwrap()),
+        ];
+        let mut ix = ValueIndex::default();
+        ix.add(1, &Condition::Exact("running".into()));
+        ix.add(2, &Condition::Exact("".into()));
+        assert_eq!(ix.exact_len, ix.len);
+        let expected: [&[CondId]; 7] = [&[1], &[], &[2], &[], &[], &[], &[]];
+        for (probe, want) in probes.iter().zip(expected) {
+            assert_eq!(hits(&ix, *probe), want);
+        }
+        // Any other kind of condition turns the fast path off, and removing it turns it back on.
+        let others = [
+            Condition::Number { text: "5".into(), value: Some(5.0) },
+            Condition::Literal(Literal::Null),
+            Condition::Exists(true),
+            Condition::Prefix("run".into()),
+            Condition::AnythingBut(AnythingBut::Strings(Box::new(["stopped".into()]))),
+        ];
+        for other in &others {
+            ix.add(9, other);
+            assert_ne!(ix.exact_len, ix.len);
+            for probe in &probes {
+                hits(&ix, *probe);
+            }
+            ix.remove(9, other);
+            assert_eq!(ix.exact_len, ix.len);
+        }
+        ix.remove(1, &Condition::Exact("running".into()));
+        assert_eq!(hits(&ix, Probe::Str("running")), Vec::<CondId>::new());
+        assert_eq!(hits(&ix, Probe::Str("")), vec![2]);
     }
 
     #[test]

@@ -473,7 +473,7 @@ impl LeafSink for Collector<'_, '_> {
                 (Scalar::False, _) => Probe::Lit(Literal::False),
                 (Scalar::Null, _) => Probe::Lit(Literal::Null),
             };
-            index.eval(probe, &mut s.lower, &mut |cond| {
+            index.eval_leaf(probe, &mut s.lower, &mut |cond| {
                 let c = cond as usize;
                 if s.cond_stamp[c] != gen {
                     s.cond_stamp[c] = gen;

@@ -60,22 +60,6 @@ fn decode_with_reader(raw: &str, start: usize) -> Result<String, JsonError> {
     }
 }
 
-/// `text[start..end]` when the bytes just before `start` and at `end` are ASCII (around a
-/// number), which makes both char boundaries: the slice without `str::get`'s out-of-line
-/// boundary checks.
-#[inline(always)]
-fn between_ascii(text: &str, start: usize, end: usize) -> Option<&str> {
-    let b = text.as_bytes();
-    let ascii_before = start == 0 || b.get(start - 1).is_some_and(u8::is_ascii);
-    if !ascii_before || !b.get(end).is_some_and(u8::is_ascii) {
-        return None;
-    }
-    let bytes = b.get(start..end)?;
-    // SAFETY: `text` is UTF-8 and `bytes` lies between two ASCII bytes (or starts at 0), so it
-    // starts and ends on char boundaries and is UTF-8 too.
-    Some(unsafe { std::str::from_utf8_unchecked(bytes) })
-}
-
 /// Whether `text` is one JSON object and nothing else but whitespace, read with the scanner's
 /// grammar (the one events are matched with) and without building it.
 pub fn is_json_object(text: &str) -> bool {
@@ -336,8 +320,9 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// The number at the cursor, as written.
-    #[inline]
+    /// The number at the cursor, as written. Inlined: it runs for every number of an event,
+    /// read or skipped, and the usual one is a few digits.
+    #[inline(always)]
     pub fn number(&mut self) -> Result<&'a str, JsonError> {
         // The usual number, an integer or a plain decimal of a few digits right before a
         // separator, is one the general reader accepts as it is.
@@ -357,7 +342,10 @@ impl<'a> Scanner<'a> {
             plain = i > fraction;
         }
         if plain && i - start <= 64 && matches!(b.get(i), Some(b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t')) {
-            if let Some(text) = between_ascii(self.text, start, i) {
+            if let Some(bytes) = b.get(start..i) {
+                // SAFETY: every byte in `start..i` was checked above to be an ASCII digit, `-`
+                // or `.`, so the slice is ASCII and therefore UTF-8.
+                let text = unsafe { std::str::from_utf8_unchecked(bytes) };
                 self.i = i;
                 return Ok(text);
             }
