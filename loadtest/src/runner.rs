@@ -236,9 +236,7 @@ impl LoadSpec {
             }),
         }
     }
-}
 
-impl LoadSpec {
     /// The warm-up's load: the plan's target and events for `plan.warmup`, at the base rate
     /// (closed loop: the same clients).
     fn warmup(plan: &Plan) -> LoadSpec {

@@ -116,7 +116,10 @@ async fn serve(file: RulesFile, machines: Vec<StateMachine>, engine: Engine, his
         eprintln!("error: {e}");
         return 2;
     }
-    let schedules = file.has_schedules().then(|| tokio::spawn(fire_scheduled_rules(api.clone())));
+    let schedules = file.has_schedules().then(|| {
+        let api = Arc::clone(&api);
+        tokio::spawn(async move { api.fire_scheduled_rules().await })
+    });
     let buses = api.buses().clone();
 
     // Results are written in batches: one write per batch of lines, not per line.
@@ -209,17 +212,6 @@ async fn serve(file: RulesFile, machines: Vec<StateMachine>, engine: Engine, his
         let _ = sink.flush();
     }
     i32::from(rejected)
-}
-
-/// Puts the Scheduled Event of each due scheduled rule, once a second, until aborted.
-async fn fire_scheduled_rules(api: Arc<EventsApi>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let clock = expressway::clock::Clock::new();
-    loop {
-        tick.tick().await;
-        api.fire_due(clock.now_ms());
-    }
 }
 
 /// Sends stdin's lines in batches until end of input (or the receiver is gone).

@@ -385,9 +385,17 @@ impl EventsApi {
         Ok(arn)
     }
 
-    /// Whether any scheduled rule exists (so a caller knows whether to tick [`Self::fire_due`]).
-    pub fn has_schedules(&self) -> bool {
-        !self.schedules().is_empty()
+    /// Fires the scheduled rules that are due, once a second, for as long as it is polled
+    /// (schedules have minute granularity; AWS too delivers within the minute). Its owner
+    /// stops it by dropping or aborting it.
+    pub async fn fire_scheduled_rules(&self) {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let clock = crate::clock::Clock::new();
+        loop {
+            tick.tick().await;
+            self.fire_due(clock.now_ms());
+        }
     }
 
     pub fn buses(&self) -> &Arc<Buses> {

@@ -351,19 +351,11 @@ impl Server {
     }
 }
 
-/// Fires the scheduled EventBridge rules that are due, once a second (schedules have minute
-/// granularity; AWS too delivers within the minute), until the server stops.
+/// Fires the scheduled EventBridge rules that are due until the server stops.
 async fn fire_scheduled_rules(state: Arc<ServerState>, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let clock = crate::clock::Clock::new();
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {
-                state.events.fire_due(clock.now_ms());
-            }
-            _ = stop.wait_for(|stop| *stop) => return,
-        }
+    tokio::select! {
+        _ = state.events.fire_scheduled_rules() => {}
+        _ = stop.wait_for(|stop| *stop) => {}
     }
 }
 
