@@ -1,4 +1,5 @@
-//! Running a [`Plan`]: the load (open or closed loop), the once-a-second collector, progress.
+//! Running a [`Plan`]: the load (open or closed loop), with the once-a-second collector and
+//! progress in [`collector`].
 //!
 //! Open loop: one dispatcher walks the schedule and, for each request at its due time, takes a
 //! permit (in-process: `max_in_flight`; HTTP: one per connection) and spawns the request. When
@@ -12,21 +13,23 @@
 //! recorders, so each result is counted exactly once.
 
 use std::future::Future;
-use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::time::Instant;
 
-use crate::procfs::{self, ProcSample};
-use crate::report::{self, Report, Tick};
+use crate::procfs;
+use crate::report::{self, Report};
 use crate::scenario::Plan;
-use crate::stats::{quantile_us, Outcome, Recorders, Totals};
+use crate::stats::{Outcome, Recorders};
 use crate::target::{Client, Target};
 use crate::template::{EventSource, RenderContext, Rng};
 use crate::traffic::Traffic;
+
+mod collector;
+use collector::Collector;
 
 /// How progress is shown on stderr.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,32 +127,16 @@ pub async fn run(plan: &Plan, progress: Progress, interrupt: impl Future<Output 
     let load = tokio::spawn(load(LoadSpec::from(plan), Arc::clone(&shared), start));
     tokio::pin!(load);
 
-    let mut ticker = tokio::time::interval_at(start + Duration::from_secs(1), Duration::from_secs(1));
-    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut totals = Totals::default();
-    let mut ticks = Vec::new();
-    let mut last = (start, proc_start);
-    let mut printer = Printer::new(progress);
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {
-                let tick = collect(plan, &shared, &mut totals, start, &mut last);
-                printer.line(&tick, plan);
-                ticks.push(tick);
-            }
-            _ = &mut interrupt, if !interrupted => {
-                interrupted = true;
-                shared.stop.trigger();
-            }
-            _ = &mut load => break,
+    let collector = Collector::start(collector::View::of(plan), Arc::clone(&shared), start.into_std(), proc_start, progress);
+    tokio::select! {
+        _ = &mut load => {}
+        _ = &mut interrupt, if !interrupted => {
+            interrupted = true;
+            shared.stop.trigger();
+            let _ = (&mut load).await;
         }
     }
-    let tick = collect(plan, &shared, &mut totals, start, &mut last);
-    if tick.requests_ok + tick.requests_failed > 0 || tick.dt >= 0.1 {
-        printer.line(&tick, plan);
-        ticks.push(tick);
-    }
-    printer.finish();
+    let (mut totals, ticks) = collector.finish().await;
     let unfinished = shared.unfinished.load(Ordering::Relaxed);
     if unfinished > 0 {
         totals.errors.insert("unfinished at end".into(), unfinished);
@@ -170,37 +157,6 @@ pub async fn run(plan: &Plan, progress: Progress, interrupt: impl Future<Output 
 
 fn wall_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
-
-fn collect(plan: &Plan, shared: &Shared, totals: &mut Totals, start: Instant, last: &mut (Instant, Option<ProcSample>)) -> Tick {
-    let interval = shared.recorders.collect(totals);
-    let now = Instant::now();
-    let dt = now.duration_since(last.0).as_secs_f64();
-    let t = now.duration_since(start).as_secs_f64();
-    let sample = plan.sample_pid.and_then(procfs::sample);
-    let cpu_percent = match (last.1, sample) {
-        (Some(a), Some(b)) if dt > 0.0 => Some((b.cpu_secs - a.cpu_secs) / dt * 100.0),
-        _ => None,
-    };
-    *last = (now, sample);
-    let per_sec = |n: u64| if dt > 0.0 { n as f64 / dt } else { 0.0 };
-    let completed = totals.completed();
-    Tick {
-        t,
-        dt,
-        requests_ok: interval.ok,
-        requests_failed: interval.failed,
-        events_per_sec: per_sec(interval.events_ok + interval.events_failed),
-        errors_per_sec: per_sec(interval.events_failed),
-        intended_events_per_sec: plan.traffic.rate_at((t - dt / 2.0).max(0.0), plan.duration.as_secs_f64()),
-        p50_us: quantile_us(&interval.latency, 0.5),
-        p90_us: quantile_us(&interval.latency, 0.9),
-        p99_us: quantile_us(&interval.latency, 0.99),
-        max_us: quantile_us(&interval.latency, 1.0),
-        in_flight: shared.dispatched.load(Ordering::Relaxed).saturating_sub(completed),
-        rss_bytes: sample.map(|s| s.rss_bytes),
-        cpu_percent,
-    }
 }
 
 /// What the load tasks need from the plan (owned, so they can be spawned).
@@ -508,46 +464,6 @@ fn latency_origin(intended: std::time::Instant, handed: std::time::Instant) -> s
     intended.min(handed)
 }
 
-/// Writes the progress line each second.
-struct Printer {
-    mode: Progress,
-    in_place: bool,
-}
-
-impl Printer {
-    fn new(mode: Progress) -> Printer {
-        Printer { mode, in_place: mode == Progress::Auto && std::io::stderr().is_terminal() }
-    }
-
-    fn line(&mut self, tick: &Tick, plan: &Plan) {
-        if self.mode == Progress::Off {
-            return;
-        }
-        let rss = tick.rss_bytes.map(|b| format!("  rss {:.0} MiB", b as f64 / 1048576.0)).unwrap_or_default();
-        let cpu = tick.cpu_percent.map(|c| format!("  cpu {c:.0}%")).unwrap_or_default();
-        let text = format!(
-            "[{:>6.1}s/{:.0}s] {} {:>9.0} ev/s  p50 {}  p99 {}  max {}  err/s {:.0}  in-flight {}{rss}{cpu}",
-            tick.t,
-            plan.duration.as_secs_f64(),
-            plan.name,
-            tick.events_per_sec,
-            report::fmt_us(tick.p50_us),
-            report::fmt_us(tick.p99_us),
-            report::fmt_us(tick.max_us),
-            tick.errors_per_sec,
-            tick.in_flight,
-        );
-        let mut err = std::io::stderr().lock();
-        let _ = if self.in_place { write!(err, "\r\x1b[2K{text}") } else { writeln!(err, "{text}") };
-        let _ = err.flush();
-    }
-
-    fn finish(&mut self) {
-        if self.in_place {
-            let _ = writeln!(std::io::stderr());
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {
