@@ -8,7 +8,7 @@ import glob, hashlib, json, os, sys
 
 bench = sys.argv[1] if len(sys.argv) > 1 else "/work/shared/bench"
 cases = sys.argv[2] if len(sys.argv) > 2 else os.environ.get("EXPRESSWAY_CONFORMANCE_DIR", "/work/shared/conformance/cases")
-for t in ["value_parse", "jsonpath", "intrinsic", "definition", "execution", "generated"]:
+for t in ["value_parse", "jsonpath", "intrinsic", "definition", "execution", "generated", "jsonata", "config_files"]:
     os.makedirs(f"corpus/{t}", exist_ok=True)
 
 def put(target, data):
@@ -26,8 +26,10 @@ for f in sorted(glob.glob(os.path.join(cases, "*.json"))):
     if isinstance(text, str):
         defs.append((text, d.get("input") or "{}"))
 
-paths, calls = set(), set()
+paths, calls, expressions = set(), set(), set()
 def walk(v):
+    if isinstance(v, str) and v.startswith("{%") and v.endswith("%}"):
+        expressions.add(v[2:-2].strip())
     if isinstance(v, dict):
         for x in v.values():
             if isinstance(x, str) and x.startswith("$"):
@@ -52,4 +54,9 @@ for p in paths:
     put("jsonpath", p.encode() + b"\0" + doc)
 for c in calls:
     put("intrinsic", c.encode())
-print(f"{len(defs)} definitions, {len(paths)} paths, {len(calls)} intrinsic calls")
+for e in expressions:
+    put("jsonata", e.encode() + b"\0" + doc)
+configs = glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "*", "*.json"))
+for f in configs:
+    put("config_files", open(f, "rb").read())
+print(f"{len(defs)} definitions, {len(paths)} paths, {len(calls)} intrinsic calls, {len(expressions)} JSONata expressions, {len(configs)} config files")

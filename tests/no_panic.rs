@@ -1,5 +1,5 @@
-//! No input may panic the engine: parsers (JSON values, JSONPath, intrinsics, timestamps, mock
-//! files, definitions) and the interpreter (validate + compile + run on a paused runtime).
+//! No input may panic the engine: parsers (JSON values, JSONPath, intrinsics, JSONata,
+//! timestamps, mock files, exec and rules files, definitions) and the interpreter (validate + compile + run on a paused runtime).
 //!
 //! The generators and the mutator live in `fuzz/common/` and are shared with the cargo-fuzz
 //! targets (see `fuzz/README.md`), so a fuzz finding can be replayed here and vice versa.
@@ -20,10 +20,13 @@ use std::sync::Arc;
 
 use expressway::asl::{validate, StateMachineType};
 use expressway::compile::compile_str;
+use expressway::events::rules_file::RulesFile;
 use expressway::intrinsics::Intrinsic;
+use expressway::jsonata::{Expression, Limits};
 use expressway::jsonpath::{Path, Roots};
 use expressway::machine::StateMachine;
 use expressway::runtime::{ExecutionOutcome, ExecutionStatus};
+use expressway::tasks::exec::ExecConfig;
 use expressway::tasks::MockConfig;
 use expressway::timestamp::Timestamp;
 use expressway::value::{self, Value};
@@ -72,6 +75,45 @@ fn intrinsicish() -> impl Strategy<Value = String> {
     ]
 }
 
+/// JSONata text: arbitrary, or well-formed expressions built from the grammar (paths, every
+/// operator, function calls with AWS's functions, lambdas, bindings, filters, sorts, chains,
+/// transforms), so most get past the parser and the evaluator has real work.
+fn jsonataish() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        "[a-c]{1,2}",
+        prop::sample::select(vec!["$", "$$", "$x", "$states.input", "*", "**", "%", "-1", "0", "2.5", "1e3", "\"s\"", "''", "true", "null", "[]", "{}", "/[a-z]+/i"])
+            .prop_map(str::to_string),
+    ];
+    let functions = prop::sample::select(vec![
+        "$sum", "$count", "$string", "$number", "$keys", "$lookup", "$map", "$filter", "$reduce", "$sort", "$append", "$merge",
+        "$substring", "$split", "$join", "$replace", "$match", "$contains", "$formatNumber", "$now", "$millis", "$toMillis",
+        "$fromMillis", "$round", "$power", "$sqrt", "$exists", "$type", "$distinct", "$zip", "$each", "$spread", "$single",
+        "$partition", "$range", "$hash", "$random", "$uuid", "$parse", "$eval", "$undefinedFunction",
+    ]);
+    let operators = prop::sample::select(vec![
+        "+", "-", "*", "/", "%", "&", "=", "!=", "<", "<=", ">", ">=", "and", "or", "in", "..", "~>",
+    ]);
+    let expr = leaf.prop_recursive(4, 48, 3, move |inner| {
+        prop_oneof![
+            (inner.clone(), operators.clone(), inner.clone()).prop_map(|(a, op, b)| format!("({a} {op} {b})")),
+            (functions.clone(), prop::collection::vec(inner.clone(), 0..3)).prop_map(|(f, args)| format!("{f}({})", args.join(", "))),
+            (inner.clone(), "[a-c]{1,2}").prop_map(|(a, k)| format!("{a}.{k}")),
+            (inner.clone(), inner.clone()).prop_map(|(a, p)| format!("{a}[{p}]")),
+            (inner.clone(), inner.clone()).prop_map(|(a, k)| format!("{a}^(>{k})")),
+            prop::collection::vec(inner.clone(), 0..3).prop_map(|items| format!("[{}]", items.join(", "))),
+            (inner.clone(), inner.clone()).prop_map(|(k, v)| format!("{{{k}: {v}}}")),
+            (inner.clone(), inner.clone(), inner.clone()).prop_map(|(c, a, b)| format!("({c} ? {a} : {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("($x := {a}; {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(body, arg)| format!("function($x){{ {body} }}({arg})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} ~> $map(function($v, $i){{ {b} }})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} ~> |$|{{'k': {b}}}|")),
+            (inner.clone(), "[a-c]").prop_map(|(a, v)| format!("{a}@${v}#$i")),
+            inner.prop_map(|a| format!("-{a}")),
+        ]
+    });
+    prop_oneof![1 => ".{0,40}", 4 => expr]
+}
+
 struct TestRoots {
     input: Value,
 }
@@ -85,6 +127,37 @@ impl Roots for TestRoots {
     }
     fn variable(&self, name: &str) -> Option<Value> {
         (name == "v").then(|| self.input.clone())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSONata and the configuration files
+
+proptest! {
+    #![proptest_config(config(3000))]
+
+    /// Parse and evaluate with small limits: errors are fine, panics are not.
+    #[test]
+    fn jsonata_parse_and_eval_never_panics(text in jsonataish(), input in arb_json()) {
+        if let Ok(expr) = Expression::parse(&text) {
+            let input = value::parse_str(&input.to_string()).unwrap();
+            let states = Value::object([("input", input.clone())]);
+            let bindings = |name: &str| (name == "states").then(|| states.clone());
+            let _ = expr.evaluate_with_limits(Some(&input), &bindings, Limits { max_depth: 500, timeout_ms: 200 });
+        }
+    }
+
+    #[test]
+    fn rules_and_exec_files_never_panic(j in arb_json(), text in ".{0,40}") {
+        let base = std::path::Path::new(".");
+        for t in [text.clone(), j.to_string()] {
+            let _ = RulesFile::parse(&t, base);
+            let _ = ExecConfig::parse(&t);
+        }
+        let rules = serde_json::json!({"Rules": [{"Name": "r", "EventPattern": j, "Targets": [{"Id": "t", "Arn": j}]}]});
+        let _ = RulesFile::parse(&rules.to_string(), base);
+        let commands = serde_json::json!({"commands": {"c": j}});
+        let _ = ExecConfig::parse(&commands.to_string());
     }
 }
 
