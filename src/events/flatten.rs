@@ -16,8 +16,10 @@ use std::borrow::Cow;
 use rustc_hash::FxHashMap;
 
 use super::classify::head;
+use super::fastwalk;
 use super::json::JsonError;
 use super::scan::{Key, Scanner};
+use super::structural;
 
 /// Index of an interned rule path.
 pub type PathId = u32;
@@ -127,11 +129,47 @@ impl PathTrie {
         if !key.dot {
             return self.nodes.get(node as usize)?.children.get_with_head(&key.text, key.head).copied();
         }
+        self.step_dotted(node, &key.text)
+    }
+
+    #[inline(never)]
+    fn step_dotted(&self, node: u32, key: &str) -> Option<u32> {
         let mut n = node;
-        for segment in key.text.split('.') {
+        for segment in key.split('.') {
             n = *self.nodes.get(n as usize)?.children.get(segment)?;
         }
         Some(n)
+    }
+
+    /// For a key without escapes (`head`: its [`head`]): the child of `node` it leads to, if
+    /// some rule reads it, and whether the key needs an empty step; as the walker decides.
+    #[inline(always)]
+    pub(super) fn step_plain(&self, node: u32, key: &str, head: u64) -> Option<(u32, bool)> {
+        if let Some(&child) = self.nodes.get(node as usize)?.children.get_with_head(key, head) {
+            // A segment never holds a dot, so neither does this key.
+            let needs_empty = key.is_empty();
+            return (!needs_empty || self.has_empty_step()).then_some((child, needs_empty));
+        }
+        if !key.as_bytes().contains(&b'.') {
+            return None;
+        }
+        let needs_empty = Self::needs_empty_step_dotted(key, true);
+        if needs_empty && !self.has_empty_step() {
+            return None;
+        }
+        Some((self.step_dotted(node, key)?, needs_empty))
+    }
+
+    /// Whether some rule path runs on below `node`.
+    #[inline]
+    pub(super) fn has_children(&self, node: u32) -> bool {
+        self.nodes.get(node as usize).is_some_and(|n| !n.children.is_empty())
+    }
+
+    /// The rule path ending at `node`, if any.
+    #[inline]
+    pub(super) fn path_at(&self, node: u32) -> Option<PathId> {
+        self.nodes.get(node as usize).and_then(|n| n.path)
     }
 }
 
@@ -255,6 +293,9 @@ pub trait LeafSink {
     /// A leaf at `path`; `membership` lists (array number, element index) outermost first.
     /// `needs_empty_step`: only rules with an empty step see this leaf (see [`PathTrie`]).
     fn leaf(&mut self, path: PathId, value: Scalar<'_>, membership: &[(u32, u32)], needs_empty_step: bool);
+    /// Forget every leaf of this event: the fast reader gave some, then handed the event to
+    /// the exact walker, which gives them all again.
+    fn reset(&mut self);
 }
 
 /// Walks an event's text and reports every leaf on a rule path.
@@ -268,10 +309,28 @@ pub fn flatten(event: &str, trie: &PathTrie, sink: &mut impl LeafSink) -> Result
 pub struct WalkBuffers {
     stack: Vec<Frame>,
     membership: Vec<(u32, u32)>,
+    /// The structural index of the event (its first entries; see [`structural::build`]).
+    index: Vec<u32>,
 }
 
-/// [`flatten`] with the caller's buffers.
+/// [`flatten`] with the caller's buffers: the fast reader over the event's structural index
+/// when it can read the event, else (and whenever it meets anything unusual) the exact walker,
+/// so leaves and errors are the exact walker's either way.
 pub fn flatten_with(event: &str, trie: &PathTrie, sink: &mut impl LeafSink, buffers: &mut WalkBuffers) -> Result<(), EventError> {
+    if let Some(n) = structural::build(event.as_bytes(), &mut buffers.index) {
+        buffers.stack.clear();
+        buffers.membership.clear();
+        let index = buffers.index.get(..n).unwrap_or(&[]);
+        match fastwalk::walk(event, index, trie, sink, &mut buffers.stack, &mut buffers.membership) {
+            Ok(()) => return Ok(()),
+            Err(fastwalk::Bail) => sink.reset(),
+        }
+    }
+    flatten_exact(event, trie, sink, buffers)
+}
+
+/// The exact walker: reads every event, and decides every error.
+pub(super) fn flatten_exact(event: &str, trie: &PathTrie, sink: &mut impl LeafSink, buffers: &mut WalkBuffers) -> Result<(), EventError> {
     buffers.stack.clear();
     buffers.membership.clear();
     let mut walker = Walker { scan: Scanner::new(event), trie, membership: &mut buffers.membership, arrays: 0, empty_steps: 0 };
@@ -286,7 +345,7 @@ pub fn flatten_with(event: &str, trie: &PathTrie, sink: &mut impl LeafSink, buff
 
 /// A container being read: an object, or an array and the index of its next element.
 /// `empty_step` says whether the key leading into it needs an empty step.
-enum Frame {
+pub(super) enum Frame {
     Object { node: u32, empty_step: bool },
     Array { node: u32, id: u32, index: u32, empty_step: bool },
 }
@@ -301,10 +360,6 @@ struct Walker<'a, 't> {
 }
 
 impl Walker<'_, '_> {
-    fn node_has_children(&self, node: u32) -> bool {
-        self.trie.nodes.get(node as usize).is_some_and(|n| !n.children.is_empty())
-    }
-
     /// Reads the event object at the cursor. Iterative (an explicit stack of containers), so a
     /// rule path 1,000 levels deep costs no call stack.
     fn walk(&mut self, sink: &mut impl LeafSink, stack: &mut Vec<Frame>) -> Result<(), EventError> {
@@ -341,7 +396,7 @@ impl Walker<'_, '_> {
             if let Some(node) = node {
                 self.empty_steps += u32::from(empty_step);
                 match self.scan.peek() {
-                    Some(b'{') if self.node_has_children(node) => {
+                    Some(b'{') if self.trie.has_children(node) => {
                         self.scan.open()?;
                         if !self.scan.empty(b'}') {
                             stack.push(Frame::Object { node, empty_step });
@@ -404,7 +459,7 @@ impl Walker<'_, '_> {
                 return Err(JsonError { message: "Unexpected end-of-input: expected a value".into(), offset: self.scan.i }.into())
             }
         };
-        if let Some(path) = self.trie.nodes.get(node as usize).and_then(|n| n.path) {
+        if let Some(path) = self.trie.path_at(node) {
             sink.leaf(path, scalar, self.membership, self.empty_steps > 0);
         }
         Ok(())
@@ -420,6 +475,9 @@ mod tests {
     #[derive(Default)]
     struct Collect(Vec<Leaf>);
     impl LeafSink for Collect {
+        fn reset(&mut self) {
+            self.0.clear();
+        }
         fn leaf(&mut self, path: PathId, value: Scalar<'_>, membership: &[(u32, u32)], _needs_empty_step: bool) {
             let v = match value {
                 Scalar::Str(s) => format!("\"{s}\""),
@@ -612,6 +670,9 @@ mod reference {
     }
 
     impl LeafSink for Leaves<'_> {
+        fn reset(&mut self) {
+            self.out.clear();
+        }
         fn leaf(&mut self, path: PathId, value: Scalar<'_>, membership: &[(u32, u32)], _needs_empty_step: bool) {
             let name = self.names.iter().find(|(id, _)| *id == path).map_or("?", |(_, n)| n).to_string();
             let v = match value {
