@@ -58,13 +58,31 @@ impl<'a> Cursor<'a> {
 
     /// The body of the string whose opening quote, at `open`, was just taken.
     #[inline(always)]
-    fn string(&mut self, open: usize) -> Result<&'a str, Bail> {
-        // Quotes alternate (stage 1), so the next listed position is the closing quote.
-        let close = self.expect(b'"')?;
-        let bytes = self.text.as_bytes().get(open + 1..close).ok_or(Bail)?;
+    fn string(&self, open: usize) -> Result<&'a str, Bail> {
+        // The closing quote is the last byte before the next listed position that is not
+        // whitespace (stage 1), usually the one right before it.
+        let b = self.text.as_bytes();
+        let mut close = self.idx.get(self.k).map_or(b.len(), |&p| p as usize).wrapping_sub(1);
+        if b.get(close) != Some(&b'"') {
+            close = Self::closing_quote(b, close)?;
+        }
+        let bytes = b.get(open + 1..close).ok_or(Bail)?;
         // SAFETY: the text is UTF-8 and `bytes` lies between two quotes, which are ASCII, so it
         // starts and ends on char boundaries.
         Ok(unsafe { std::str::from_utf8_unchecked(bytes) })
+    }
+
+    /// [`Self::string`]'s closing quote after whitespace: the last byte at or before `at` that
+    /// is not whitespace.
+    #[inline(never)]
+    fn closing_quote(b: &[u8], mut at: usize) -> Result<usize, Bail> {
+        while matches!(b.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            at = at.checked_sub(1).ok_or(Bail)?;
+        }
+        match b.get(at) {
+            Some(b'"') => Ok(at),
+            _ => Err(Bail),
+        }
     }
 
     /// The scalar (number, `true`, `false`, `null`) starting at `p`, whose first byte is `c`.
@@ -98,6 +116,15 @@ impl<'a> Cursor<'a> {
         Ok((key, open + 1))
     }
 
+    /// Passes a key (its opening quote next) and its colon: the key's closing quote is the
+    /// last byte before the colon that is not whitespace (stage 1), so only the two are checked.
+    #[inline(always)]
+    fn skip_key(&mut self) -> Result<(), Bail> {
+        self.expect(b'"')?;
+        self.expect(b':')?;
+        Ok(())
+    }
+
     /// Passes the value whose first listed position, `p` with byte `c`, was just taken,
     /// checking its grammar.
     #[inline(never)]
@@ -108,9 +135,8 @@ impl<'a> Cursor<'a> {
         let (mut p, mut c) = (p, c);
         loop {
             match c {
-                b'"' => {
-                    self.expect(b'"')?;
-                }
+                // The string's closing quote is not listed; stage 1 checked its content.
+                b'"' => {}
                 b'{' | b'[' => {
                     let object = c == b'{';
                     if self.peek() == Some(if object { b'}' } else { b']' }) {
@@ -122,7 +148,7 @@ impl<'a> Cursor<'a> {
                         }
                         objects = (objects << 1) | u64::from(object);
                         if object {
-                            self.key()?;
+                            self.skip_key()?;
                         }
                         (p, c) = self.next()?;
                         continue;
@@ -141,7 +167,7 @@ impl<'a> Cursor<'a> {
                 match self.next()?.1 {
                     b',' => {
                         if object {
-                            self.key()?;
+                            self.skip_key()?;
                         }
                         break;
                     }

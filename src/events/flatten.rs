@@ -150,7 +150,8 @@ impl PathTrie {
             let needs_empty = key.is_empty();
             return (!needs_empty || self.has_empty_step()).then_some((child, needs_empty));
         }
-        if !key.as_bytes().contains(&b'.') {
+        let children = &self.nodes.get(node as usize)?.children;
+        if !children.may_start(key.as_bytes().first().copied()?) || !key.as_bytes().contains(&b'.') {
             return None;
         }
         let needs_empty = Self::needs_empty_step_dotted(key, true);
@@ -193,6 +194,9 @@ struct Children {
     list: Vec<Child>,
     /// Indexes into `list` plus one (0: free); a power of two long, at most half full.
     table: Box<[u32]>,
+    /// One bit per byte value: some child's key starts with it (`.` for the empty key, as
+    /// the empty first piece of a dotted event key leads to it).
+    firsts: [u64; 4],
 }
 
 #[derive(Debug)]
@@ -232,7 +236,21 @@ impl Children {
         }
     }
 
+    /// Whether a dotted event key starting with `c` may lead to a child.
+    #[inline]
+    fn may_start(&self, c: u8) -> bool {
+        self.firsts.get(usize::from(c >> 6)).is_some_and(|w| w >> (c & 63) & 1 == 1)
+    }
+
+    fn note_first(firsts: &mut [u64; 4], key: &str) {
+        let c = key.as_bytes().first().copied().unwrap_or(b'.');
+        if let Some(w) = firsts.get_mut(usize::from(c >> 6)) {
+            *w |= 1 << (c & 63);
+        }
+    }
+
     fn insert(&mut self, key: Box<str>, node: u32) {
+        Self::note_first(&mut self.firsts, &key);
         self.list.push(Child { head: head(key.as_bytes(), 0, key.len()), key, node });
         if self.list.len() * 2 > self.table.len() {
             self.rebuild();
@@ -253,8 +271,12 @@ impl Children {
     fn rebuild(&mut self) {
         let size = if self.list.is_empty() { 0 } else { (self.list.len() * 2).next_power_of_two().max(4) };
         self.table = vec![0; size].into();
+        self.firsts = [0; 4];
         for index in 0..self.list.len() {
             self.place(index);
+        }
+        for child in &self.list {
+            Self::note_first(&mut self.firsts, &child.key);
         }
     }
 

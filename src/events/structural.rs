@@ -1,16 +1,19 @@
 //! Stage 1 of the fast event reader (simdjson-style): one pass over the whole event, 64 bytes
 //! at a time, that lists the positions of its *structural* bytes, `{ } [ ] : ,` outside strings,
-//! every string quote, and the first byte of every scalar (`true`, `-1.5`, …), and decides
-//! whether the fast reader ([`super::fastwalk`]) may read the event at all.
+//! every string's opening quote, and the first byte of every scalar (`true`, `-1.5`, …), and
+//! decides whether the fast reader ([`super::fastwalk`]) may read the event at all.
 //!
 //! Invariants:
-//! - The index lists positions in increasing order; between two listed positions, outside
-//!   strings, there are only whitespace bytes and the rest of a scalar (bytes that are neither
-//!   whitespace, structural nor quotes, following a listed scalar start).
-//! - Quotes alternate between opening and closing ones: the fast path is refused (`None`) for
-//!   any backslash anywhere (so no quote is escaped), any control byte (< 0x20) inside a string,
-//!   any control byte other than tab, newline and carriage return outside one, and a text that
-//!   ends inside a string. The exact walker reads every refused event.
+//! - The index lists positions in increasing order; between two listed positions there are
+//!   only whitespace bytes and the rest of a scalar (bytes that are neither whitespace,
+//!   structural nor quotes, following a listed scalar start) or of a string (its content and
+//!   closing quote, after its listed opening quote).
+//! - Every string is closed and quotes alternate between opening and closing ones, so a
+//!   string's closing quote is the last byte before the next listed position (or the end of
+//!   the text) that is not whitespace. The fast path is refused (`None`) for any backslash
+//!   anywhere (so no quote is escaped), any control byte (< 0x20) inside a string, any control
+//!   byte other than tab, newline and carriage return outside one, and a text that ends inside
+//!   a string. The exact walker reads every refused event.
 //! - [`block_masks`] (SSE2 on x86_64, baseline there) gives exactly what
 //!   [`scalar_block_masks`] gives; the tests compare them on every byte at every position.
 
@@ -20,16 +23,26 @@ pub struct Masks {
     quote: u64,
     /// `{ } [ ] : ,` wherever they are.
     structural: u64,
-    /// Space or any control byte: not part of a scalar.
+    /// Bytes up to 0x20 (space and control bytes): not part of a scalar.
     blank: u64,
+    /// Control bytes (below 0x20); in [`Pass::Plain`] always empty.
     control: u64,
-    /// A backslash, or a control byte other than tab, newline or carriage return.
+    /// [`Pass::Precise`]: a backslash, or a control byte other than tab, newline or carriage
+    /// return. [`Pass::Plain`]: a backslash or any control byte.
     bad: u64,
+}
+
+/// How closely a block is classified: the plain pass, for the usual event without control
+/// bytes or backslashes, is cheaper; an event where it finds any is classified again precisely.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Pass {
+    Plain,
+    Precise,
 }
 
 /// [`Masks`] of `block` a byte at a time.
 #[cfg(any(test, not(target_arch = "x86_64")))]
-pub fn scalar_block_masks(block: &[u8; 64]) -> Masks {
+pub fn scalar_block_masks(block: &[u8; 64], pass: Pass) -> Masks {
     let mut m = Masks::default();
     for (k, &c) in block.iter().enumerate() {
         let bit = 1u64 << k;
@@ -40,13 +53,14 @@ pub fn scalar_block_masks(block: &[u8; 64]) -> Masks {
         if matches!(c, b'{' | b'}' | b'[' | b']' | b':' | b',') {
             m.structural |= bit;
         }
-        if c == b' ' || control {
+        if c <= b' ' {
             m.blank |= bit;
         }
-        if control {
+        let allowed = pass == Pass::Precise && matches!(c, b'\t' | b'\n' | b'\r');
+        if control && pass == Pass::Precise {
             m.control |= bit;
         }
-        if c == b'\\' || (control && !matches!(c, b'\t' | b'\n' | b'\r')) {
+        if c == b'\\' || (control && !allowed) {
             m.bad |= bit;
         }
     }
@@ -55,27 +69,27 @@ pub fn scalar_block_masks(block: &[u8; 64]) -> Masks {
 
 /// [`Masks`] of `block`, 16 bytes at a time where SSE2 is baseline.
 #[inline(always)]
-pub fn block_masks(block: &[u8; 64]) -> Masks {
+pub fn block_masks(block: &[u8; 64], pass: Pass) -> Masks {
     #[cfg(target_arch = "x86_64")]
     {
-        sse2::block_masks(block)
+        sse2::block_masks(block, pass)
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        scalar_block_masks(block)
+        scalar_block_masks(block, pass)
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 mod sse2 {
-    use super::Masks;
+    use super::{Masks, Pass};
     use std::arch::x86_64::{
         __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
         _mm_set1_epi8,
     };
 
     #[inline(always)]
-    pub fn block_masks(block: &[u8; 64]) -> Masks {
+    pub fn block_masks(block: &[u8; 64], pass: Pass) -> Masks {
         let mut m = Masks::default();
         for part in 0..4 {
             // SAFETY: SSE2 is part of the x86_64 baseline; `block` has 64 bytes, so the
@@ -90,15 +104,21 @@ mod sse2 {
                     _mm_cmpeq_epi8(folded, _mm_set1_epi8(b'}' as i8)),
                 );
                 let structural = _mm_or_si128(brackets, _mm_or_si128(eq(b':'), eq(b',')));
-                // Unsigned x <= 0x1f exactly when max(x, 0x1f) == 0x1f.
-                let control = _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
-                let allowed = _mm_or_si128(_mm_or_si128(eq(b'\t'), eq(b'\n')), eq(b'\r'));
-                let bad = _mm_or_si128(eq(b'\\'), _mm_andnot_si128(allowed, control));
+                // Unsigned x <= c exactly when max(x, c) == c.
+                let at_most = |c: u8| _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8(c as i8)), _mm_set1_epi8(c as i8));
+                let control = at_most(0x1f);
+                let bad = match pass {
+                    Pass::Plain => _mm_or_si128(eq(b'\\'), control),
+                    Pass::Precise => {
+                        let allowed = _mm_or_si128(_mm_or_si128(eq(b'\t'), eq(b'\n')), eq(b'\r'));
+                        _mm_or_si128(eq(b'\\'), _mm_andnot_si128(allowed, control))
+                    }
+                };
                 (
                     _mm_movemask_epi8(eq(b'"')) as u16,
                     _mm_movemask_epi8(structural) as u16,
-                    _mm_movemask_epi8(_mm_or_si128(eq(b' '), control)) as u16,
-                    _mm_movemask_epi8(control) as u16,
+                    _mm_movemask_epi8(at_most(b' ')) as u16,
+                    if pass == Pass::Precise { _mm_movemask_epi8(control) as u16 } else { 0 },
                     _mm_movemask_epi8(bad) as u16,
                 )
             };
@@ -128,49 +148,79 @@ fn prefix_xor(mut x: u64) -> u64 {
 /// Builds the structural index of `text` into `out` (which keeps its length between events,
 /// so this allocates only when a longer event comes) and returns how many positions it holds,
 /// or `None` when the fast reader may not read this text (see the module invariants).
-#[inline(never)]
 pub fn build(text: &[u8], out: &mut Vec<u32>) -> Option<usize> {
     u32::try_from(text.len()).ok()?;
     // Every byte is listed at most once.
     if out.len() < text.len() {
         out.resize(text.len(), 0);
     }
-    let mut n = 0usize;
-    let mut inside_carry = 0u64;
-    let mut scalar_carry = 0u64;
-    let mut bad = 0u64;
-    let mut block_index = |block: &[u8; 64], base: u32| -> Option<()> {
-        let m = block_masks(block);
-        // Opening quotes and string contents; closing quotes are outside.
-        let inside = prefix_xor(m.quote) ^ inside_carry;
-        inside_carry = ((inside as i64) >> 63) as u64;
-        let outside = !(inside | m.quote);
-        let scalar = outside & !(m.blank | m.structural);
-        let starts = scalar & !((scalar << 1) | scalar_carry);
-        scalar_carry = scalar >> 63;
-        bad |= m.bad | (m.control & inside);
-        let mut entries = (m.structural & outside) | m.quote | starts;
-        while entries != 0 {
-            *out.get_mut(n)? = base + entries.trailing_zeros();
-            n += 1;
-            entries &= entries - 1;
-        }
-        Some(())
-    };
+    match index_blocks::<false>(text, out) {
+        Ok(n) => Some(n),
+        Err(Pass::Plain) => index_blocks::<true>(text, out).ok(),
+        Err(Pass::Precise) => None,
+    }
+}
+
+/// What is carried from one block to the next.
+#[derive(Default)]
+struct Carry {
+    /// All ones when the previous block ended inside a string.
+    inside: u64,
+    /// 1 when the previous block ended in a scalar.
+    scalar: u64,
+    /// Positions listed so far.
+    n: usize,
+}
+
+/// [`build`] with one kind of pass (`PRECISE`: [`Pass::Precise`]); `Err(pass)` when this pass
+/// refuses the text.
+#[inline(never)]
+fn index_blocks<const PRECISE: bool>(text: &[u8], out: &mut [u32]) -> Result<usize, Pass> {
+    let pass = if PRECISE { Pass::Precise } else { Pass::Plain };
+    let mut carry = Carry::default();
     let chunks = text.chunks_exact(64);
     let rest = chunks.remainder();
     let mut base = 0u32;
     for chunk in chunks {
-        block_index(chunk.try_into().ok()?, base)?;
+        let block = chunk.try_into().map_err(|_| Pass::Precise)?;
+        carry = index_block(block_masks(block, pass), base, carry, out).ok_or(pass)?;
         base += 64;
     }
     if !rest.is_empty() {
         // Padding with spaces changes nothing: they are blanks, inside strings or outside.
         let mut tail = [b' '; 64];
-        tail.get_mut(..rest.len())?.copy_from_slice(rest);
-        block_index(&tail, base)?;
+        tail.get_mut(..rest.len()).ok_or(Pass::Precise)?.copy_from_slice(rest);
+        carry = index_block(block_masks(&tail, pass), base, carry, out).ok_or(pass)?;
     }
-    (bad == 0 && inside_carry == 0).then_some(n)
+    if carry.inside != 0 {
+        return Err(Pass::Precise);
+    }
+    Ok(carry.n)
+}
+
+/// Lists the entries of one block (at `base`) given its masks; `None` if it has a bad byte.
+#[inline(always)]
+fn index_block(m: Masks, base: u32, carry: Carry, out: &mut [u32]) -> Option<Carry> {
+    // Opening quotes and string contents; closing quotes are outside.
+    let inside = prefix_xor(m.quote) ^ carry.inside;
+    if m.bad | (m.control & inside) != 0 {
+        return None;
+    }
+    let outside = !(inside | m.quote);
+    let scalar = outside & !(m.blank | m.structural);
+    let starts = scalar & !((scalar << 1) | carry.scalar);
+    let mut entries = (m.structural & outside) | (m.quote & inside) | starts;
+    let mut n = carry.n;
+    debug_assert!(n + entries.count_ones() as usize <= out.len());
+    while entries != 0 {
+        // SAFETY: `entries` only has bits of bytes of the text (the padding of the last block
+        // is blanks, which are never listed), each listed once, so `n` stays below the text's
+        // length, and `out` is at least that long (`build`).
+        unsafe { *out.get_unchecked_mut(n) = base + entries.trailing_zeros() };
+        n += 1;
+        entries &= entries - 1;
+    }
+    Some(Carry { inside: ((inside as i64) >> 63) as u64, scalar: scalar >> 63, n })
 }
 
 #[cfg(test)]
@@ -189,7 +239,9 @@ mod tests {
             }
             let mut scalar = false;
             if c == b'"' {
-                out.push(i as u32);
+                if !inside {
+                    out.push(i as u32);
+                }
                 inside = !inside;
             } else if !inside {
                 if matches!(c, b'{' | b'}' | b'[' | b']' | b':' | b',') {
@@ -218,7 +270,9 @@ mod tests {
                 let mut block = [b'a'; 64];
                 block[at] = c;
                 block[(at + 17) % 64] = b'"';
-                assert_eq!(block_masks(&block), scalar_block_masks(&block), "byte {c} at {at}");
+                for pass in [Pass::Plain, Pass::Precise] {
+                    assert_eq!(block_masks(&block, pass), scalar_block_masks(&block, pass), "byte {c} at {at}");
+                }
             }
         }
     }
@@ -226,13 +280,13 @@ mod tests {
     #[test]
     fn indexes_structure_strings_and_scalar_starts() {
         let text = br#" {"a": [1, true, "x,y"], "b":{}} "#;
-        let want: Vec<u32> = vec![1, 2, 4, 5, 7, 8, 9, 11, 15, 17, 21, 22, 23, 25, 27, 28, 29, 30, 31];
+        let want: Vec<u32> = vec![1, 2, 5, 7, 8, 9, 11, 15, 17, 22, 23, 25, 28, 29, 30, 31];
         assert_eq!(built(text), Some(want.clone()));
         assert_eq!(reference(text), Some(want));
         for refused in [&br#"{"a\"b": 1}"#[..], b"{\"a\": \"x\ty\"}", b"{\"a\": \x01}", br#"{"a": "open}"#] {
             assert_eq!(built(refused), None, "{:?}", String::from_utf8_lossy(refused));
         }
-        assert_eq!(built(b"{\"a\":\t1\r\n}"), Some(vec![0, 1, 3, 4, 6, 9]));
+        assert_eq!(built(b"{\"a\":\t1\r\n}"), Some(vec![0, 1, 4, 6, 9]));
         assert_eq!(built(b""), Some(vec![]));
     }
 
