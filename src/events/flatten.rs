@@ -16,10 +16,8 @@ use std::borrow::Cow;
 use rustc_hash::FxHashMap;
 
 use super::classify::head;
-use super::fastwalk;
 use super::json::JsonError;
 use super::scan::{Key, Scanner};
-use super::structural;
 
 /// Index of an interned rule path.
 pub type PathId = u32;
@@ -129,48 +127,11 @@ impl PathTrie {
         if !key.dot {
             return self.nodes.get(node as usize)?.children.get_with_head(&key.text, key.head).copied();
         }
-        self.step_dotted(node, &key.text)
-    }
-
-    #[inline(never)]
-    fn step_dotted(&self, node: u32, key: &str) -> Option<u32> {
         let mut n = node;
-        for segment in key.split('.') {
+        for segment in key.text.split('.') {
             n = *self.nodes.get(n as usize)?.children.get(segment)?;
         }
         Some(n)
-    }
-
-    /// For a key without escapes (`head`: its [`head`]): the child of `node` it leads to, if
-    /// some rule reads it, and whether the key needs an empty step; as the walker decides.
-    #[inline(always)]
-    pub(super) fn step_plain(&self, node: u32, key: &str, head: u64) -> Option<(u32, bool)> {
-        if let Some(&child) = self.nodes.get(node as usize)?.children.get_with_head(key, head) {
-            // A segment never holds a dot, so neither does this key.
-            let needs_empty = key.is_empty();
-            return (!needs_empty || self.has_empty_step()).then_some((child, needs_empty));
-        }
-        let children = &self.nodes.get(node as usize)?.children;
-        if !children.may_start(key.as_bytes().first().copied()?) || !key.as_bytes().contains(&b'.') {
-            return None;
-        }
-        let needs_empty = Self::needs_empty_step_dotted(key, true);
-        if needs_empty && !self.has_empty_step() {
-            return None;
-        }
-        Some((self.step_dotted(node, key)?, needs_empty))
-    }
-
-    /// Whether some rule path runs on below `node`.
-    #[inline]
-    pub(super) fn has_children(&self, node: u32) -> bool {
-        self.nodes.get(node as usize).is_some_and(|n| !n.children.is_empty())
-    }
-
-    /// The rule path ending at `node`, if any.
-    #[inline]
-    pub(super) fn path_at(&self, node: u32) -> Option<PathId> {
-        self.nodes.get(node as usize).and_then(|n| n.path)
     }
 }
 
@@ -194,9 +155,6 @@ struct Children {
     list: Vec<Child>,
     /// Indexes into `list` plus one (0: free); a power of two long, at most half full.
     table: Box<[u32]>,
-    /// One bit per byte value: some child's key starts with it (`.` for the empty key, as
-    /// the empty first piece of a dotted event key leads to it).
-    firsts: [u64; 4],
 }
 
 #[derive(Debug)]
@@ -236,21 +194,7 @@ impl Children {
         }
     }
 
-    /// Whether a dotted event key starting with `c` may lead to a child.
-    #[inline]
-    fn may_start(&self, c: u8) -> bool {
-        self.firsts.get(usize::from(c >> 6)).is_some_and(|w| w >> (c & 63) & 1 == 1)
-    }
-
-    fn note_first(firsts: &mut [u64; 4], key: &str) {
-        let c = key.as_bytes().first().copied().unwrap_or(b'.');
-        if let Some(w) = firsts.get_mut(usize::from(c >> 6)) {
-            *w |= 1 << (c & 63);
-        }
-    }
-
     fn insert(&mut self, key: Box<str>, node: u32) {
-        Self::note_first(&mut self.firsts, &key);
         self.list.push(Child { head: head(key.as_bytes(), 0, key.len()), key, node });
         if self.list.len() * 2 > self.table.len() {
             self.rebuild();
@@ -271,12 +215,8 @@ impl Children {
     fn rebuild(&mut self) {
         let size = if self.list.is_empty() { 0 } else { (self.list.len() * 2).next_power_of_two().max(4) };
         self.table = vec![0; size].into();
-        self.firsts = [0; 4];
         for index in 0..self.list.len() {
             self.place(index);
-        }
-        for child in &self.list {
-            Self::note_first(&mut self.firsts, &child.key);
         }
     }
 
@@ -315,9 +255,6 @@ pub trait LeafSink {
     /// A leaf at `path`; `membership` lists (array number, element index) outermost first.
     /// `needs_empty_step`: only rules with an empty step see this leaf (see [`PathTrie`]).
     fn leaf(&mut self, path: PathId, value: Scalar<'_>, membership: &[(u32, u32)], needs_empty_step: bool);
-    /// Forget every leaf of this event: the fast reader gave some, then handed the event to
-    /// the exact walker, which gives them all again.
-    fn reset(&mut self);
 }
 
 /// Walks an event's text and reports every leaf on a rule path.
@@ -331,28 +268,10 @@ pub fn flatten(event: &str, trie: &PathTrie, sink: &mut impl LeafSink) -> Result
 pub struct WalkBuffers {
     stack: Vec<Frame>,
     membership: Vec<(u32, u32)>,
-    /// The structural index of the event (its first entries; see [`structural::build`]).
-    index: Vec<u32>,
 }
 
-/// [`flatten`] with the caller's buffers: the fast reader over the event's structural index
-/// when it can read the event, else (and whenever it meets anything unusual) the exact walker,
-/// so leaves and errors are the exact walker's either way.
+/// [`flatten`] with the caller's buffers.
 pub fn flatten_with(event: &str, trie: &PathTrie, sink: &mut impl LeafSink, buffers: &mut WalkBuffers) -> Result<(), EventError> {
-    if let Some(n) = structural::build(event.as_bytes(), &mut buffers.index) {
-        buffers.stack.clear();
-        buffers.membership.clear();
-        let index = buffers.index.get(..n).unwrap_or(&[]);
-        match fastwalk::walk(event, index, trie, sink, &mut buffers.stack, &mut buffers.membership) {
-            Ok(()) => return Ok(()),
-            Err(fastwalk::Bail) => sink.reset(),
-        }
-    }
-    flatten_exact(event, trie, sink, buffers)
-}
-
-/// The exact walker: reads every event, and decides every error.
-pub(super) fn flatten_exact(event: &str, trie: &PathTrie, sink: &mut impl LeafSink, buffers: &mut WalkBuffers) -> Result<(), EventError> {
     buffers.stack.clear();
     buffers.membership.clear();
     let mut walker = Walker { scan: Scanner::new(event), trie, membership: &mut buffers.membership, arrays: 0, empty_steps: 0 };
@@ -367,7 +286,7 @@ pub(super) fn flatten_exact(event: &str, trie: &PathTrie, sink: &mut impl LeafSi
 
 /// A container being read: an object, or an array and the index of its next element.
 /// `empty_step` says whether the key leading into it needs an empty step.
-pub(super) enum Frame {
+enum Frame {
     Object { node: u32, empty_step: bool },
     Array { node: u32, id: u32, index: u32, empty_step: bool },
 }
@@ -382,6 +301,10 @@ struct Walker<'a, 't> {
 }
 
 impl Walker<'_, '_> {
+    fn node_has_children(&self, node: u32) -> bool {
+        self.trie.nodes.get(node as usize).is_some_and(|n| !n.children.is_empty())
+    }
+
     /// Reads the event object at the cursor. Iterative (an explicit stack of containers), so a
     /// rule path 1,000 levels deep costs no call stack.
     fn walk(&mut self, sink: &mut impl LeafSink, stack: &mut Vec<Frame>) -> Result<(), EventError> {
@@ -418,7 +341,7 @@ impl Walker<'_, '_> {
             if let Some(node) = node {
                 self.empty_steps += u32::from(empty_step);
                 match self.scan.peek() {
-                    Some(b'{') if self.trie.has_children(node) => {
+                    Some(b'{') if self.node_has_children(node) => {
                         self.scan.open()?;
                         if !self.scan.empty(b'}') {
                             stack.push(Frame::Object { node, empty_step });
@@ -481,7 +404,7 @@ impl Walker<'_, '_> {
                 return Err(JsonError { message: "Unexpected end-of-input: expected a value".into(), offset: self.scan.i }.into())
             }
         };
-        if let Some(path) = self.trie.path_at(node) {
+        if let Some(path) = self.trie.nodes.get(node as usize).and_then(|n| n.path) {
             sink.leaf(path, scalar, self.membership, self.empty_steps > 0);
         }
         Ok(())
@@ -497,9 +420,6 @@ mod tests {
     #[derive(Default)]
     struct Collect(Vec<Leaf>);
     impl LeafSink for Collect {
-        fn reset(&mut self) {
-            self.0.clear();
-        }
         fn leaf(&mut self, path: PathId, value: Scalar<'_>, membership: &[(u32, u32)], _needs_empty_step: bool) {
             let v = match value {
                 Scalar::Str(s) => format!("\"{s}\""),
@@ -692,9 +612,6 @@ mod reference {
     }
 
     impl LeafSink for Leaves<'_> {
-        fn reset(&mut self) {
-            self.out.clear();
-        }
         fn leaf(&mut self, path: PathId, value: Scalar<'_>, membership: &[(u32, u32)], _needs_empty_step: bool) {
             let name = self.names.iter().find(|(id, _)| *id == path).map_or("?", |(_, n)| n).to_string();
             let v = match value {

@@ -435,10 +435,6 @@ struct Collector<'m, 's> {
 }
 
 impl LeafSink for Collector<'_, '_> {
-    fn reset(&mut self) {
-        self.s.begin(self.matcher);
-    }
-
     // Inlined into the walker, which is iterative, so its one frame does not grow with depth.
     #[inline(always)]
     fn leaf(&mut self, path: PathId, value: Scalar<'_>, membership: &[(u32, u32)], needs_empty_step: bool) {

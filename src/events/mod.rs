@@ -17,7 +17,6 @@
 pub mod api;
 pub mod bus;
 mod classify;
-mod fastwalk;
 mod flatten;
 mod index;
 pub mod ingest;
@@ -31,7 +30,6 @@ pub mod schedule;
 mod scan;
 pub mod sinks;
 mod strings;
-mod structural;
 pub mod transform;
 
 pub use api::{EventsApi, EventsApiError};
