@@ -25,6 +25,13 @@
 //! change how another reads a value; we share it only among the `$or` branches of one rule that
 //! reach the field through identical earlier fields, so adding a rule never changes the verdict of
 //! another.
+//!
+//! Per path, what a leaf there needs is decided when rules change ([`LeafPlan`]): which reading
+//! modes have conditions (most paths have one, and many only exact strings, which are one
+//! inline table lookup), and whether the path's leaves must be listed for `exists: false`.
+//! A candidate is checked by the array-consistent search only when a leaf on one of its paths
+//! sits in an array or under an empty step; otherwise any leaf will do, and a hit per field is
+//! the whole check.
 
 use std::cell::RefCell;
 
@@ -49,6 +56,27 @@ enum Mode {
 }
 
 const MODES: [Mode; 3] = [Mode::Raw, Mode::Numeric, Mode::Ip];
+
+/// How a leaf at a path is evaluated, decided when the path's conditions change.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+enum Eval {
+    /// No value condition (the path is there for `exists: false`, or for a longer path).
+    #[default]
+    Nothing,
+    /// Only exact strings, read as written: one table lookup for a string, nothing otherwise.
+    Exact,
+    /// Conditions in this mode only.
+    One(Mode),
+    /// Conditions in several modes.
+    Modes,
+}
+
+#[derive(Clone, Copy, Default, Debug)]
+struct LeafPlan {
+    eval: Eval,
+    /// Some `exists: false` field is on the path, so its leaves are listed per event.
+    listed: bool,
+}
 
 /// A deduplicated condition at a path in one mode, and the fields using it.
 struct Cond {
@@ -87,6 +115,10 @@ pub struct Matcher {
     free_paths: Vec<PathId>,
     /// Per path, per mode.
     indexes: Vec<[ValueIndex; 3]>,
+    /// Per path, kept in step with `indexes` and `absent_fields`.
+    plans: Vec<LeafPlan>,
+    /// Per path, the `exists: false` fields on it.
+    absent_fields: Vec<u32>,
     conds: Vec<Option<Cond>>,
     cond_ids: FxHashMap<(PathId, Mode, String), CondId>,
     free_conds: Vec<CondId>,
@@ -140,6 +172,10 @@ impl Matcher {
                         }
                     }
                 }
+                if absent_ok {
+                    self.absent_fields[path as usize] += 1;
+                    self.replan(path);
+                }
                 fields.push(CompiledField { path, path_text: field.path.clone(), conds, absent_ok });
             }
             let anchor = fields
@@ -187,6 +223,10 @@ impl Matcher {
                 for &cond in &field.conds {
                     self.release_cond(cond);
                 }
+                if field.absent_ok {
+                    self.absent_fields[field.path as usize] -= 1;
+                    self.replan(field.path);
+                }
                 self.release_path(&field.path_text);
             }
             self.free_branches.push(branch_id);
@@ -201,6 +241,8 @@ impl Matcher {
                 let id = self.free_paths.pop().unwrap_or(self.indexes.len() as PathId);
                 if id as usize == self.indexes.len() {
                     self.indexes.push(Default::default());
+                    self.plans.push(LeafPlan::default());
+                    self.absent_fields.push(0);
                 }
                 self.path_ids.insert(path.into(), id);
                 id
@@ -229,9 +271,23 @@ impl Matcher {
             }
         };
         self.indexes[path as usize][mode as usize].add(id, c);
+        self.replan(path);
         self.cond_ids.insert((path, mode, key.clone()), id);
         self.conds[id as usize] = Some(Cond { path, mode, key, condition: c.clone(), uses: 0, anchored: Vec::new() });
         id
+    }
+
+    fn replan(&mut self, path: PathId) {
+        let p = path as usize;
+        let indexes = &self.indexes[p];
+        let mut modes = MODES.iter().filter(|m| !indexes[**m as usize].is_empty());
+        let eval = match (modes.next(), modes.next()) {
+            (None, _) => Eval::Nothing,
+            (Some(Mode::Raw), None) if indexes[Mode::Raw as usize].exact_only() => Eval::Exact,
+            (Some(&m), None) => Eval::One(m),
+            (Some(_), Some(_)) => Eval::Modes,
+        };
+        self.plans[p] = LeafPlan { eval, listed: self.absent_fields[p] > 0 };
     }
 
     fn cond(&self, id: CondId) -> Option<&Cond> {
@@ -246,6 +302,7 @@ impl Matcher {
         }
         if let Some(cond) = self.conds[id as usize].take() {
             self.indexes[cond.path as usize][cond.mode as usize].remove(id, &cond.condition);
+            self.replan(cond.path);
             self.cond_ids.remove(&(cond.path, cond.mode, cond.key));
             self.free_conds.push(id);
         }
@@ -301,6 +358,15 @@ thread_local! {
 
 const NONE: u32 = u32::MAX;
 
+/// A leaf of the event as the candidate check sees it: its array memberships (a range of
+/// `Scratch::memberships`) and whether only rules with an empty step see it.
+#[derive(Clone, Copy)]
+struct Leaf {
+    start: u32,
+    len: u32,
+    hidden: bool,
+}
+
 /// Per-event working state, reused between events; stamps with the event's generation number
 /// replace clearing.
 #[derive(Default)]
@@ -310,18 +376,19 @@ struct Scratch {
     cond_head: Vec<u32>,
     hit_conds: Vec<CondId>,
     /// (leaf, next) linked lists of leaves per condition.
-    hits: Vec<(u32, u32)>,
+    hits: Vec<(Leaf, u32)>,
     path_stamp: Vec<u32>,
     path_head: Vec<u32>,
-    path_leaves: Vec<(u32, u32)>,
-    /// Per leaf: (start, len) in `memberships`, and whether only rules with an empty step see it.
-    leaves: Vec<(u32, u32, bool)>,
+    /// (leaf, next) linked lists of leaves per path, for paths with an `exists: false` field.
+    path_leaves: Vec<(Leaf, u32)>,
+    /// Per path: stamped when a leaf there sits in an array or needs an empty step, so a
+    /// candidate using the path needs the full search.
+    search_stamp: Vec<u32>,
     memberships: Vec<(u32, u32)>,
-    /// Some leaf sits in an array or needs an empty step: candidates need the full search.
+    /// Some path has a `search_stamp` of this event.
     needs_search: bool,
     branch_stamp: Vec<u32>,
     candidates: Vec<u32>,
-    lower: String,
     walk: WalkBuffers,
 }
 
@@ -340,22 +407,21 @@ impl Scratch {
         grow(&mut self.cond_head, m.conds.len());
         grow(&mut self.path_stamp, m.indexes.len());
         grow(&mut self.path_head, m.indexes.len());
+        grow(&mut self.search_stamp, m.indexes.len());
         grow(&mut self.branch_stamp, m.branches.len());
         self.hit_conds.clear();
         self.hits.clear();
         self.path_leaves.clear();
-        self.leaves.clear();
         self.memberships.clear();
         self.needs_search = false;
     }
 
-    fn membership(&self, leaf: u32) -> &[(u32, u32)] {
-        let (start, len, _) = self.leaves[leaf as usize];
-        &self.memberships[start as usize..(start + len) as usize]
+    fn membership(&self, leaf: Leaf) -> &[(u32, u32)] {
+        &self.memberships[leaf.start as usize..(leaf.start + leaf.len) as usize]
     }
 
-    fn visible(&self, leaf: u32, empty_step: bool) -> bool {
-        empty_step || !self.leaves[leaf as usize].2
+    fn visible(leaf: Leaf, empty_step: bool) -> bool {
+        empty_step || !leaf.hidden
     }
 
     fn any_hit(&self, field: &CompiledField) -> bool {
@@ -367,7 +433,7 @@ impl Scratch {
     }
 
     fn verify(&self, branch: &CompiledBranch) -> bool {
-        if !self.needs_search {
+        if !self.needs_search || !branch.fields.iter().any(|f| self.search_stamp[f.path as usize] == self.gen) {
             return branch.fields.iter().all(|f| self.any_hit(f) || (f.absent_ok && !self.path_has_leaf(f.path)));
         }
         let mut chosen = SmallVec::<[(u32, u32); 8]>::new();
@@ -387,7 +453,7 @@ impl Scratch {
             while hit != NONE {
                 let (leaf, next) = self.hits[hit as usize];
                 let membership = self.membership(leaf);
-                if self.visible(leaf, empty_step) && consistent(chosen, membership) {
+                if Scratch::visible(leaf, empty_step) && consistent(chosen, membership) {
                     let mark = chosen.len();
                     for &(array, index) in membership {
                         if !chosen.iter().any(|&(a, _)| a == array) {
@@ -416,7 +482,7 @@ impl Scratch {
         let mut at = self.path_head[path as usize];
         while at != NONE {
             let (leaf, next) = self.path_leaves[at as usize];
-            if self.visible(leaf, empty_step) && consistent(chosen, self.membership(leaf)) {
+            if Scratch::visible(leaf, empty_step) && consistent(chosen, self.membership(leaf)) {
                 return true;
             }
             at = next;
@@ -440,50 +506,69 @@ impl LeafSink for Collector<'_, '_> {
     fn leaf(&mut self, path: PathId, value: Scalar<'_>, membership: &[(u32, u32)], needs_empty_step: bool) {
         let s = &mut *self.s;
         let gen = s.gen;
-        let leaf = s.leaves.len() as u32;
-        s.leaves.push((s.memberships.len() as u32, membership.len() as u32, needs_empty_step));
-        s.memberships.extend_from_slice(membership);
-        s.needs_search |= !membership.is_empty() || needs_empty_step;
         let p = path as usize;
+        let leaf = Leaf { start: s.memberships.len() as u32, len: membership.len() as u32, hidden: needs_empty_step };
+        if !membership.is_empty() || needs_empty_step {
+            s.memberships.extend_from_slice(membership);
+            s.search_stamp[p] = gen;
+            s.needs_search = true;
+        }
         if s.path_stamp[p] != gen {
             s.path_stamp[p] = gen;
             s.path_head[p] = NONE;
         }
-        s.path_leaves.push((leaf, s.path_head[p]));
-        s.path_head[p] = (s.path_leaves.len() - 1) as u32;
-
-        let Some(indexes) = self.matcher.indexes.get(p) else { return };
-        for (m, index) in indexes.iter().enumerate() {
-            if index.is_empty() {
-                continue;
-            }
-            let mode = MODES[m];
-            let probe = match (&value, mode) {
-                (Scalar::Str(text), Mode::Ip) => match ip::parse(text) {
-                    Some(a) => Probe::Ip(a),
-                    None => Probe::Str(text),
-                },
-                (Scalar::Str(text), _) => Probe::Str(text),
-                (Scalar::Num(text), Mode::Numeric) => match number::comparable(text) {
-                    Some(v) => Probe::Value(v),
-                    None => Probe::Num(text),
-                },
-                (Scalar::Num(text), _) => Probe::Num(text),
-                (Scalar::True, _) => Probe::Lit(Literal::True),
-                (Scalar::False, _) => Probe::Lit(Literal::False),
-                (Scalar::Null, _) => Probe::Lit(Literal::Null),
-            };
-            index.eval_leaf(probe, &mut s.lower, &mut |cond| {
-                let c = cond as usize;
-                if s.cond_stamp[c] != gen {
-                    s.cond_stamp[c] = gen;
-                    s.cond_head[c] = NONE;
-                    s.hit_conds.push(cond);
-                }
-                s.hits.push((leaf, s.cond_head[c]));
-                s.cond_head[c] = (s.hits.len() - 1) as u32;
-            });
+        let Some((plan, indexes)) = self.matcher.plans.get(p).zip(self.matcher.indexes.get(p)) else { return };
+        if plan.listed {
+            s.path_leaves.push((leaf, s.path_head[p]));
+            s.path_head[p] = (s.path_leaves.len() - 1) as u32;
         }
+        let mut report = |cond: CondId| {
+            let c = cond as usize;
+            if s.cond_stamp[c] != gen {
+                s.cond_stamp[c] = gen;
+                s.cond_head[c] = NONE;
+                s.hit_conds.push(cond);
+            }
+            s.hits.push((leaf, s.cond_head[c]));
+            s.cond_head[c] = (s.hits.len() - 1) as u32;
+        };
+        match plan.eval {
+            Eval::Nothing => {}
+            Eval::Exact => {
+                if let Scalar::Str(text) = &value {
+                    indexes[Mode::Raw as usize].eval_exact(text, &mut report);
+                }
+            }
+            Eval::One(mode) => indexes[mode as usize].eval(probe(&value, mode), &mut report),
+            Eval::Modes => {
+                for mode in MODES {
+                    let index = &indexes[mode as usize];
+                    if !index.is_empty() {
+                        index.eval(probe(&value, mode), &mut report);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An event value as the conditions of one reading mode see it.
+#[inline(always)]
+fn probe<'v>(value: &'v Scalar<'_>, mode: Mode) -> Probe<'v> {
+    match (value, mode) {
+        (Scalar::Str(text), Mode::Ip) => match ip::parse(text) {
+            Some(a) => Probe::Ip(a),
+            None => Probe::Str(text),
+        },
+        (Scalar::Str(text), _) => Probe::Str(text),
+        (Scalar::Num(text), Mode::Numeric) => match number::comparable(text) {
+            Some(v) => Probe::Value(v),
+            None => Probe::Num(text),
+        },
+        (Scalar::Num(text), _) => Probe::Num(text),
+        (Scalar::True, _) => Probe::Lit(Literal::True),
+        (Scalar::False, _) => Probe::Lit(Literal::False),
+        (Scalar::Null, _) => Probe::Lit(Literal::Null),
     }
 }
 
