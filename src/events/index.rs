@@ -331,6 +331,12 @@ impl ValueIndex {
             }
             Probe::Ip(a) => self.eval_ip(a, out),
         }
+        if self.kinds & (kind::BUT_STRINGS | kind::BUT_NUMBERS | kind::ANYTHING_BUT) != 0 {
+            self.eval_anything_but(probe, out);
+        }
+    }
+
+    fn eval_anything_but(&self, probe: Probe<'_>, out: &mut impl FnMut(CondId)) {
         if self.kinds & kind::BUT_STRINGS != 0 {
             let excluded = match probe {
                 Probe::Str(s) => get(&self.but_string_excluded, s),

@@ -379,7 +379,8 @@ struct Scratch {
     hits: Vec<(Leaf, u32)>,
     path_stamp: Vec<u32>,
     path_head: Vec<u32>,
-    /// (leaf, next) linked lists of leaves per path, for paths with an `exists: false` field.
+    /// `path_stamp`, `path_head`: (leaf, next) linked lists of leaves per path, kept only for
+    /// paths with an `exists: false` field (the only ones asked whether they have a leaf).
     path_leaves: Vec<(Leaf, u32)>,
     /// Per path: stamped when a leaf there sits in an array or needs an empty step, so a
     /// candidate using the path needs the full search.
@@ -513,12 +514,12 @@ impl LeafSink for Collector<'_, '_> {
             s.search_stamp[p] = gen;
             s.needs_search = true;
         }
-        if s.path_stamp[p] != gen {
-            s.path_stamp[p] = gen;
-            s.path_head[p] = NONE;
-        }
         let Some((plan, indexes)) = self.matcher.plans.get(p).zip(self.matcher.indexes.get(p)) else { return };
         if plan.listed {
+            if s.path_stamp[p] != gen {
+                s.path_stamp[p] = gen;
+                s.path_head[p] = NONE;
+            }
             s.path_leaves.push((leaf, s.path_head[p]));
             s.path_head[p] = (s.path_leaves.len() - 1) as u32;
         }
