@@ -72,7 +72,7 @@ pub struct ValueIndex {
     anything_but: Vec<(CondId, AnythingBut)>,
     len: usize,
     /// How many of the `len` conditions are exact strings: when all are, a string is evaluated
-    /// by [`ValueIndex::eval_exact`] with one lookup, inline, and no other value meets any.
+    /// by [`ValueIndex::exact_ids`] with one lookup, inline, and no other value meets any.
     exact_len: usize,
     /// Which of the parts above hold something (bits from [`kind`]), so evaluating a value
     /// skips the empty ones with one test each.
@@ -289,17 +289,15 @@ impl ValueIndex {
     }
 
     /// Whether every condition here is an exact string (and there is one): then
-    /// [`ValueIndex::eval_exact`] on strings is the whole evaluation, other values meeting none.
+    /// [`ValueIndex::exact_ids`] on strings is the whole evaluation, other values meeting none.
     pub fn exact_only(&self) -> bool {
         self.len > 0 && self.exact_len == self.len
     }
 
     /// The exact-string conditions `s` meets: one table lookup, inline.
     #[inline(always)]
-    pub fn eval_exact(&self, s: &str, out: &mut impl FnMut(CondId)) {
-        if let Some(ids) = self.exact.get(s.as_bytes()) {
-            ids.iter().for_each(|&id| out(id));
-        }
+    pub fn exact_ids(&self, s: &str) -> Option<&Ids> {
+        self.exact.get(s.as_bytes())
     }
 
     /// Reports every condition `probe` meets. Not inlined: the caller runs once per leaf and
@@ -386,7 +384,9 @@ impl ValueIndex {
     fn eval_str(&self, s: &str, out: &mut impl FnMut(CondId)) {
         let kinds = self.kinds;
         if kinds & kind::EXACT != 0 {
-            self.eval_exact(s, out);
+            if let Some(ids) = self.exact_ids(s) {
+                ids.iter().for_each(|&id| out(id));
+            }
         }
         if kinds & kind::CASELESS != 0 && s.is_ascii() {
             if let Some(ids) = self.caseless.get(s.as_bytes()) {
@@ -579,19 +579,19 @@ mod tests {
     use super::*;
     use crate::events::strings::Caseless;
 
-    /// What `eval` reports, checked to be what `eval_exact` reports too when the index is
+    /// What `eval` reports, checked to be what `exact_ids` gives too when the index is
     /// exact-only (nothing for a value that is not a string).
     fn hits(index: &ValueIndex, probe: Probe<'_>) -> Vec<CondId> {
         let mut out = Vec::new();
         index.eval(probe, &mut |id| out.push(id));
         out.sort_unstable();
         if index.exact_only() {
-            let mut inline = Vec::new();
+            let mut inline: Vec<CondId> = Vec::new();
             if let Probe::Str(s) = probe {
-                index.eval_exact(s, &mut |id| inline.push(id));
+                inline.extend(index.exact_ids(s).into_iter().flatten().copied());
             }
             inline.sort_unstable();
-            assert_eq!(out, inline, "eval_exact differs from eval for {probe:?}");
+            assert_eq!(out, inline, "exact_ids differs from eval for {probe:?}");
         }
         out
     }

@@ -425,6 +425,30 @@ impl Scratch {
         empty_step || !leaf.hidden
     }
 
+    /// Condition `cond` holds for `leaf`.
+    #[inline(always)]
+    fn hit(&mut self, cond: CondId, leaf: Leaf) {
+        let c = cond as usize;
+        if self.cond_stamp[c] != self.gen {
+            self.cond_stamp[c] = self.gen;
+            self.cond_head[c] = NONE;
+            self.hit_conds.push(cond);
+        }
+        self.hits.push((leaf, self.cond_head[c]));
+        self.cond_head[c] = (self.hits.len() - 1) as u32;
+    }
+
+    /// `leaf` is at path `p`, one with an `exists: false` field.
+    #[inline(always)]
+    fn list_leaf(&mut self, p: usize, leaf: Leaf) {
+        if self.path_stamp[p] != self.gen {
+            self.path_stamp[p] = self.gen;
+            self.path_head[p] = NONE;
+        }
+        self.path_leaves.push((leaf, self.path_head[p]));
+        self.path_head[p] = (self.path_leaves.len() - 1) as u32;
+    }
+
     fn any_hit(&self, field: &CompiledField) -> bool {
         field.conds.iter().any(|&c| self.cond_stamp[c as usize] == self.gen)
     }
@@ -503,52 +527,49 @@ struct Collector<'m, 's> {
 
 impl LeafSink for Collector<'_, '_> {
     // Inlined into the walker, which is iterative, so its one frame does not grow with depth.
+    // The exact-string lookup is inlined with it; other evaluations are one call.
     #[inline(always)]
     fn leaf(&mut self, path: PathId, value: Scalar<'_>, membership: &[(u32, u32)], needs_empty_step: bool) {
         let s = &mut *self.s;
-        let gen = s.gen;
         let p = path as usize;
         let leaf = Leaf { start: s.memberships.len() as u32, len: membership.len() as u32, hidden: needs_empty_step };
         if !membership.is_empty() || needs_empty_step {
             s.memberships.extend_from_slice(membership);
-            s.search_stamp[p] = gen;
+            s.search_stamp[p] = s.gen;
             s.needs_search = true;
         }
-        let Some((plan, indexes)) = self.matcher.plans.get(p).zip(self.matcher.indexes.get(p)) else { return };
+        let Some(plan) = self.matcher.plans.get(p) else { return };
         if plan.listed {
-            if s.path_stamp[p] != gen {
-                s.path_stamp[p] = gen;
-                s.path_head[p] = NONE;
-            }
-            s.path_leaves.push((leaf, s.path_head[p]));
-            s.path_head[p] = (s.path_leaves.len() - 1) as u32;
+            s.list_leaf(p, leaf);
         }
-        let mut report = |cond: CondId| {
-            let c = cond as usize;
-            if s.cond_stamp[c] != gen {
-                s.cond_stamp[c] = gen;
-                s.cond_head[c] = NONE;
-                s.hit_conds.push(cond);
-            }
-            s.hits.push((leaf, s.cond_head[c]));
-            s.cond_head[c] = (s.hits.len() - 1) as u32;
-        };
         match plan.eval {
             Eval::Nothing => {}
             Eval::Exact => {
-                if let Scalar::Str(text) = &value {
-                    indexes[Mode::Raw as usize].eval_exact(text, &mut report);
-                }
-            }
-            Eval::One(mode) => indexes[mode as usize].eval(probe(&value, mode), &mut report),
-            Eval::Modes => {
-                for mode in MODES {
-                    let index = &indexes[mode as usize];
-                    if !index.is_empty() {
-                        index.eval(probe(&value, mode), &mut report);
+                if let (Scalar::Str(text), Some(indexes)) = (&value, self.matcher.indexes.get(p)) {
+                    if let Some(ids) = indexes[Mode::Raw as usize].exact_ids(text) {
+                        ids.iter().for_each(|&cond| s.hit(cond, leaf));
                     }
                 }
             }
+            Eval::One(mode) => {
+                if let Some(indexes) = self.matcher.indexes.get(p) {
+                    indexes[mode as usize].eval(probe(&value, mode), &mut |cond| s.hit(cond, leaf));
+                }
+            }
+            Eval::Modes => evaluate_modes(self.matcher, s, p, &value, leaf),
+        }
+    }
+}
+
+/// A leaf at a path with conditions in several reading modes: every condition its value meets
+/// in each.
+#[inline(never)]
+fn evaluate_modes(matcher: &Matcher, s: &mut Scratch, p: usize, value: &Scalar<'_>, leaf: Leaf) {
+    let Some(indexes) = matcher.indexes.get(p) else { return };
+    for mode in MODES {
+        let index = &indexes[mode as usize];
+        if !index.is_empty() {
+            index.eval(probe(value, mode), &mut |cond| s.hit(cond, leaf));
         }
     }
 }
