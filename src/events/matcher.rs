@@ -461,6 +461,11 @@ impl Scratch {
         if !self.needs_search || !branch.fields.iter().any(|f| self.search_stamp[f.path as usize] == self.gen) {
             return branch.fields.iter().all(|f| self.any_hit(f) || (f.absent_ok && !self.path_has_leaf(f.path)));
         }
+        // A field that neither has a hit nor may be absent fails the search whatever the arrays
+        // say: most candidates that fail, fail here, without the search.
+        if !branch.fields.iter().all(|f| f.absent_ok || self.any_hit(f)) {
+            return false;
+        }
         let mut chosen = SmallVec::<[(u32, u32); 8]>::new();
         self.search(&branch.fields, branch.empty_step, &mut chosen)
     }
