@@ -682,6 +682,44 @@ mod tests {
     }
 
     #[test]
+    fn leaf_plans_follow_the_rules() {
+        let mut m = matcher(&[r#"{"a": ["x"]}"#]);
+        let a = m.path_ids["a"] as usize;
+        assert_eq!((m.plans[a].eval, m.plans[a].listed), (Eval::Exact, false));
+        m.add_rule(2, &Pattern::parse(r#"{"a": [{"exists": false}], "b": [{"prefix": "y"}]}"#).unwrap());
+        assert_eq!((m.plans[a].eval, m.plans[a].listed), (Eval::Exact, true));
+        m.add_rule(3, &Pattern::parse(r#"{"a": [5]}"#).unwrap());
+        assert_eq!(m.plans[a].eval, Eval::Modes);
+        let b = m.path_ids["b"] as usize;
+        assert_eq!(m.plans[b].eval, Eval::One(Mode::Raw));
+        assert_eq!(&m.matches(r#"{"b": "yes"}"#).unwrap()[..], &[2]);
+        assert_eq!(&m.matches(r#"{"a": "x", "b": "yes"}"#).unwrap()[..], &[0]);
+        assert_eq!(&m.matches(r#"{"a": [5, "x"], "b": ["yes", 1]}"#).unwrap()[..], &[0, 3]);
+        m.remove_rule(3);
+        assert_eq!(m.plans[a].eval, Eval::Exact);
+        m.remove_rule(2);
+        assert_eq!((m.plans[a].eval, m.plans[a].listed), (Eval::Exact, false));
+        assert_eq!(&m.matches(r#"{"a": "x", "b": "yes"}"#).unwrap()[..], &[0]);
+        m.remove_rule(0);
+        assert!(m.plans.iter().all(|p| p.eval == Eval::Nothing && !p.listed));
+    }
+
+    #[test]
+    fn only_candidates_on_array_paths_need_the_search() {
+        let patterns = [r#"{"a": ["x"], "b": ["y"]}"#, r#"{"c": {"d": [1], "e": [{"exists": false}]}}"#];
+        let m = matcher(&patterns);
+        let plain_and_array = r#"{"a": "x", "b": "y", "c": [{"d": 2}, {"d": 1}]}"#;
+        let same_element = r#"{"a": "x", "b": ["z", "y"], "c": [{"d": 1, "e": 0}, {"d": 3}]}"#;
+        for (event, want) in [(plain_and_array, &[0, 1][..]), (same_element, &[0][..])] {
+            assert_eq!(&m.matches(event).unwrap()[..], want, "{event}");
+            for (i, p) in patterns.iter().enumerate() {
+                let alone = Pattern::parse(p).unwrap().matches(event).unwrap();
+                assert_eq!(alone, want.contains(&(i as RuleId)), "{p} {event}");
+            }
+        }
+    }
+
+    #[test]
     fn field_reading_modes() {
         // A numeric condition makes the field read comparable numbers by value only.
         let m = matcher(&[r#"{"n": [5, {"cidr": "0.0.0.0/0"}]}"#, r#"{"n": [{"cidr": "0.0.0.0/0"}]}"#]);
