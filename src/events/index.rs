@@ -1,8 +1,8 @@
 //! The value index of one rule path: every condition that rules place on values at that path,
 //! arranged so that one event value finds the conditions it meets without trying each.
 //!
-//! Exact strings, number spellings, comparable number values, literals and ASCII
-//! equals-ignore-case values are hash lookups; prefixes and suffixes (and their ASCII
+//! Exact strings and ASCII equals-ignore-case values are lookups in an [`ExactTable`]; number
+//! spellings, comparable number values and literals are hash lookups; prefixes and suffixes (and their ASCII
 //! ignore-case forms) are byte tries walked once along the value, and so are wildcards, by
 //! their literal text before the first `*` (only those whose literal prefix the value has are
 //! tried); CIDR blocks and IP addresses are hash lookups per mask length; `exists: true` is one
@@ -15,6 +15,7 @@
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
+use super::exact::{ExactTable, Ids};
 use super::ip::{Address, Block, HexRange};
 use super::number;
 use super::pattern::{AnythingBut, Condition, Literal, NumericRange};
@@ -22,8 +23,6 @@ use super::strings::{quoted_prefix, quoted_suffix, Wildcard};
 
 /// Identifies a condition at a path in one value-reading mode (see `matcher`).
 pub type CondId = u32;
-
-type Ids = SmallVec<[CondId; 1]>;
 
 /// An event value as one path's conditions see it.
 #[derive(Debug, Clone, Copy)]
@@ -40,11 +39,11 @@ pub enum Probe<'v> {
 
 #[derive(Default, Debug)]
 pub struct ValueIndex {
-    exact: FxHashMap<Box<str>, Ids>,
+    exact: ExactTable<false>,
     number_text: FxHashMap<Box<str>, Ids>,
     number_value: FxHashMap<u64, Ids>,
     literals: [Ids; 3],
-    caseless: FxHashMap<Box<str>, Ids>,
+    caseless: ExactTable<true>,
     prefixes: ByteTrie,
     suffixes: ByteTrie,
     caseless_prefixes: ByteTrie,
@@ -72,8 +71,8 @@ pub struct ValueIndex {
     but_number_excluded: FxHashMap<u64, Ids>,
     anything_but: Vec<(CondId, AnythingBut)>,
     len: usize,
-    /// How many of the `len` conditions are exact strings: when all are, a value is evaluated
-    /// by [`ValueIndex::eval_leaf`] with one hash lookup, inline.
+    /// How many of the `len` conditions are exact strings: when all are, a string is evaluated
+    /// by [`ValueIndex::exact_ids`] with one lookup, inline, and no other value meets any.
     exact_len: usize,
     /// Which of the parts above hold something (bits from [`kind`]), so evaluating a value
     /// skips the empty ones with one test each.
@@ -174,7 +173,7 @@ impl ValueIndex {
         match c {
             Condition::Exact(s) => {
                 self.exact_len += 1;
-                self.exact.entry(s.clone()).or_default().push(id)
+                self.exact.insert(s.as_bytes(), id)
             }
             Condition::Number { text, value } => {
                 self.number_text.entry(text.clone()).or_default().push(id);
@@ -186,7 +185,7 @@ impl ValueIndex {
             Condition::Prefix(p) if !p.contains('"') => self.prefixes.insert(p.bytes(), id),
             Condition::Suffix(s) if !s.contains('"') => self.suffixes.insert(s.bytes().rev(), id),
             Condition::EqualsIgnoreCase(c) if c.ascii_key().is_some() => {
-                self.caseless.entry(c.ascii_key().unwrap_or_default().into()).or_default().push(id)
+                self.caseless.insert(c.ascii_key().unwrap_or_default().as_bytes(), id)
             }
             Condition::PrefixIgnoreCase(c) if c.ascii_key().is_some_and(|k| !k.contains('"')) => {
                 self.caseless_prefixes.insert(c.ascii_key().unwrap_or_default().bytes(), id)
@@ -235,7 +234,7 @@ impl ValueIndex {
         match c {
             Condition::Exact(s) => {
                 self.exact_len = self.exact_len.saturating_sub(1);
-                remove_keyed(&mut self.exact, s, id)
+                self.exact.remove(s.as_bytes(), id)
             }
             Condition::Number { text, value } => {
                 remove_keyed(&mut self.number_text, text, id);
@@ -247,8 +246,7 @@ impl ValueIndex {
             Condition::Prefix(p) if !p.contains('"') => self.prefixes.remove(p.bytes(), id),
             Condition::Suffix(s) if !s.contains('"') => self.suffixes.remove(s.bytes().rev(), id),
             Condition::EqualsIgnoreCase(c) if c.ascii_key().is_some() => {
-                let key: Box<str> = c.ascii_key().unwrap_or_default().into();
-                remove_keyed(&mut self.caseless, &key, id)
+                self.caseless.remove(c.ascii_key().unwrap_or_default().as_bytes(), id)
             }
             Condition::PrefixIgnoreCase(c) if c.ascii_key().is_some_and(|k| !k.contains('"')) => {
                 self.caseless_prefixes.remove(c.ascii_key().unwrap_or_default().bytes(), id)
@@ -290,31 +288,28 @@ impl ValueIndex {
         }
     }
 
-    /// [`ValueIndex::eval`], with the common case of a path whose conditions are all exact
-    /// strings inline: one hash lookup for a string, and nothing for any other value (which
-    /// is what `eval` finds there, every other part being empty).
-    #[inline(always)]
-    pub fn eval_leaf(&self, probe: Probe<'_>, lower: &mut String, out: &mut impl FnMut(CondId)) {
-        if self.exact_len != self.len {
-            return self.eval(probe, lower, out);
-        }
-        if let Probe::Str(s) = probe {
-            if let Some(ids) = self.exact.get(s) {
-                ids.iter().for_each(|&id| out(id));
-            }
-        }
+    /// Whether every condition here is an exact string (and there is one): then
+    /// [`ValueIndex::exact_ids`] on strings is the whole evaluation, other values meeting none.
+    pub fn exact_only(&self) -> bool {
+        self.len > 0 && self.exact_len == self.len
     }
 
-    /// Reports every condition `probe` meets. `lower` is scratch space. Not inlined: the
-    /// caller runs once per leaf and would otherwise set up all of this for every leaf.
+    /// The exact-string conditions `s` meets: one table lookup, inline.
+    #[inline(always)]
+    pub fn exact_ids(&self, s: &str) -> Option<&Ids> {
+        self.exact.get(s.as_bytes())
+    }
+
+    /// Reports every condition `probe` meets. Not inlined: the caller runs once per leaf and
+    /// would otherwise set up all of this for every leaf.
     #[inline(never)]
-    pub fn eval(&self, probe: Probe<'_>, lower: &mut String, out: &mut impl FnMut(CondId)) {
+    pub fn eval(&self, probe: Probe<'_>, out: &mut impl FnMut(CondId)) {
         self.exists.iter().for_each(|&id| out(id));
         if self.len == self.exists.len() {
             return;
         }
         match probe {
-            Probe::Str(s) => self.eval_str(s, lower, out),
+            Probe::Str(s) => self.eval_str(s, out),
             Probe::Num(text) => {
                 if let Some(ids) = get(&self.number_text, text) {
                     ids.iter().for_each(|&id| out(id));
@@ -334,6 +329,12 @@ impl ValueIndex {
             }
             Probe::Ip(a) => self.eval_ip(a, out),
         }
+        if self.kinds & (kind::BUT_STRINGS | kind::BUT_NUMBERS | kind::ANYTHING_BUT) != 0 {
+            self.eval_anything_but(probe, out);
+        }
+    }
+
+    fn eval_anything_but(&self, probe: Probe<'_>, out: &mut impl FnMut(CondId)) {
         if self.kinds & kind::BUT_STRINGS != 0 {
             let excluded = match probe {
                 Probe::Str(s) => get(&self.but_string_excluded, s),
@@ -380,18 +381,15 @@ impl ValueIndex {
         }
     }
 
-    fn eval_str(&self, s: &str, lower: &mut String, out: &mut impl FnMut(CondId)) {
+    fn eval_str(&self, s: &str, out: &mut impl FnMut(CondId)) {
         let kinds = self.kinds;
         if kinds & kind::EXACT != 0 {
-            if let Some(ids) = self.exact.get(s) {
+            if let Some(ids) = self.exact_ids(s) {
                 ids.iter().for_each(|&id| out(id));
             }
         }
         if kinds & kind::CASELESS != 0 && s.is_ascii() {
-            lower.clear();
-            lower.push_str(s);
-            lower.make_ascii_lowercase();
-            if let Some(ids) = self.caseless.get(lower.as_str()) {
+            if let Some(ids) = self.caseless.get(s.as_bytes()) {
                 ids.iter().for_each(|&id| out(id));
             }
         }
@@ -581,16 +579,20 @@ mod tests {
     use super::*;
     use crate::events::strings::Caseless;
 
-    /// What `eval` reports, checked to be what `eval_leaf` (with its exact-only fast path)
-    /// reports too.
+    /// What `eval` reports, checked to be what `exact_ids` gives too when the index is
+    /// exact-only (nothing for a value that is not a string).
     fn hits(index: &ValueIndex, probe: Probe<'_>) -> Vec<CondId> {
         let mut out = Vec::new();
-        index.eval(probe, &mut String::new(), &mut |id| out.push(id));
+        index.eval(probe, &mut |id| out.push(id));
         out.sort_unstable();
-        let mut inline = Vec::new();
-        index.eval_leaf(probe, &mut String::new(), &mut |id| inline.push(id));
-        inline.sort_unstable();
-        assert_eq!(out, inline, "eval_leaf differs from eval for {probe:?}");
+        if index.exact_only() {
+            let mut inline: Vec<CondId> = Vec::new();
+            if let Probe::Str(s) = probe {
+                inline.extend(index.exact_ids(s).into_iter().flatten().copied());
+            }
+            inline.sort_unstable();
+            assert_eq!(out, inline, "exact_ids differs from eval for {probe:?}");
+        }
         out
     }
 

@@ -25,6 +25,13 @@
 //! change how another reads a value; we share it only among the `$or` branches of one rule that
 //! reach the field through identical earlier fields, so adding a rule never changes the verdict of
 //! another.
+//!
+//! Per path, what a leaf there needs is decided when rules change ([`LeafPlan`]): which reading
+//! modes have conditions (most paths have one, and many only exact strings, which are one
+//! inline table lookup), and whether the path's leaves must be listed for `exists: false`.
+//! A candidate is checked by the array-consistent search only when a leaf on one of its paths
+//! sits in an array or under an empty step; otherwise any leaf will do, and a hit per field is
+//! the whole check.
 
 use std::cell::RefCell;
 
@@ -49,6 +56,27 @@ enum Mode {
 }
 
 const MODES: [Mode; 3] = [Mode::Raw, Mode::Numeric, Mode::Ip];
+
+/// How a leaf at a path is evaluated, decided when the path's conditions change.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+enum Eval {
+    /// No value condition (the path is there for `exists: false`, or for a longer path).
+    #[default]
+    Nothing,
+    /// Only exact strings, read as written: one table lookup for a string, nothing otherwise.
+    Exact,
+    /// Conditions in this mode only.
+    One(Mode),
+    /// Conditions in several modes.
+    Modes,
+}
+
+#[derive(Clone, Copy, Default, Debug)]
+struct LeafPlan {
+    eval: Eval,
+    /// Some `exists: false` field is on the path, so its leaves are listed per event.
+    listed: bool,
+}
 
 /// A deduplicated condition at a path in one mode, and the fields using it.
 struct Cond {
@@ -87,6 +115,10 @@ pub struct Matcher {
     free_paths: Vec<PathId>,
     /// Per path, per mode.
     indexes: Vec<[ValueIndex; 3]>,
+    /// Per path, kept in step with `indexes` and `absent_fields`.
+    plans: Vec<LeafPlan>,
+    /// Per path, the `exists: false` fields on it.
+    absent_fields: Vec<u32>,
     conds: Vec<Option<Cond>>,
     cond_ids: FxHashMap<(PathId, Mode, String), CondId>,
     free_conds: Vec<CondId>,
@@ -140,6 +172,10 @@ impl Matcher {
                         }
                     }
                 }
+                if absent_ok {
+                    self.absent_fields[path as usize] += 1;
+                    self.replan(path);
+                }
                 fields.push(CompiledField { path, path_text: field.path.clone(), conds, absent_ok });
             }
             let anchor = fields
@@ -187,6 +223,10 @@ impl Matcher {
                 for &cond in &field.conds {
                     self.release_cond(cond);
                 }
+                if field.absent_ok {
+                    self.absent_fields[field.path as usize] -= 1;
+                    self.replan(field.path);
+                }
                 self.release_path(&field.path_text);
             }
             self.free_branches.push(branch_id);
@@ -201,6 +241,8 @@ impl Matcher {
                 let id = self.free_paths.pop().unwrap_or(self.indexes.len() as PathId);
                 if id as usize == self.indexes.len() {
                     self.indexes.push(Default::default());
+                    self.plans.push(LeafPlan::default());
+                    self.absent_fields.push(0);
                 }
                 self.path_ids.insert(path.into(), id);
                 id
@@ -229,9 +271,23 @@ impl Matcher {
             }
         };
         self.indexes[path as usize][mode as usize].add(id, c);
+        self.replan(path);
         self.cond_ids.insert((path, mode, key.clone()), id);
         self.conds[id as usize] = Some(Cond { path, mode, key, condition: c.clone(), uses: 0, anchored: Vec::new() });
         id
+    }
+
+    fn replan(&mut self, path: PathId) {
+        let p = path as usize;
+        let indexes = &self.indexes[p];
+        let mut modes = MODES.iter().filter(|m| !indexes[**m as usize].is_empty());
+        let eval = match (modes.next(), modes.next()) {
+            (None, _) => Eval::Nothing,
+            (Some(Mode::Raw), None) if indexes[Mode::Raw as usize].exact_only() => Eval::Exact,
+            (Some(&m), None) => Eval::One(m),
+            (Some(_), Some(_)) => Eval::Modes,
+        };
+        self.plans[p] = LeafPlan { eval, listed: self.absent_fields[p] > 0 };
     }
 
     fn cond(&self, id: CondId) -> Option<&Cond> {
@@ -246,6 +302,7 @@ impl Matcher {
         }
         if let Some(cond) = self.conds[id as usize].take() {
             self.indexes[cond.path as usize][cond.mode as usize].remove(id, &cond.condition);
+            self.replan(cond.path);
             self.cond_ids.remove(&(cond.path, cond.mode, cond.key));
             self.free_conds.push(id);
         }
@@ -301,6 +358,15 @@ thread_local! {
 
 const NONE: u32 = u32::MAX;
 
+/// A leaf of the event as the candidate check sees it: its array memberships (a range of
+/// `Scratch::memberships`) and whether only rules with an empty step see it.
+#[derive(Clone, Copy)]
+struct Leaf {
+    start: u32,
+    len: u32,
+    hidden: bool,
+}
+
 /// Per-event working state, reused between events; stamps with the event's generation number
 /// replace clearing.
 #[derive(Default)]
@@ -310,18 +376,20 @@ struct Scratch {
     cond_head: Vec<u32>,
     hit_conds: Vec<CondId>,
     /// (leaf, next) linked lists of leaves per condition.
-    hits: Vec<(u32, u32)>,
+    hits: Vec<(Leaf, u32)>,
     path_stamp: Vec<u32>,
     path_head: Vec<u32>,
-    path_leaves: Vec<(u32, u32)>,
-    /// Per leaf: (start, len) in `memberships`, and whether only rules with an empty step see it.
-    leaves: Vec<(u32, u32, bool)>,
+    /// `path_stamp`, `path_head`: (leaf, next) linked lists of leaves per path, kept only for
+    /// paths with an `exists: false` field (the only ones asked whether they have a leaf).
+    path_leaves: Vec<(Leaf, u32)>,
+    /// Per path: stamped when a leaf there sits in an array or needs an empty step, so a
+    /// candidate using the path needs the full search.
+    search_stamp: Vec<u32>,
     memberships: Vec<(u32, u32)>,
-    /// Some leaf sits in an array or needs an empty step: candidates need the full search.
+    /// Some path has a `search_stamp` of this event.
     needs_search: bool,
     branch_stamp: Vec<u32>,
     candidates: Vec<u32>,
-    lower: String,
     walk: WalkBuffers,
 }
 
@@ -340,22 +408,45 @@ impl Scratch {
         grow(&mut self.cond_head, m.conds.len());
         grow(&mut self.path_stamp, m.indexes.len());
         grow(&mut self.path_head, m.indexes.len());
+        grow(&mut self.search_stamp, m.indexes.len());
         grow(&mut self.branch_stamp, m.branches.len());
         self.hit_conds.clear();
         self.hits.clear();
         self.path_leaves.clear();
-        self.leaves.clear();
         self.memberships.clear();
         self.needs_search = false;
     }
 
-    fn membership(&self, leaf: u32) -> &[(u32, u32)] {
-        let (start, len, _) = self.leaves[leaf as usize];
-        &self.memberships[start as usize..(start + len) as usize]
+    fn membership(&self, leaf: Leaf) -> &[(u32, u32)] {
+        &self.memberships[leaf.start as usize..(leaf.start + leaf.len) as usize]
     }
 
-    fn visible(&self, leaf: u32, empty_step: bool) -> bool {
-        empty_step || !self.leaves[leaf as usize].2
+    fn visible(leaf: Leaf, empty_step: bool) -> bool {
+        empty_step || !leaf.hidden
+    }
+
+    /// Condition `cond` holds for `leaf`.
+    #[inline(always)]
+    fn hit(&mut self, cond: CondId, leaf: Leaf) {
+        let c = cond as usize;
+        if self.cond_stamp[c] != self.gen {
+            self.cond_stamp[c] = self.gen;
+            self.cond_head[c] = NONE;
+            self.hit_conds.push(cond);
+        }
+        self.hits.push((leaf, self.cond_head[c]));
+        self.cond_head[c] = (self.hits.len() - 1) as u32;
+    }
+
+    /// `leaf` is at path `p`, one with an `exists: false` field.
+    #[inline(always)]
+    fn list_leaf(&mut self, p: usize, leaf: Leaf) {
+        if self.path_stamp[p] != self.gen {
+            self.path_stamp[p] = self.gen;
+            self.path_head[p] = NONE;
+        }
+        self.path_leaves.push((leaf, self.path_head[p]));
+        self.path_head[p] = (self.path_leaves.len() - 1) as u32;
     }
 
     fn any_hit(&self, field: &CompiledField) -> bool {
@@ -367,8 +458,13 @@ impl Scratch {
     }
 
     fn verify(&self, branch: &CompiledBranch) -> bool {
-        if !self.needs_search {
+        if !self.needs_search || !branch.fields.iter().any(|f| self.search_stamp[f.path as usize] == self.gen) {
             return branch.fields.iter().all(|f| self.any_hit(f) || (f.absent_ok && !self.path_has_leaf(f.path)));
+        }
+        // A field that neither has a hit nor may be absent fails the search whatever the arrays
+        // say: most candidates that fail, fail here, without the search.
+        if !branch.fields.iter().all(|f| f.absent_ok || self.any_hit(f)) {
+            return false;
         }
         let mut chosen = SmallVec::<[(u32, u32); 8]>::new();
         self.search(&branch.fields, branch.empty_step, &mut chosen)
@@ -387,7 +483,7 @@ impl Scratch {
             while hit != NONE {
                 let (leaf, next) = self.hits[hit as usize];
                 let membership = self.membership(leaf);
-                if self.visible(leaf, empty_step) && consistent(chosen, membership) {
+                if Scratch::visible(leaf, empty_step) && consistent(chosen, membership) {
                     let mark = chosen.len();
                     for &(array, index) in membership {
                         if !chosen.iter().any(|&(a, _)| a == array) {
@@ -416,7 +512,7 @@ impl Scratch {
         let mut at = self.path_head[path as usize];
         while at != NONE {
             let (leaf, next) = self.path_leaves[at as usize];
-            if self.visible(leaf, empty_step) && consistent(chosen, self.membership(leaf)) {
+            if Scratch::visible(leaf, empty_step) && consistent(chosen, self.membership(leaf)) {
                 return true;
             }
             at = next;
@@ -436,54 +532,70 @@ struct Collector<'m, 's> {
 
 impl LeafSink for Collector<'_, '_> {
     // Inlined into the walker, which is iterative, so its one frame does not grow with depth.
+    // The exact-string lookup is inlined with it; other evaluations are one call.
     #[inline(always)]
     fn leaf(&mut self, path: PathId, value: Scalar<'_>, membership: &[(u32, u32)], needs_empty_step: bool) {
         let s = &mut *self.s;
-        let gen = s.gen;
-        let leaf = s.leaves.len() as u32;
-        s.leaves.push((s.memberships.len() as u32, membership.len() as u32, needs_empty_step));
-        s.memberships.extend_from_slice(membership);
-        s.needs_search |= !membership.is_empty() || needs_empty_step;
         let p = path as usize;
-        if s.path_stamp[p] != gen {
-            s.path_stamp[p] = gen;
-            s.path_head[p] = NONE;
+        let leaf = Leaf { start: s.memberships.len() as u32, len: membership.len() as u32, hidden: needs_empty_step };
+        if !membership.is_empty() || needs_empty_step {
+            s.memberships.extend_from_slice(membership);
+            s.search_stamp[p] = s.gen;
+            s.needs_search = true;
         }
-        s.path_leaves.push((leaf, s.path_head[p]));
-        s.path_head[p] = (s.path_leaves.len() - 1) as u32;
-
-        let Some(indexes) = self.matcher.indexes.get(p) else { return };
-        for (m, index) in indexes.iter().enumerate() {
-            if index.is_empty() {
-                continue;
-            }
-            let mode = MODES[m];
-            let probe = match (&value, mode) {
-                (Scalar::Str(text), Mode::Ip) => match ip::parse(text) {
-                    Some(a) => Probe::Ip(a),
-                    None => Probe::Str(text),
-                },
-                (Scalar::Str(text), _) => Probe::Str(text),
-                (Scalar::Num(text), Mode::Numeric) => match number::comparable(text) {
-                    Some(v) => Probe::Value(v),
-                    None => Probe::Num(text),
-                },
-                (Scalar::Num(text), _) => Probe::Num(text),
-                (Scalar::True, _) => Probe::Lit(Literal::True),
-                (Scalar::False, _) => Probe::Lit(Literal::False),
-                (Scalar::Null, _) => Probe::Lit(Literal::Null),
-            };
-            index.eval_leaf(probe, &mut s.lower, &mut |cond| {
-                let c = cond as usize;
-                if s.cond_stamp[c] != gen {
-                    s.cond_stamp[c] = gen;
-                    s.cond_head[c] = NONE;
-                    s.hit_conds.push(cond);
+        let Some(plan) = self.matcher.plans.get(p) else { return };
+        if plan.listed {
+            s.list_leaf(p, leaf);
+        }
+        match plan.eval {
+            Eval::Nothing => {}
+            Eval::Exact => {
+                if let (Scalar::Str(text), Some(indexes)) = (&value, self.matcher.indexes.get(p)) {
+                    if let Some(ids) = indexes[Mode::Raw as usize].exact_ids(text) {
+                        ids.iter().for_each(|&cond| s.hit(cond, leaf));
+                    }
                 }
-                s.hits.push((leaf, s.cond_head[c]));
-                s.cond_head[c] = (s.hits.len() - 1) as u32;
-            });
+            }
+            Eval::One(mode) => {
+                if let Some(indexes) = self.matcher.indexes.get(p) {
+                    indexes[mode as usize].eval(probe(&value, mode), &mut |cond| s.hit(cond, leaf));
+                }
+            }
+            Eval::Modes => evaluate_modes(self.matcher, s, p, &value, leaf),
         }
+    }
+}
+
+/// A leaf at a path with conditions in several reading modes: every condition its value meets
+/// in each.
+#[inline(never)]
+fn evaluate_modes(matcher: &Matcher, s: &mut Scratch, p: usize, value: &Scalar<'_>, leaf: Leaf) {
+    let Some(indexes) = matcher.indexes.get(p) else { return };
+    for mode in MODES {
+        let index = &indexes[mode as usize];
+        if !index.is_empty() {
+            index.eval(probe(value, mode), &mut |cond| s.hit(cond, leaf));
+        }
+    }
+}
+
+/// An event value as the conditions of one reading mode see it.
+#[inline(always)]
+fn probe<'v>(value: &'v Scalar<'_>, mode: Mode) -> Probe<'v> {
+    match (value, mode) {
+        (Scalar::Str(text), Mode::Ip) => match ip::parse(text) {
+            Some(a) => Probe::Ip(a),
+            None => Probe::Str(text),
+        },
+        (Scalar::Str(text), _) => Probe::Str(text),
+        (Scalar::Num(text), Mode::Numeric) => match number::comparable(text) {
+            Some(v) => Probe::Value(v),
+            None => Probe::Num(text),
+        },
+        (Scalar::Num(text), _) => Probe::Num(text),
+        (Scalar::True, _) => Probe::Lit(Literal::True),
+        (Scalar::False, _) => Probe::Lit(Literal::False),
+        (Scalar::Null, _) => Probe::Lit(Literal::Null),
     }
 }
 
@@ -567,6 +679,44 @@ mod tests {
         assert!(m.path_ids.is_empty());
         m.add_rule(5, &Pattern::parse(r#"{"b": ["z"]}"#).unwrap());
         assert_eq!(&m.matches(r#"{"a": "x", "b": "z"}"#).unwrap()[..], &[5]);
+    }
+
+    #[test]
+    fn leaf_plans_follow_the_rules() {
+        let mut m = matcher(&[r#"{"a": ["x"]}"#]);
+        let a = m.path_ids["a"] as usize;
+        assert_eq!((m.plans[a].eval, m.plans[a].listed), (Eval::Exact, false));
+        m.add_rule(2, &Pattern::parse(r#"{"a": [{"exists": false}], "b": [{"prefix": "y"}]}"#).unwrap());
+        assert_eq!((m.plans[a].eval, m.plans[a].listed), (Eval::Exact, true));
+        m.add_rule(3, &Pattern::parse(r#"{"a": [5]}"#).unwrap());
+        assert_eq!(m.plans[a].eval, Eval::Modes);
+        let b = m.path_ids["b"] as usize;
+        assert_eq!(m.plans[b].eval, Eval::One(Mode::Raw));
+        assert_eq!(&m.matches(r#"{"b": "yes"}"#).unwrap()[..], &[2]);
+        assert_eq!(&m.matches(r#"{"a": "x", "b": "yes"}"#).unwrap()[..], &[0]);
+        assert_eq!(&m.matches(r#"{"a": [5, "x"], "b": ["yes", 1]}"#).unwrap()[..], &[0, 3]);
+        m.remove_rule(3);
+        assert_eq!(m.plans[a].eval, Eval::Exact);
+        m.remove_rule(2);
+        assert_eq!((m.plans[a].eval, m.plans[a].listed), (Eval::Exact, false));
+        assert_eq!(&m.matches(r#"{"a": "x", "b": "yes"}"#).unwrap()[..], &[0]);
+        m.remove_rule(0);
+        assert!(m.plans.iter().all(|p| p.eval == Eval::Nothing && !p.listed));
+    }
+
+    #[test]
+    fn only_candidates_on_array_paths_need_the_search() {
+        let patterns = [r#"{"a": ["x"], "b": ["y"]}"#, r#"{"c": {"d": [1], "e": [{"exists": false}]}}"#];
+        let m = matcher(&patterns);
+        let plain_and_array = r#"{"a": "x", "b": "y", "c": [{"d": 2}, {"d": 1}]}"#;
+        let same_element = r#"{"a": "x", "b": ["z", "y"], "c": [{"d": 1, "e": 0}, {"d": 3}]}"#;
+        for (event, want) in [(plain_and_array, &[0, 1][..]), (same_element, &[0][..])] {
+            assert_eq!(&m.matches(event).unwrap()[..], want, "{event}");
+            for (i, p) in patterns.iter().enumerate() {
+                let alone = Pattern::parse(p).unwrap().matches(event).unwrap();
+                assert_eq!(alone, want.contains(&(i as RuleId)), "{p} {event}");
+            }
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@
 pub mod api;
 pub mod bus;
 mod classify;
+mod exact;
 mod flatten;
 mod index;
 pub mod ingest;

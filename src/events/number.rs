@@ -42,6 +42,19 @@ fn short_plain_decimal(text: &str) -> Option<f64> {
     if digits.is_empty() || text.len() > 24 {
         return None;
     }
+    if digits.len() <= 15 {
+        // Integers (the common case) first: at most 15 digits are exact in a double.
+        let mut mantissa: u64 = 0;
+        let integer = digits.iter().all(|&b| {
+            let digit = b.wrapping_sub(b'0');
+            mantissa = mantissa * 10 + u64::from(digit);
+            digit <= 9
+        });
+        if integer {
+            let value = mantissa as f64;
+            return Some(if negative && value != 0.0 { -value } else { value });
+        }
+    }
     let mut mantissa: u64 = 0;
     let mut significant = 0usize;
     let mut fraction: Option<usize> = None;
@@ -206,6 +219,8 @@ mod tests {
         assert_eq!(short_plain_decimal("-0"), Some(0.0));
         assert_eq!(short_plain_decimal("1234567890123456"), None);
         assert_eq!(short_plain_decimal("1e5"), None);
+        assert_eq!(short_plain_decimal("-18234"), Some(-18234.0));
+        assert_eq!(short_plain_decimal("443x"), None);
     }
 
     #[test]
