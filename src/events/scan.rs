@@ -107,7 +107,8 @@ pub struct Scanner<'a> {
     text: &'a str,
     /// The text's bytes (error paths and escapes read these).
     b: &'a [u8],
-    /// The text followed by [`PAD`] zero bytes (hot paths read these).
+    /// The text followed by [`PAD`] zero bytes (hot paths read these), then possibly bytes of
+    /// an earlier text, which are never read: every read stops at the zero after the text.
     pad: Vec<u8>,
     /// The cursor: at most `text.len()` (see the module's invariants).
     i: usize,
@@ -125,10 +126,16 @@ impl Drop for Scanner<'_> {
 impl<'a> Scanner<'a> {
     pub fn new(text: &'a str) -> Scanner<'a> {
         let mut pad = SPARE.try_with(Cell::take).unwrap_or_default();
-        pad.clear();
-        pad.reserve(text.len() + PAD);
-        pad.extend_from_slice(text.as_bytes());
-        pad.resize(text.len() + PAD, 0);
+        let len = text.len();
+        // Grown only, never shrunk, so the usual event costs one copy and the zeros after it.
+        if pad.len() < len + PAD {
+            pad.resize(len + PAD, 0);
+        }
+        let (copy, rest) = pad.split_at_mut(len);
+        copy.copy_from_slice(text.as_bytes());
+        if let Some(zeros) = rest.get_mut(..PAD) {
+            zeros.fill(0);
+        }
         Scanner { text, b: text.as_bytes(), pad, i: 0, depth: 0 }
     }
 
