@@ -187,7 +187,12 @@ impl Children {
         loop {
             let entry = *self.table.get(slot)?;
             let child = self.list.get(entry.checked_sub(1)? as usize)?;
-            if child.head == h && child.key.len() == bytes.len() && child.key.as_bytes().get(8..) == bytes.get(8..) {
+            // Keys of at most eight bytes are equal when their heads and lengths are; only
+            // longer ones need the comparison of their tails (a call to memcmp).
+            if child.head == h
+                && child.key.len() == bytes.len()
+                && (bytes.len() <= 8 || child.key.as_bytes().get(8..) == bytes.get(8..))
+            {
                 return Some(&child.node);
             }
             slot = (slot + 1) & (self.table.len() - 1);
