@@ -579,6 +579,26 @@ mod tests {
         }
         let deep = format!("{}{}", "[".repeat(1001), "]".repeat(1001));
         assert!(Scanner::new(&deep).skip_value().is_err());
+        // Objects and arrays alternating past the first 64 levels: each closes with its own
+        // bracket, and a wrong one at any depth is refused.
+        let nest = |n: usize, wrong: Option<usize>| {
+            let open: String = (0..n).map(|l| if l % 3 == 0 { "{\"k\":" } else { "[" }).collect();
+            let close: String = (0..n)
+                .rev()
+                .map(|l| if (l % 3 == 0) != (wrong == Some(l)) { "}" } else { "]" })
+                .collect();
+            format!("{open}1{close}")
+        };
+        for n in [63, 64, 65, 130, 200, 1000] {
+            let text = nest(n, None);
+            let mut s = Scanner::new(&text);
+            assert!(s.skip_value().is_ok() && s.offset() == text.len(), "{n}");
+            for wrong in [0, 1, 63, 64, 65, 128, n - 1] {
+                if wrong < n {
+                    assert!(Scanner::new(&nest(n, Some(wrong))).skip_value().is_err(), "{n} {wrong}");
+                }
+            }
+        }
         let ok = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
         assert!(Scanner::new(&ok).skip_value().is_ok());
     }
