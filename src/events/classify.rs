@@ -30,8 +30,8 @@ pub const PAD: usize = 64;
 /// bytes, because the zero right after the text stops the run (a control byte stops it anyway).
 ///
 /// # Safety
-/// `start <= len`, `pad.len() >= len + PAD` and `pad[len] == 0`, where `len` is the text's
-/// length (asserted in debug builds).
+/// `start <= len`, `pad.len() >= len + PAD`, `pad[..len]` is the text and `pad[len] == 0`,
+/// where `len` is the text's length (asserted in part in debug builds).
 #[inline(always)]
 pub unsafe fn padded_string_run(pad: &[u8], start: usize) -> (usize, bool) {
     #[cfg(target_arch = "x86_64")]

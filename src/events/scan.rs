@@ -150,7 +150,7 @@ impl<'a> Scanner<'a> {
     fn at(&self, at: usize) -> u8 {
         debug_assert!(at < self.pad.len());
         // SAFETY: callers read at most PAD - 1 bytes past the cursor, which is at most the
-        // text's length (the module's invariant), and `pad` is the text plus PAD bytes.
+        // text's length (the module's invariant), and `pad` holds the text then PAD zeros.
         unsafe { *self.pad.get_unchecked(at) }
     }
 
@@ -166,7 +166,7 @@ impl<'a> Scanner<'a> {
     fn run(&self, start: usize) -> (usize, bool) {
         debug_assert!(start <= self.text.len());
         // SAFETY: `start` is at most the text's length (callers pass the cursor or one past an
-        // opening quote the cursor is at); `pad` is the text then PAD zero bytes.
+        // opening quote the cursor is at); `pad` holds the text then PAD zero bytes.
         unsafe { padded_string_run(&self.pad, start) }
     }
 
@@ -175,7 +175,7 @@ impl<'a> Scanner<'a> {
     #[inline(always)]
     fn head(&self, start: usize, len: usize) -> u64 {
         debug_assert!(start <= self.text.len());
-        // SAFETY: start + 8 <= text.len() + PAD = pad.len().
+        // SAFETY: start + 8 <= text.len() + PAD <= pad.len().
         unsafe { padded_head(&self.pad, start, len) }
     }
 
@@ -192,7 +192,8 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Moves past whitespace. The zero after the text is none, so the cursor stays in it.
+    /// Moves past whitespace. The zero after the text is not whitespace, so the cursor never
+    /// passes the text's end.
     #[inline(always)]
     pub fn ws(&mut self) {
         loop {
