@@ -211,7 +211,7 @@ impl<'a> Scanner<'a> {
         self.b.get(self.i).copied()
     }
 
-    /// Consumes `{` or `[` at the cursor, counting depth.
+    /// Consumes `{` or `[` at the cursor (callers check which), counting depth.
     #[inline]
     pub fn open(&mut self) -> Result<(), JsonError> {
         if self.depth >= MAX_DEPTH {
@@ -221,7 +221,8 @@ impl<'a> Scanner<'a> {
             ));
         }
         self.depth += 1;
-        self.i += 1;
+        // Clamped so that the cursor stays within the text even for a caller that did not check.
+        self.i = (self.i + 1).min(self.text.len());
         Ok(())
     }
 
@@ -827,6 +828,10 @@ mod tests {
             assert_eq!(s.offset(), short.len(), "{short}");
         }
         assert!(is_json_object("{}") && !is_json_object("{"));
+        // Opening at the end of the text leaves the cursor there.
+        let mut s = Scanner::new("[");
+        assert!(s.open().is_ok() && s.open().is_ok());
+        assert_eq!(s.offset(), 1);
     }
 
     #[test]
