@@ -20,6 +20,48 @@ pub fn string_run(b: &[u8], start: usize) -> (usize, bool) {
     }
 }
 
+/// Zero bytes that must follow the text in a buffer given to [`padded_string_run`] and
+/// [`padded_head`]: enough for a 16-byte load at any position up to the text's end and for an
+/// 8-byte load a few bytes past it.
+pub const PAD: usize = 64;
+
+/// [`string_run`] over `text` for a buffer `pad` that holds `text` followed by [`PAD`] zero
+/// bytes, with `start <= text.len()`: the same result, without a path for the text's last
+/// bytes, because the zero right after the text stops the run (a control byte stops it anyway).
+///
+/// # Safety
+/// `start <= len`, `pad.len() >= len + PAD`, `pad[..len]` is the text and `pad[len] == 0`,
+/// where `len` is the text's length (asserted in part in debug builds).
+#[inline(always)]
+pub unsafe fn padded_string_run(pad: &[u8], start: usize) -> (usize, bool) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: the caller's guarantee, passed on.
+        unsafe { sse2::padded_string_run(pad, start) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        scalar_string_run(pad, start)
+    }
+}
+
+/// [`head`] of `pad[start..start + len]` for a padded buffer (see [`padded_string_run`]): one
+/// unaligned load.
+///
+/// # Safety
+/// `start + 8 <= pad.len()` (asserted in debug builds).
+#[inline(always)]
+pub unsafe fn padded_head(pad: &[u8], start: usize, len: usize) -> u64 {
+    debug_assert!(start + 8 <= pad.len());
+    // SAFETY: the caller guarantees eight readable bytes at `start`; the read is unaligned.
+    let word = u64::from_le(unsafe { pad.as_ptr().add(start).cast::<u64>().read_unaligned() });
+    if len >= 8 {
+        word
+    } else {
+        word & ((1u64 << (8 * len)) - 1)
+    }
+}
+
 /// [`string_run`] a byte at a time.
 pub fn scalar_string_run(b: &[u8], start: usize) -> (usize, bool) {
     let mut dot = false;
@@ -70,6 +112,29 @@ mod sse2 {
             let stop = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32;
             let dot = _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(b'.' as i8))) as u32;
             (stop, dot)
+        }
+    }
+
+    /// See [`super::padded_string_run`]. No position past the text's end is loaded from: a
+    /// block without a stopping byte does not hold the zero at `len`, so it ends at or before
+    /// `len`, and the next block starts at or before `len`, with PAD >= 16 bytes after it.
+    ///
+    /// # Safety
+    /// As [`super::padded_string_run`].
+    #[inline(always)]
+    pub unsafe fn padded_string_run(pad: &[u8], start: usize) -> (usize, bool) {
+        let mut i = start;
+        let mut dots = 0u32;
+        loop {
+            debug_assert!(i + super::PAD <= pad.len() && pad[i..].contains(&0));
+            // SAFETY: i <= len (the invariant above), and pad.len() >= len + PAD >= i + 16.
+            let (stop, dot) = unsafe { masks(pad, i) };
+            if stop != 0 {
+                let k = stop.trailing_zeros();
+                return (i + k as usize, (dots | (dot & ((1u32 << k) - 1))) != 0);
+            }
+            dots |= dot;
+            i += 16;
         }
     }
 
@@ -138,6 +203,37 @@ mod tests {
         assert_eq!(string_run(b"abc", 5), (5, false));
     }
 
+    /// `b` followed by PAD zero bytes, as the scanner keeps it.
+    fn padded(b: &[u8]) -> Vec<u8> {
+        let mut pad = b.to_vec();
+        pad.resize(b.len() + PAD, 0);
+        pad
+    }
+
+    #[test]
+    fn padded_runs_and_heads_match_the_plain_ones() {
+        for len in [0usize, 1, 5, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64, 65, 80] {
+            for at in 0..=len {
+                for b in [0u8, 1, 0x1f, 0x20, b'"', b'\\', b'.', b'a', 0x7f, 0x80, 0xff] {
+                    let mut text = vec![b'a'; len];
+                    if at < len {
+                        text[at] = b;
+                    }
+                    let pad = padded(&text);
+                    for start in 0..=len {
+                        // SAFETY: start <= len, and `pad` is the text then PAD zero bytes.
+                        let run = unsafe { padded_string_run(&pad, start) };
+                        assert_eq!(run, scalar_string_run(&text, start), "len {len} byte {b} at {at} from {start}");
+                        for n in 0..=(len - start).min(9) {
+                            // SAFETY: start + 8 <= len + PAD.
+                            assert_eq!(unsafe { padded_head(&pad, start, n) }, head(&text, start, n));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn heads_are_the_first_eight_bytes() {
         let text = b"\"instance-id\":\"a\",\"k\"";
@@ -154,8 +250,12 @@ mod tests {
 
     proptest! {
         #[test]
-        fn agrees_with_the_scalar_run(text in proptest::collection::vec(prop::sample::select(vec![b'a', b'.', b'"', b'\\', 0x1f, 0x20, 0x7f, 0x80, 0xff, b'\n']), 0..80), start in 0usize..90) {
+        fn agrees_with_the_scalar_run(text in proptest::collection::vec(prop::sample::select(vec![b'a', b'.', b'"', b'\\', 0x1f, 0x20, 0x7f, 0x80, 0xff, b'\n', 0]), 0..80), start in 0usize..90) {
             prop_assert_eq!(string_run(&text, start), scalar_string_run(&text, start));
+            if start <= text.len() {
+                // SAFETY: start <= len, and the buffer is the text then PAD zero bytes.
+                prop_assert_eq!(unsafe { padded_string_run(&padded(&text), start) }, scalar_string_run(&text, start));
+            }
         }
     }
 }

@@ -187,7 +187,12 @@ impl Children {
         loop {
             let entry = *self.table.get(slot)?;
             let child = self.list.get(entry.checked_sub(1)? as usize)?;
-            if child.head == h && child.key.len() == bytes.len() && child.key.as_bytes().get(8..) == bytes.get(8..) {
+            // Keys of at most eight bytes are equal when their heads and lengths are; only
+            // longer ones need the comparison of their tails (a call to memcmp).
+            if child.head == h
+                && child.key.len() == bytes.len()
+                && (bytes.len() <= 8 || child.key.as_bytes().get(8..) == bytes.get(8..))
+            {
                 return Some(&child.node);
             }
             slot = (slot + 1) & (self.table.len() - 1);
@@ -340,15 +345,15 @@ impl Walker<'_, '_> {
             };
             if let Some(node) = node {
                 self.empty_steps += u32::from(empty_step);
-                match self.scan.peek() {
-                    Some(b'{') if self.node_has_children(node) => {
+                match self.scan.byte() {
+                    b'{' if self.node_has_children(node) => {
                         self.scan.open()?;
                         if !self.scan.empty(b'}') {
                             stack.push(Frame::Object { node, empty_step });
                             continue;
                         }
                     }
-                    Some(b'[') => {
+                    b'[' => {
                         self.scan.open()?;
                         let id = self.arrays;
                         self.arrays += 1;
@@ -383,26 +388,24 @@ impl Walker<'_, '_> {
 
     /// A scalar (or an object no rule path enters) at the cursor, under trie node `node`.
     fn scalar(&mut self, node: u32, sink: &mut impl LeafSink) -> Result<(), EventError> {
-        let scalar = match self.scan.peek() {
-            Some(b'{') => return Ok(self.scan.skip_value()?),
-            Some(b'"') => Scalar::Str(self.scan.string()?),
-            Some(b'-' | b'0'..=b'9') => Scalar::Num(self.scan.number()?),
-            Some(b't') => {
+        let scalar = match self.scan.byte() {
+            b'{' => return Ok(self.scan.skip_value()?),
+            b'"' => Scalar::Str(self.scan.string()?),
+            b'-' | b'0'..=b'9' => Scalar::Num(self.scan.number()?),
+            b't' => {
                 self.scan.literal("true")?;
                 Scalar::True
             }
-            Some(b'f') => {
+            b'f' => {
                 self.scan.literal("false")?;
                 Scalar::False
             }
-            Some(b'n') => {
+            b'n' => {
                 self.scan.literal("null")?;
                 Scalar::Null
             }
-            Some(_) => return Ok(self.scan.bad_token()?),
-            None => {
-                return Err(JsonError { message: "Unexpected end-of-input: expected a value".into(), offset: self.scan.i }.into())
-            }
+            // Also the end of the text: "Unexpected end-of-input: expected a value".
+            _ => return Ok(self.scan.bad_token()?),
         };
         if let Some(path) = self.trie.nodes.get(node as usize).and_then(|n| n.path) {
             sink.leaf(path, scalar, self.membership, self.empty_steps > 0);
@@ -451,6 +454,32 @@ mod tests {
                 (c, "null".to_string(), vec![]),
             ]
         );
+    }
+
+    /// Keys, strings, numbers and literals whose last byte falls at every offset of a 16- and a
+    /// 64-byte block, up to the text's very end (the scanner reads a padded copy of the text).
+    #[test]
+    fn tokens_ending_at_every_block_offset_give_their_leaves() {
+        let mut trie = PathTrie::new();
+        let (k, s, n, t) = (trie.add("k", 0), trie.add("s", 1), trie.add("n", 2), trie.add("t", 3));
+        for len in 0..80 {
+            let word = "w".repeat(len);
+            let digits = format!("1{}", "0".repeat(len % 20));
+            let long_key = format!("z{word}");
+            let event = format!(r#"{{"{long_key}":0,"k":"{word}","s":"{word}.","n":{digits},"t":true}}"#);
+            let mut out = Collect::default();
+            flatten(&event, &trie, &mut out).unwrap();
+            let want = vec![
+                (k, format!("\"{word}\""), vec![]),
+                (s, format!("\"{word}.\""), vec![]),
+                (n, digits.clone(), vec![]),
+                (t, "true".to_string(), vec![]),
+            ];
+            assert_eq!(out.0, want, "{event}");
+            for cut in 1..event.len() {
+                assert!(flatten(&event[..cut], &trie, &mut Collect::default()).is_err(), "{}", &event[..cut]);
+            }
+        }
     }
 
     #[test]

@@ -90,7 +90,7 @@ fn scan_entry(line: &str) -> Option<EventEntry> {
         }
     }
     s.ws();
-    if s.i != line.len() {
+    if s.offset() != line.len() {
         return None;
     }
     let text = |member: Member| member.flatten().map(Cow::into_owned);

@@ -7,12 +7,23 @@
 //! right before its colon, a plain string, a short number before a separator) are read inline;
 //! anything else takes the general path, which accepts and refuses exactly the same texts.
 //!
+//! The hot paths read a padded copy of the text (the text, then [`PAD`] zero bytes, in a
+//! per-thread buffer reused between scanners), as simdjson does: every 16-byte load at a
+//! position up to the text's end is in bounds without a path for the text's last bytes, and
+//! the zero right after the text stops string runs, whitespace, digits and literals by itself
+//! (a zero byte is a control byte, which the grammar refuses anywhere, so only the error paths
+//! need to tell the end of the text from a zero in it; they read the text itself).
+//!
 //! Invariants: never panics; containers nest at most [`MAX_DEPTH`] deep; strings are decoded
-//! (through the reader, so escapes mean the same) only when they contain escapes.
+//! (through the reader, so escapes mean the same) only when they contain escapes; the cursor
+//! is at most the text's length at all times (it only moves past bytes the scanner has read
+//! and found to be part of a token, never past the zero after the text), which is what the
+//! unchecked reads of the padded copy rely on.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
-use super::classify::{head, string_run};
+use super::classify::{head, padded_head, padded_string_run, string_run, PAD};
 use super::json::{number_end, JsonError, Reader, Token, MAX_DEPTH};
 
 /// Decodes a quoted string with escapes (`raw` includes the quotes), which the scanner has
@@ -69,7 +80,7 @@ pub fn is_json_object(text: &str) -> bool {
         return false;
     }
     s.ws();
-    s.i == text.len()
+    s.offset() == text.len()
 }
 
 /// How a string was written: with escapes, with a dot (before decoding).
@@ -87,16 +98,85 @@ pub struct Key<'a> {
     pub head: u64,
 }
 
+thread_local! {
+    /// The last scanner's padded buffer, so that scanning an event allocates nothing.
+    static SPARE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
 pub struct Scanner<'a> {
     text: &'a str,
+    /// The text's bytes (error paths and escapes read these).
     b: &'a [u8],
-    pub i: usize,
+    /// The text followed by [`PAD`] zero bytes (hot paths read these), then possibly bytes of
+    /// an earlier text, which are never read: every read stops at the zero after the text.
+    pad: Vec<u8>,
+    /// The cursor: at most `text.len()` (see the module's invariants).
+    i: usize,
     depth: usize,
+}
+
+impl Drop for Scanner<'_> {
+    fn drop(&mut self) {
+        let pad = std::mem::take(&mut self.pad);
+        // During thread exit the spare slot may be gone; the buffer is then simply freed.
+        let _ = SPARE.try_with(|spare| spare.set(pad));
+    }
 }
 
 impl<'a> Scanner<'a> {
     pub fn new(text: &'a str) -> Scanner<'a> {
-        Scanner { text, b: text.as_bytes(), i: 0, depth: 0 }
+        let mut pad = SPARE.try_with(Cell::take).unwrap_or_default();
+        let len = text.len();
+        // Grown only, never shrunk, so the usual event costs one copy and the zeros after it.
+        if pad.len() < len + PAD {
+            pad.resize(len + PAD, 0);
+        }
+        let (copy, rest) = pad.split_at_mut(len);
+        copy.copy_from_slice(text.as_bytes());
+        if let Some(zeros) = rest.get_mut(..PAD) {
+            zeros.fill(0);
+        }
+        Scanner { text, b: text.as_bytes(), pad, i: 0, depth: 0 }
+    }
+
+    /// The cursor's offset in the text.
+    #[inline]
+    pub fn offset(&self) -> usize {
+        self.i
+    }
+
+    /// The byte at `at` of the padded text: the text's byte, or zero at and after its end.
+    #[inline(always)]
+    fn at(&self, at: usize) -> u8 {
+        debug_assert!(at < self.pad.len());
+        // SAFETY: callers read at most PAD - 1 bytes past the cursor, which is at most the
+        // text's length (the module's invariant), and `pad` holds the text then PAD zeros.
+        unsafe { *self.pad.get_unchecked(at) }
+    }
+
+    /// The byte at the cursor, zero at the end of the text (and for a zero byte in it, which
+    /// every caller refuses on a path that tells the two apart).
+    #[inline(always)]
+    pub fn byte(&self) -> u8 {
+        self.at(self.i)
+    }
+
+    /// [`padded_string_run`] from `start`, which is at most the text's length.
+    #[inline(always)]
+    fn run(&self, start: usize) -> (usize, bool) {
+        debug_assert!(start <= self.text.len());
+        // SAFETY: `start` is at most the text's length (callers pass the cursor or one past an
+        // opening quote the cursor is at); `pad` holds the text then PAD zero bytes.
+        unsafe { padded_string_run(&self.pad, start) }
+    }
+
+    /// [`super::classify::head`] of the text's `start..start + len`, `start` at most the
+    /// text's length.
+    #[inline(always)]
+    fn head(&self, start: usize, len: usize) -> u64 {
+        debug_assert!(start <= self.text.len());
+        // SAFETY: start + 8 <= text.len() + PAD <= pad.len().
+        unsafe { padded_head(&self.pad, start, len) }
     }
 
     #[inline(never)]
@@ -112,9 +192,12 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Moves past whitespace. The zero after the text is not whitespace, so the cursor never
+    /// passes the text's end.
     #[inline(always)]
     pub fn ws(&mut self) {
-        while let Some(&c) = self.b.get(self.i) {
+        loop {
+            let c = self.byte();
             // One comparison for the usual case, a byte that is no whitespace.
             if c > b' ' || !(c == b' ' || c == b'\n' || c == b'\r' || c == b'\t') {
                 break;
@@ -128,7 +211,7 @@ impl<'a> Scanner<'a> {
         self.b.get(self.i).copied()
     }
 
-    /// Consumes `{` or `[` at the cursor, counting depth.
+    /// Consumes `{` or `[` at the cursor (callers check which), counting depth.
     #[inline]
     pub fn open(&mut self) -> Result<(), JsonError> {
         if self.depth >= MAX_DEPTH {
@@ -138,7 +221,8 @@ impl<'a> Scanner<'a> {
             ));
         }
         self.depth += 1;
-        self.i += 1;
+        // Clamped so that the cursor stays within the text even for a caller that did not check.
+        self.i = (self.i + 1).min(self.text.len());
         Ok(())
     }
 
@@ -146,12 +230,12 @@ impl<'a> Scanner<'a> {
     #[inline]
     pub fn next_or_close(&mut self, close: u8) -> Result<bool, JsonError> {
         self.ws();
-        match self.peek() {
-            Some(b',') => {
+        match self.byte() {
+            b',' => {
                 self.i += 1;
                 Ok(true)
             }
-            Some(c) if c == close => {
+            c if c == close => {
                 self.i += 1;
                 self.depth -= 1;
                 Ok(false)
@@ -165,7 +249,7 @@ impl<'a> Scanner<'a> {
     #[inline]
     pub fn empty(&mut self, close: u8) -> bool {
         self.ws();
-        if self.peek() == Some(close) {
+        if self.byte() == close {
             self.i += 1;
             self.depth -= 1;
             true
@@ -181,17 +265,19 @@ impl<'a> Scanner<'a> {
         self.ws();
         // The usual key: plain, right before its colon; one block-wise run finds both.
         let start = self.i + 1;
-        if self.peek() == Some(b'"') {
-            let (end, dot) = string_run(self.b, start);
-            if self.b.get(end) == Some(&b'"') && self.b.get(end + 1) == Some(&b':') {
-                if let Some(bytes) = self.b.get(start..end) {
-                    // SAFETY: the text is UTF-8 and `bytes` lies between two quotes (checked
-                    // above), which are ASCII, so it starts and ends on char boundaries.
-                    let text = unsafe { std::str::from_utf8_unchecked(bytes) };
-                    self.i = end + 2;
-                    self.ws();
-                    return Ok(Key { text: Cow::Borrowed(text), dot, head: head(self.b, start, end - start) });
-                }
+        if self.byte() == b'"' {
+            // `start` is at most the text's length: the cursor is at a quote of the text.
+            let (end, dot) = self.run(start);
+            // A quote and a colon at `end` are the text's (the padding is zeros), so
+            // start <= end < end + 2 <= text.len().
+            if self.at(end) == b'"' && self.at(end + 1) == b':' {
+                // SAFETY: `start..end` lies in the text (above), between two quotes, which are
+                // ASCII, so in UTF-8 text it starts and ends on char boundaries.
+                let text = unsafe { self.text.get_unchecked(start..end) };
+                self.i = end + 2;
+                let head = self.head(start, end - start);
+                self.ws();
+                return Ok(Key { text: Cow::Borrowed(text), dot, head });
             }
         }
         self.any_key()
@@ -208,7 +294,7 @@ impl<'a> Scanner<'a> {
         let key = if shape.escaped {
             Key { dot: text.contains('.'), head: head(text.as_bytes(), 0, text.len()), text }
         } else {
-            Key { dot: shape.dot, head: head(self.b, start, text.len()), text }
+            Key { dot: shape.dot, head: self.head(start, text.len()), text }
         };
         self.ws();
         if self.peek() != Some(b':') {
@@ -223,12 +309,12 @@ impl<'a> Scanner<'a> {
     #[inline(always)]
     fn skip_key(&mut self) -> Result<(), JsonError> {
         self.ws();
-        if self.peek() != Some(b'"') {
+        if self.byte() != b'"' {
             return self.unexpected("was expecting double-quote to start field name");
         }
         self.skip_string()?;
         self.ws();
-        if self.peek() != Some(b':') {
+        if self.byte() != b':' {
             return self.unexpected("was expecting a colon to separate field name and value");
         }
         self.i += 1;
@@ -238,13 +324,15 @@ impl<'a> Scanner<'a> {
     /// The string at the cursor (which is at its opening quote).
     #[inline(always)]
     pub fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
-        let start = self.i + 1;
-        let (end, _) = string_run(self.b, start);
-        if self.peek() == Some(b'"') && self.b.get(end) == Some(&b'"') {
-            if let Some(bytes) = self.b.get(start..end) {
-                // SAFETY: the text is UTF-8 and `bytes` lies between two quotes (checked
-                // above), which are ASCII, so it starts and ends on char boundaries.
-                let text = unsafe { std::str::from_utf8_unchecked(bytes) };
+        if self.byte() == b'"' {
+            let start = self.i + 1;
+            // `start` is at most the text's length: the cursor is at a quote of the text.
+            let (end, _) = self.run(start);
+            if self.at(end) == b'"' {
+                // SAFETY: the quote at `end` is the text's, so start <= end < text.len(); the
+                // range lies between two quotes, which are ASCII, so it starts and ends on char
+                // boundaries of the UTF-8 text.
+                let text = unsafe { self.text.get_unchecked(start..end) };
                 self.i = end + 1;
                 return Ok(Cow::Borrowed(text));
             }
@@ -255,6 +343,10 @@ impl<'a> Scanner<'a> {
     /// The string at the cursor, and how it was written.
     #[inline(never)]
     fn string_shaped(&mut self) -> Result<(Cow<'a, str>, StrShape), JsonError> {
+        if self.byte() != b'"' {
+            // Callers check first; this keeps the cursor within the text regardless.
+            return self.unexpected("was expecting double-quote to start a string");
+        }
         let start = self.i;
         let shape = self.skip_string()?;
         let raw = self.text.get(start..self.i).unwrap_or("\"\"");
@@ -269,8 +361,11 @@ impl<'a> Scanner<'a> {
     /// event, most of them a few bytes long.
     #[inline(always)]
     fn skip_string(&mut self) -> Result<StrShape, JsonError> {
-        let (end, dot) = string_run(self.b, self.i + 1);
-        if self.b.get(end) == Some(&b'"') {
+        debug_assert!(self.i < self.text.len());
+        // The cursor is at the opening quote, a byte of the text, so `i + 1` is at most its
+        // length.
+        let (end, dot) = self.run(self.i + 1);
+        if self.at(end) == b'"' {
             self.i = end + 1;
             return Ok(StrShape { escaped: false, dot });
         }
@@ -326,29 +421,30 @@ impl<'a> Scanner<'a> {
     pub fn number(&mut self) -> Result<&'a str, JsonError> {
         // The usual number, an integer or a plain decimal of a few digits right before a
         // separator, is one the general reader accepts as it is.
-        let (b, start) = (self.b, self.i);
-        let int_start = start + usize::from(b.get(start) == Some(&b'-'));
+        // Every byte read is at most one past a digit, `-` or `.` of the text, so at most its
+        // end (the zero there stops the digits).
+        let start = self.i;
+        let int_start = start + usize::from(self.byte() == b'-');
         let mut i = int_start;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
+        while self.at(i).is_ascii_digit() {
             i += 1;
         }
-        let mut plain = i == int_start + 1 || (i > int_start + 1 && b.get(int_start) != Some(&b'0'));
-        if plain && b.get(i) == Some(&b'.') {
+        let mut plain = i == int_start + 1 || (i > int_start + 1 && self.at(int_start) != b'0');
+        if plain && self.at(i) == b'.' {
             let fraction = i + 1;
             i = fraction;
-            while b.get(i).is_some_and(u8::is_ascii_digit) {
+            while self.at(i).is_ascii_digit() {
                 i += 1;
             }
             plain = i > fraction;
         }
-        if plain && i - start <= 64 && matches!(b.get(i), Some(b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t')) {
-            if let Some(bytes) = b.get(start..i) {
-                // SAFETY: every byte in `start..i` was checked above to be an ASCII digit, `-`
-                // or `.`, so the slice is ASCII and therefore UTF-8.
-                let text = unsafe { std::str::from_utf8_unchecked(bytes) };
-                self.i = i;
-                return Ok(text);
-            }
+        // A separator at `i` is the text's, so `start..i` lies in it.
+        if plain && i - start <= 64 && matches!(self.at(i), b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
+            // SAFETY: `start..i` lies in the text (above) and every byte in it was checked
+            // to be an ASCII digit, `-` or `.`, so it is on char boundaries.
+            let text = unsafe { self.text.get_unchecked(start..i) };
+            self.i = i;
+            return Ok(text);
         }
         self.any_number()
     }
@@ -358,11 +454,11 @@ impl<'a> Scanner<'a> {
         let start = self.i;
         match number_end(self.text, start) {
             Ok(end) => {
-                self.i = end;
+                self.i = end.min(self.text.len());
                 Ok(self.text.get(start..end).unwrap_or("0"))
             }
             Err(e) => {
-                self.i = e.offset;
+                self.i = e.offset.min(self.text.len());
                 Err(e)
             }
         }
@@ -370,8 +466,10 @@ impl<'a> Scanner<'a> {
 
     /// `true`, `false` or `null` at the cursor.
     pub fn literal(&mut self, word: &'static str) -> Result<(), JsonError> {
+        // `word` is at most five bytes, fewer than PAD: the reads stay in the padded text, and a
+        // match is the text's (the padding is zeros), so `end` is at most its length.
         let end = self.i + word.len();
-        if self.b.get(self.i..end) != Some(word.as_bytes()) || self.b.get(end).is_some_and(u8::is_ascii_alphanumeric) {
+        if self.pad.get(self.i..end) != Some(word.as_bytes()) || self.at(end).is_ascii_alphanumeric() {
             return self.bad_token();
         }
         self.i = end;
@@ -393,7 +491,7 @@ impl<'a> Scanner<'a> {
     /// [`Self::skip_value`] with the usual case, a string, inlined.
     #[inline(always)]
     pub fn skip(&mut self) -> Result<(), JsonError> {
-        if self.peek() == Some(b'"') {
+        if self.byte() == b'"' {
             return self.skip_string().map(|_| ());
         }
         self.skip_value()
@@ -409,8 +507,8 @@ impl<'a> Scanner<'a> {
         let mut level = 0usize;
         loop {
             self.ws();
-            match self.peek() {
-                Some(c @ (b'{' | b'[')) => {
+            match self.byte() {
+                c @ (b'{' | b'[') => {
                     self.open()?;
                     let object = c == b'{';
                     if !self.empty(if object { b'}' } else { b']' }) {
@@ -425,17 +523,17 @@ impl<'a> Scanner<'a> {
                         continue;
                     }
                 }
-                Some(b'"') => {
+                b'"' => {
                     self.skip_string()?;
                 }
-                Some(b'-' | b'0'..=b'9') => {
+                b'-' | b'0'..=b'9' => {
                     self.number()?;
                 }
-                Some(b't') => self.literal("true")?,
-                Some(b'f') => self.literal("false")?,
-                Some(b'n') => self.literal("null")?,
-                Some(_) => return self.bad_token(),
-                None => return self.error("Unexpected end-of-input: expected a value"),
+                b't' => self.literal("true")?,
+                b'f' => self.literal("false")?,
+                b'n' => self.literal("null")?,
+                // Also the end of the text: "Unexpected end-of-input: expected a value".
+                _ => return self.bad_token(),
             }
             // A value is complete: close every container it completes.
             loop {
@@ -483,6 +581,26 @@ mod tests {
         }
         let deep = format!("{}{}", "[".repeat(1001), "]".repeat(1001));
         assert!(Scanner::new(&deep).skip_value().is_err());
+        // Objects and arrays alternating past the first 64 levels: each closes with its own
+        // bracket, and a wrong one at any depth is refused.
+        let nest = |n: usize, wrong: Option<usize>| {
+            let open: String = (0..n).map(|l| if l % 3 == 0 { "{\"k\":" } else { "[" }).collect();
+            let close: String = (0..n)
+                .rev()
+                .map(|l| if (l % 3 == 0) != (wrong == Some(l)) { "}" } else { "]" })
+                .collect();
+            format!("{open}1{close}")
+        };
+        for n in [63, 64, 65, 130, 200, 1000] {
+            let text = nest(n, None);
+            let mut s = Scanner::new(&text);
+            assert!(s.skip_value().is_ok() && s.offset() == text.len(), "{n}");
+            for wrong in [0, 1, 63, 64, 65, 128, n - 1] {
+                if wrong < n {
+                    assert!(Scanner::new(&nest(n, Some(wrong))).skip_value().is_err(), "{n} {wrong}");
+                }
+            }
+        }
         let ok = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
         assert!(Scanner::new(&ok).skip_value().is_ok());
     }
@@ -617,7 +735,7 @@ mod tests {
             how in 0u8..3,
             inserted in proptest::sample::select(vec![
                 "\u{1}", "\u{1f}", "\t", "\n", "\"", "\\", "\\x", "\\u12", "\\u12G4", "\\uD800", "{", "}", "[", "]",
-                ",", ":", " ", "-", "0", "01", ".", "e", "1e", "tru", "nul", "é", "🚀", "\u{7f}",
+                ",", ":", " ", "-", "0", "01", ".", "e", "1e", "tru", "nul", "é", "🚀", "\u{7f}", "\u{0}", "\u{0}\"",
             ]),
         ) {
             let text = BENCH_LIKE;
@@ -635,6 +753,85 @@ mod tests {
             };
             proptest::prop_assert_eq!(matcher_accepts(&mutated), reader_accepts_object(&mutated), "{:?}", mutated);
         }
+    }
+
+    /// The matcher's error on `text` (identical whether the walker reads or skips it).
+    fn refusal(text: &str) -> Option<(String, usize)> {
+        use crate::events::{EventError, Matcher, Pattern};
+        let mut reading = Matcher::new();
+        reading.add_rule(0, &Pattern::parse(r#"{"a":[{"exists":true}],"x":[{"exists":true}],"k":[1]}"#).unwrap());
+        let mut skipping = Matcher::new();
+        skipping.add_rule(0, &Pattern::parse(r#"{"absent":[{"exists":false}]}"#).unwrap());
+        let read = reading.matches(text).err();
+        assert_eq!(read, skipping.matches(text).err(), "reading and skipping disagree on {text:?}");
+        match read {
+            Some(EventError::Json(e)) => Some((e.message, e.offset)),
+            Some(other) => panic!("{other} for {text:?}"),
+            None => None,
+        }
+    }
+
+    /// Errors at the end of the text and at zero bytes in it, with the text ending at every
+    /// position of a 16- and a 64-byte block (the scanner reads a padded copy whose zeros stop
+    /// its loops; the errors must still tell the end of the text from a zero byte in it).
+    #[test]
+    fn texts_ending_anywhere_and_zero_bytes_are_refused_as_before() {
+        let end = |what: &str| format!("Unexpected end-of-input: {what}");
+        let zero = |what: &str| format!("Unexpected character ('\0' (code 0)): {what}");
+        let ctrl = "Illegal unquoted character ((CTRL-CHAR, code 0)): has to be escaped using backslash to be included in string value";
+        let comma = "was expecting comma to separate Object entries";
+        let cases: Vec<(&str, String, usize)> = vec![
+            ("{\"a\":", end("expected a value"), 5),
+            ("{\"a\":\"x", end("was expecting closing quote for a string value"), 7),
+            ("{\"abcdefghijklmnop", end("was expecting closing quote for a string value"), 18),
+            ("{\"a\":1", end(comma), 6),
+            ("{\"a\":true", end(comma), 9),
+            ("{\"a\":\"x\\", end("Unrecognized character escape"), 8),
+            ("{\"a\":-", end("expected digit (0-9) to follow minus sign, for valid numeric value"), 6),
+            ("{\"a\":1.", end("Decimal point not followed by a digit"), 7),
+            ("{\"a\":tru", "Unrecognized token 'tru': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')".into(), 5),
+            ("{\"a\":\"\0\"}", ctrl.into(), 6),
+            ("{\"x\":\"abc\0", ctrl.into(), 9),
+            ("{\"a\":\0}", zero("expected a value"), 5),
+            ("{\"a\"\0:1}", zero("was expecting a colon to separate field name and value"), 4),
+            ("{\0\"a\":1}", zero("was expecting double-quote to start field name"), 1),
+            ("{\"a\":1\0}", zero(comma), 6),
+            ("{\"x\":12\0", zero(comma), 7),
+            ("{\"a\":1,\0\"b\":2}", zero("was expecting double-quote to start field name"), 7),
+        ];
+        for (text, message, offset) in cases {
+            assert_eq!(refusal(text), Some((message.clone(), offset)), "{text:?}");
+            // The same text after a member whose key is `shift` bytes longer: it ends (and its
+            // zero byte sits) at every offset of a 64-byte block.
+            for shift in 0..80 {
+                let shifted = format!("{{\"k{}\":1,{}", " ".repeat(shift), &text[1..]);
+                assert_eq!(refusal(&shifted), Some((message.clone(), offset + 6 + shift)), "{shifted:?}");
+            }
+        }
+    }
+
+    /// Two scanners alive at once, and a short text read after a long one in the reused
+    /// buffer: each reads its own text, and the long one's bytes do not show past the short
+    /// one's end.
+    #[test]
+    fn padded_buffers_are_per_scanner_and_cleared() {
+        let long = format!("{{\"a\":\"{}\"}}", "x".repeat(300));
+        let mut outer = Scanner::new(&long);
+        let mut inner = Scanner::new("{\"a\":1}");
+        assert!(inner.skip_value().is_ok() && outer.skip_value().is_ok());
+        assert_eq!((outer.offset(), inner.offset()), (long.len(), 7));
+        drop(inner);
+        drop(outer);
+        for short in ["{\"a\":\"xx", "{\"a\":\"x\"", "{\"a\":1"] {
+            let mut s = Scanner::new(short);
+            assert!(s.skip_value().is_err(), "{short}");
+            assert_eq!(s.offset(), short.len(), "{short}");
+        }
+        assert!(is_json_object("{}") && !is_json_object("{"));
+        // Opening at the end of the text leaves the cursor there.
+        let mut s = Scanner::new("[");
+        assert!(s.open().is_ok() && s.open().is_ok());
+        assert_eq!(s.offset(), 1);
     }
 
     #[test]
