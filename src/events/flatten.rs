@@ -289,11 +289,21 @@ pub fn flatten_with(event: &str, trie: &PathTrie, sink: &mut impl LeafSink, buff
     walker.walk(sink, &mut buffers.stack)
 }
 
-/// A container being read: an object, or an array and the index of its next element.
-/// `empty_step` says whether the key leading into it needs an empty step.
-enum Frame {
-    Object { node: u32, empty_step: bool },
-    Array { node: u32, id: u32, index: u32, empty_step: bool },
+/// A container being read: an object, or an array (`array`) with its number `id` and the index
+/// of its next element. `empty_step` says whether the key leading into it needs an empty step.
+#[derive(Clone, Copy)]
+struct Frame {
+    node: u32,
+    id: u32,
+    index: u32,
+    array: bool,
+    empty_step: bool,
+}
+
+impl Frame {
+    fn object(node: u32, empty_step: bool) -> Frame {
+        Frame { node, id: 0, index: 0, array: false, empty_step }
+    }
 }
 
 struct Walker<'a, 't> {
@@ -311,36 +321,32 @@ impl Walker<'_, '_> {
     }
 
     /// Reads the event object at the cursor. Iterative (an explicit stack of containers), so a
-    /// rule path 1,000 levels deep costs no call stack.
+    /// rule path 1,000 levels deep costs no call stack. The innermost container lives in `top`
+    /// (in registers, not read back from the stack per token); `stack` holds the ones around it.
     fn walk(&mut self, sink: &mut impl LeafSink, stack: &mut Vec<Frame>) -> Result<(), EventError> {
-        stack.push(Frame::Object { node: 0, empty_step: false });
+        let mut top = Frame::object(0, false);
         self.scan.open()?;
         if self.scan.empty(b'}') {
             return Ok(());
         }
         loop {
             // At the next member or element of the innermost container: find its trie node.
-            let (node, empty_step) = match stack.last_mut() {
-                None => return Ok(()),
-                Some(Frame::Object { node, .. }) => {
-                    let parent = *node;
-                    let key = self.scan.key()?;
-                    let needs_empty = PathTrie::needs_empty_step_dotted(&key.text, key.dot);
-                    let used = !needs_empty || self.trie.has_empty_step();
-                    match self.trie.step(parent, &key).filter(|_| used) {
-                        Some(child) => (Some(child), needs_empty),
-                        None => {
-                            self.scan.skip()?;
-                            (None, false)
-                        }
+            let (node, empty_step) = if top.array {
+                self.membership.push((top.id, top.index));
+                top.index += 1;
+                // After a comma (a key has its trailing whitespace read already).
+                self.scan.ws();
+                (Some(top.node), false)
+            } else {
+                let key = self.scan.key()?;
+                let needs_empty = PathTrie::needs_empty_step_dotted(&key.text, key.dot);
+                let used = !needs_empty || self.trie.has_empty_step();
+                match self.trie.step(top.node, &key).filter(|_| used) {
+                    Some(child) => (Some(child), needs_empty),
+                    None => {
+                        self.scan.skip()?;
+                        (None, false)
                     }
-                }
-                Some(Frame::Array { node, id, index, .. }) => {
-                    self.membership.push((*id, *index));
-                    *index += 1;
-                    // After a comma (a key has its trailing whitespace read already).
-                    self.scan.ws();
-                    (Some(*node), false)
                 }
             };
             if let Some(node) = node {
@@ -349,7 +355,8 @@ impl Walker<'_, '_> {
                     b'{' if self.node_has_children(node) => {
                         self.scan.open()?;
                         if !self.scan.empty(b'}') {
-                            stack.push(Frame::Object { node, empty_step });
+                            stack.push(top);
+                            top = Frame::object(node, empty_step);
                             continue;
                         }
                     }
@@ -358,7 +365,8 @@ impl Walker<'_, '_> {
                         let id = self.arrays;
                         self.arrays += 1;
                         if !self.scan.empty(b']') {
-                            stack.push(Frame::Array { node, id, index: 0, empty_step });
+                            stack.push(top);
+                            top = Frame { node, id, index: 0, array: true, empty_step };
                             continue;
                         }
                     }
@@ -368,19 +376,19 @@ impl Walker<'_, '_> {
             }
             // A value is complete: move past separators, closing the containers it completes.
             loop {
-                let close = match stack.last() {
-                    None => return Ok(()),
-                    Some(Frame::Object { .. }) => b'}',
-                    Some(Frame::Array { .. }) => {
-                        self.membership.pop();
-                        b']'
-                    }
+                let close = if top.array {
+                    self.membership.pop();
+                    b']'
+                } else {
+                    b'}'
                 };
                 if self.scan.next_or_close(close)? {
                     break;
                 }
-                if let Some(Frame::Object { empty_step, .. } | Frame::Array { empty_step, .. }) = stack.pop() {
-                    self.empty_steps -= u32::from(empty_step);
+                self.empty_steps -= u32::from(top.empty_step);
+                match stack.pop() {
+                    Some(outer) => top = outer,
+                    None => return Ok(()),
                 }
             }
         }
