@@ -501,21 +501,22 @@ impl<'a> Scanner<'a> {
     /// no stack.
     #[inline(never)]
     pub fn skip_value(&mut self) -> Result<(), JsonError> {
-        // The kinds of the containers opened so far, one bit each (set: object), the innermost at
-        // `level - 1`. `open` keeps the nesting within MAX_DEPTH, so the bits fit.
-        let mut objects = [0u64; MAX_DEPTH / 64 + 1];
-        let mut level = 0usize;
+        // The kinds of the containers this call has open, one bit each (set: object), the
+        // innermost at `level - 1`. A container opened below 64 of them is skipped by a call of
+        // its own (at most MAX_DEPTH / 64 deep, as `open` limits the nesting), so one word
+        // holds the kinds and no array is set up per call.
+        let mut objects = 0u64;
+        let mut level = 0u32;
         loop {
             self.ws();
             match self.byte() {
+                b'{' | b'[' if level == 64 => self.skip_value()?,
                 c @ (b'{' | b'[') => {
                     self.open()?;
                     let object = c == b'{';
                     if !self.empty(if object { b'}' } else { b']' }) {
-                        if let Some(word) = objects.get_mut(level / 64) {
-                            let bit = 1u64 << (level % 64);
-                            *word = if object { *word | bit } else { *word & !bit };
-                        }
+                        let bit = 1u64 << level;
+                        objects = if object { objects | bit } else { objects & !bit };
                         level += 1;
                         if object {
                             self.skip_key()?;
@@ -538,7 +539,7 @@ impl<'a> Scanner<'a> {
             // A value is complete: close every container it completes.
             loop {
                 let Some(top) = level.checked_sub(1) else { return Ok(()) };
-                let object = objects.get(top / 64).is_some_and(|word| word >> (top % 64) & 1 == 1);
+                let object = objects >> top & 1 == 1;
                 if self.next_or_close(if object { b'}' } else { b']' })? {
                     if object {
                         self.skip_key()?;
@@ -600,6 +601,20 @@ mod tests {
                     assert!(Scanner::new(&nest(n, Some(wrong))).skip_value().is_err(), "{n} {wrong}");
                 }
             }
+        }
+        // Members and elements after a nested value at every level, across the 64-level
+        // boundaries where a skip hands the rest of a container over to a call of its own.
+        let siblings = |n: usize| {
+            let open: String = (0..n).map(|l| if l % 2 == 0 { "{\"k\":" } else { "[" }).collect();
+            let close: String = (0..n).rev().map(|l| if l % 2 == 0 { ",\"z\":[2]}" } else { ",{}]" }).collect();
+            format!("{open}1{close}")
+        };
+        for n in [63, 64, 65, 127, 128, 129, 192, 999] {
+            let text = siblings(n);
+            let mut s = Scanner::new(&text);
+            assert!(s.skip_value().is_ok() && s.offset() == text.len(), "{n}");
+            let cut = &text[..text.len() - 1];
+            assert!(Scanner::new(cut).skip_value().is_err(), "{n}");
         }
         let ok = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
         assert!(Scanner::new(&ok).skip_value().is_ok());
