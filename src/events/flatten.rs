@@ -339,10 +339,11 @@ impl Walker<'_, '_> {
                 (Some(top.node), false)
             } else {
                 let key = self.scan.key()?;
-                let needs_empty = PathTrie::needs_empty_step_dotted(&key.text, key.dot);
-                let used = !needs_empty || self.trie.has_empty_step();
-                match self.trie.step(top.node, &key).filter(|_| used) {
-                    Some(child) => (Some(child), needs_empty),
+                // The empty-step test only for keys on a rule path (most keys are not).
+                let step =
+                    self.trie.step(top.node, &key).map(|child| (child, PathTrie::needs_empty_step_dotted(&key.text, key.dot)));
+                match step.filter(|&(_, needs_empty)| !needs_empty || self.trie.has_empty_step()) {
+                    Some((child, needs_empty)) => (Some(child), needs_empty),
                     None => {
                         self.scan.skip()?;
                         (None, false)
