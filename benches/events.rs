@@ -6,6 +6,8 @@
 //! For instruction counts (steadier than time on a shared machine), `EVENTS_PROFILE=RULES:N`
 //! skips criterion and matches the event N times against RULES rules, after one warm-up match:
 //! `EVENTS_PROFILE=1000:20000 valgrind --tool=callgrind target/release/deps/events-HASH`.
+//! The profile mode also prints the loop's time per match, which `benches/events-side-by-side.sh`
+//! uses to time two builds interleaved on the same machine.
 
 use criterion::{black_box, criterion_group, Criterion, Throughput};
 use expressway::events::{Matcher, Pattern, RuleId};
@@ -80,10 +82,17 @@ fn profile(spec: &str) {
     let event = event();
     let m = matcher(rules);
     let mut matched = m.matches(&event).expect("valid event").len();
+    let start = std::time::Instant::now();
     for _ in 0..n {
         matched += m.matches(black_box(&event)).expect("valid event").len();
     }
-    println!("{n} matches of a {}-byte event against {rules} rules; {matched} rule hits", event.len());
+    let elapsed = start.elapsed();
+    // The loop alone is timed (not building the rules), for side-by-side runs of two builds.
+    let per_match = elapsed.as_nanos() as f64 / n.max(1) as f64;
+    println!(
+        "{n} matches of a {}-byte event against {rules} rules; {matched} rule hits; {per_match:.1} ns per match",
+        event.len()
+    );
 }
 
 criterion_group!(benches, bench);
