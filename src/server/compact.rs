@@ -379,11 +379,51 @@ mod tests {
         assert!(CompactHistory::encode(&[]).decode().unwrap().is_empty());
     }
 
+    /// Ten events whose details are distinct objects around one shared 1,000-byte payload.
+    fn sharing_events() -> Vec<HistoryEvent> {
+        let big = parse_str(&format!(r#"{{"payload":"{}"}}"#, "x".repeat(1000))).unwrap();
+        (1..=10).map(|i| ev(i, "PassStateExited", 0, Some("P"), Some(Value::object([("output", big.clone())])))).collect()
+    }
+
+    /// Whether the encoder's table slots of the shared string, the shared object and the ten
+    /// wrapping objects are all distinct. The table is direct-mapped by address, so a collision
+    /// legitimately costs a second copy (see `Encoder::seen`); which happens depends on where the
+    /// allocator put the nodes.
+    fn slots_distinct(events: &[HistoryEvent]) -> bool {
+        let addr = |v: &Value| match v {
+            Value::Object(map) => Arc::as_ptr(map) as usize,
+            Value::String(s) => Arc::as_ptr(s) as *const u8 as usize,
+            _ => unreachable!("only objects and the long string are looked at"),
+        };
+        let mut slots = Vec::new();
+        for e in events {
+            let wrapper = e.details.as_ref().unwrap();
+            let big = wrapper.get("output").unwrap();
+            slots.extend([wrapper, big, big.get("payload").unwrap()].map(|v| slot(addr(v))));
+        }
+        slots.sort_unstable();
+        slots.dedup();
+        // Ten wrappers, the shared object and the shared string.
+        slots.len() == 12
+    }
+
+    /// Builds `sharing_events` until their slots are (or are not) all distinct; earlier tries
+    /// stay allocated so that each try gets fresh addresses.
+    fn sharing_events_with_distinct_slots(distinct: bool) -> Vec<HistoryEvent> {
+        let mut tries = Vec::new();
+        for _ in 0..500 {
+            let events = sharing_events();
+            if slots_distinct(&events) == distinct {
+                return events;
+            }
+            tries.push(events);
+        }
+        panic!("no allocation with distinct slots == {distinct} in 500 tries");
+    }
+
     #[test]
     fn shared_nodes_are_written_once_and_shared_again() {
-        let big = parse_str(&format!(r#"{{"payload":"{}"}}"#, "x".repeat(1000))).unwrap();
-        let events: Vec<HistoryEvent> =
-            (1..=10).map(|i| ev(i, "PassStateExited", 0, Some("P"), Some(Value::object([("output", big.clone())])))).collect();
+        let events = sharing_events_with_distinct_slots(true);
         let compact = CompactHistory::encode(&events);
         // Ten copies would be over 10,000 bytes; one copy plus ten small events is what it holds.
         assert!(compact.heap_bytes() < 2000, "{} bytes", compact.heap_bytes());
@@ -392,6 +432,13 @@ mod tests {
         let first = decoded[0].details.as_ref().and_then(|d| d.get("output")).and_then(Value::as_object).unwrap();
         let last = decoded[9].details.as_ref().and_then(|d| d.get("output")).and_then(Value::as_object).unwrap();
         assert!(std::ptr::eq(first, last));
+    }
+
+    #[test]
+    fn a_node_whose_slot_was_taken_over_is_written_again_not_misreferenced() {
+        let events = sharing_events_with_distinct_slots(false);
+        let compact = CompactHistory::encode(&events);
+        same(&events, &compact.decode().unwrap());
     }
 
     #[test]
