@@ -229,8 +229,14 @@ impl<'a> Scanner<'a> {
     /// After a member or element: consumes `,` (returns true) or the closing `close` (false).
     #[inline]
     pub fn next_or_close(&mut self, close: u8) -> Result<bool, JsonError> {
-        self.ws();
-        match self.byte() {
+        // The separator first, whitespace only when it is not there: compact JSON is the usual
+        // event, and this runs after every member and element.
+        let mut c = self.byte();
+        if c != b',' && c != close {
+            self.ws();
+            c = self.byte();
+        }
+        match c {
             b',' => {
                 self.i += 1;
                 Ok(true)
@@ -262,7 +268,10 @@ impl<'a> Scanner<'a> {
     /// borrowed from the text, and comes with whether it has a dot, found on the way.
     #[inline(always)]
     pub fn key(&mut self) -> Result<Key<'a>, JsonError> {
-        self.ws();
+        // The quote first, whitespace only when it is not there (compact JSON is the usual event).
+        if self.byte() != b'"' {
+            self.ws();
+        }
         // The usual key: plain, right before its colon; one block-wise run finds both.
         let start = self.i + 1;
         if self.byte() == b'"' {
