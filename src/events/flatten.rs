@@ -17,7 +17,7 @@ use rustc_hash::FxHashMap;
 
 use super::classify::head;
 use super::json::JsonError;
-use super::scan::{Key, Scanner};
+use super::scan::{KeyRef, Scanner};
 
 /// Index of an interned rule path.
 pub type PathId = u32;
@@ -123,9 +123,9 @@ impl PathTrie {
 
     /// The child of `node` under an event key.
     #[inline]
-    fn step(&self, node: u32, key: &Key<'_>) -> Option<u32> {
+    fn step(&self, node: u32, key: KeyRef<'_>) -> Option<u32> {
         if !key.dot {
-            return self.nodes.get(node as usize)?.children.get_with_head(&key.text, key.head).copied();
+            return self.nodes.get(node as usize)?.children.get_with_head(key.text, key.head).copied();
         }
         let mut n = node;
         for segment in key.text.split('.') {
@@ -338,10 +338,17 @@ impl Walker<'_, '_> {
                 self.scan.ws();
                 (Some(top.node), false)
             } else {
-                let key = self.scan.key()?;
+                let escaped;
+                let key = match self.scan.plain_key() {
+                    Some(key) => key,
+                    None => {
+                        escaped = self.scan.any_key()?;
+                        escaped.borrowed()
+                    }
+                };
                 // The empty-step test only for keys on a rule path (most keys are not).
                 let step =
-                    self.trie.step(top.node, &key).map(|child| (child, PathTrie::needs_empty_step_dotted(&key.text, key.dot)));
+                    self.trie.step(top.node, key).map(|child| (child, PathTrie::needs_empty_step_dotted(key.text, key.dot)));
                 match step.filter(|&(_, needs_empty)| !needs_empty || self.trie.has_empty_step()) {
                     Some((child, needs_empty)) => (Some(child), needs_empty),
                     None => {

@@ -98,6 +98,20 @@ pub struct Key<'a> {
     pub head: u64,
 }
 
+/// A [`Key`] borrowed: from the text ([`Scanner::plain_key`]) or from a decoded [`Key`].
+#[derive(Clone, Copy)]
+pub struct KeyRef<'k> {
+    pub text: &'k str,
+    pub dot: bool,
+    pub head: u64,
+}
+
+impl Key<'_> {
+    pub fn borrowed(&self) -> KeyRef<'_> {
+        KeyRef { text: &self.text, dot: self.dot, head: self.head }
+    }
+}
+
 thread_local! {
     /// The last scanner's padded buffer, so that scanning an event allocates nothing.
     static SPARE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
@@ -268,6 +282,17 @@ impl<'a> Scanner<'a> {
     /// borrowed from the text, and comes with whether it has a dot, found on the way.
     #[inline(always)]
     pub fn key(&mut self) -> Result<Key<'a>, JsonError> {
+        match self.plain_key() {
+            Some(KeyRef { text, dot, head }) => Ok(Key { text: Cow::Borrowed(text), dot, head }),
+            None => self.any_key(),
+        }
+    }
+
+    /// [`Self::key`] for the usual key, plain and right before its colon, borrowed from the
+    /// text; `None`, with the cursor unmoved but for whitespace, for every other key (and the
+    /// errors), which [`Self::any_key`] then reads. No `Cow` is built for the usual key.
+    #[inline(always)]
+    pub fn plain_key(&mut self) -> Option<KeyRef<'a>> {
         // The quote first, whitespace only when it is not there (compact JSON is the usual event).
         if self.byte() != b'"' {
             self.ws();
@@ -286,15 +311,15 @@ impl<'a> Scanner<'a> {
                 self.i = end + 2;
                 let head = self.head(start, end - start);
                 self.ws();
-                return Ok(Key { text: Cow::Borrowed(text), dot, head });
+                return Some(KeyRef { text, dot, head });
             }
         }
-        self.any_key()
+        None
     }
 
-    /// [`Self::key`] for every other key (and the errors).
+    /// [`Self::key`] for every key [`Self::plain_key`] leaves (and the errors).
     #[inline(never)]
-    fn any_key(&mut self) -> Result<Key<'a>, JsonError> {
+    pub fn any_key(&mut self) -> Result<Key<'a>, JsonError> {
         if self.peek() != Some(b'"') {
             return self.unexpected("was expecting double-quote to start field name");
         }
