@@ -342,14 +342,19 @@ impl<'a> Scanner<'a> {
     /// Like [`Self::key`], without decoding the key (for skipped objects).
     #[inline(always)]
     fn skip_key(&mut self) -> Result<(), JsonError> {
-        self.ws();
+        // The expected byte first, whitespace only when it is not there (as in `key`).
         if self.byte() != b'"' {
-            return self.unexpected("was expecting double-quote to start field name");
+            self.ws();
+            if self.byte() != b'"' {
+                return self.unexpected("was expecting double-quote to start field name");
+            }
         }
         self.skip_string()?;
-        self.ws();
         if self.byte() != b':' {
-            return self.unexpected("was expecting a colon to separate field name and value");
+            self.ws();
+            if self.byte() != b':' {
+                return self.unexpected("was expecting a colon to separate field name and value");
+            }
         }
         self.i += 1;
         Ok(())
@@ -543,8 +548,12 @@ impl<'a> Scanner<'a> {
         let mut objects = 0u64;
         let mut level = 0u32;
         loop {
-            self.ws();
             match self.byte() {
+                // Whitespace in the dispatch rather than a test before it: compact JSON first.
+                b' ' | b'\n' | b'\r' | b'\t' => {
+                    self.ws();
+                    continue;
+                }
                 b'{' | b'[' if level == 64 => self.skip_value()?,
                 c @ (b'{' | b'[') => {
                     self.open()?;
