@@ -169,18 +169,17 @@ impl Children {
         self.get_with_head(key, head(key.as_bytes(), 0, key.len()))
     }
 
+    /// The home slot of a key: in the table, or past its end (so not found, without a test
+    /// of its own) when the table is empty.
     #[inline]
     fn slot(&self, h: u64, len: usize) -> usize {
         let mixed = (h ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        (mixed >> 32) as usize & (self.table.len() - 1)
+        (mixed >> 32) as usize & self.table.len().wrapping_sub(1)
     }
 
     /// The child under `key`, whose [`head`] is `h`.
     #[inline]
     fn get_with_head(&self, key: &str, h: u64) -> Option<&u32> {
-        if self.table.is_empty() {
-            return None;
-        }
         let bytes = key.as_bytes();
         let mut slot = self.slot(h, bytes.len());
         // The table is at most half full, so a free slot ends every probe.

@@ -175,6 +175,16 @@ impl<'a> Scanner<'a> {
         self.at(self.i)
     }
 
+    /// The two bytes at `at` of the padded text, `at` at most the text's length, as one
+    /// little-endian word (one load and one comparison for a key's closing quote and colon).
+    #[inline(always)]
+    fn pair(&self, at: usize) -> u16 {
+        debug_assert!(at + 2 <= self.pad.len());
+        // SAFETY: `at` is at most the text's length and `pad` holds the text then PAD zeros, so
+        // `at + 2 <= pad.len()`; the read is unaligned.
+        u16::from_le(unsafe { self.pad.as_ptr().add(at).cast::<u16>().read_unaligned() })
+    }
+
     /// [`padded_string_run`] from `start`, which is at most the text's length.
     #[inline(always)]
     fn run(&self, start: usize) -> (usize, bool) {
@@ -304,7 +314,7 @@ impl<'a> Scanner<'a> {
             let (end, dot) = self.run(start);
             // A quote and a colon at `end` are the text's (the padding is zeros), so
             // start <= end < end + 2 <= text.len().
-            if self.at(end) == b'"' && self.at(end + 1) == b':' {
+            if self.pair(end) == u16::from_le_bytes(*b"\":") {
                 // SAFETY: `start..end` lies in the text (above), between two quotes, which are
                 // ASCII, so in UTF-8 text it starts and ends on char boundaries.
                 let text = unsafe { self.text.get_unchecked(start..end) };
