@@ -497,6 +497,38 @@ mod tests {
         }
     }
 
+    /// The scanner tests the expected byte (quote, colon, comma, bracket) before whitespace:
+    /// whitespace of every kind at every place between tokens still gives the compact event's
+    /// leaves, in the parts read and in the parts skipped.
+    #[test]
+    fn whitespace_anywhere_between_tokens_reads_as_compact() {
+        let mut trie = PathTrie::new();
+        let (a, b, n) = (trie.add("a.b", 0), trie.add("a.c", 1), trie.add("n", 2));
+        let compact = r#"{"skip":{"x":[1,-2.5,"s",{"y":true}],"z":null},"a":[{"b":"v","c":[1,2]},{"b":"w"}],"n":7,"m":-1}"#;
+        let mut want = Collect::default();
+        flatten(compact, &trie, &mut want).unwrap();
+        assert_eq!(want.0.len(), 5);
+        assert_eq!((want.0[0].0, want.0[1].0, want.0[4].0), (a, b, n));
+        for ws in [" ", "\n", "\t", "\r\n", " \t\n "] {
+            let mut spaced = String::new();
+            let mut in_string = false;
+            for c in compact.chars() {
+                let structural = !in_string && matches!(c, '{' | '}' | '[' | ']' | ':' | ',');
+                if structural {
+                    spaced.push_str(ws);
+                }
+                spaced.push(c);
+                if structural {
+                    spaced.push_str(ws);
+                }
+                in_string ^= c == '"';
+            }
+            let mut got = Collect::default();
+            flatten(&spaced, &trie, &mut got).unwrap();
+            assert_eq!(got.0, want.0, "{spaced:?}");
+        }
+    }
+
     #[test]
     fn malformed_events_are_errors_even_in_skipped_parts() {
         let mut trie = PathTrie::new();
