@@ -315,10 +315,6 @@ struct Walker<'a, 't> {
 }
 
 impl Walker<'_, '_> {
-    fn node_has_children(&self, node: u32) -> bool {
-        self.trie.nodes.get(node as usize).is_some_and(|n| !n.children.is_empty())
-    }
-
     /// Reads the event object at the cursor. Iterative (an explicit stack of containers), so a
     /// rule path 1,000 levels deep costs no call stack. The innermost container lives in `top`
     /// (in registers, not read back from the stack per token); `stack` holds the ones around it.
@@ -356,10 +352,12 @@ impl Walker<'_, '_> {
                     }
                 }
             };
-            if let Some(node) = node {
+            // The node's entry read once, for both the `{` test and the scalar's path. Node ids
+            // come from the trie's own children (nodes are reset, never removed), so it exists.
+            if let Some((node, entry)) = node.and_then(|node| Some((node, self.trie.nodes.get(node as usize)?))) {
                 self.empty_steps += u32::from(empty_step);
                 match self.scan.byte() {
-                    b'{' if self.node_has_children(node) => {
+                    b'{' if !entry.children.is_empty() => {
                         self.scan.open()?;
                         if !self.scan.empty(b'}') {
                             stack.push(top);
@@ -377,7 +375,7 @@ impl Walker<'_, '_> {
                             continue;
                         }
                     }
-                    _ => self.scalar(node, sink)?,
+                    _ => self.scalar(entry, sink)?,
                 }
                 self.empty_steps -= u32::from(empty_step);
             }
@@ -402,7 +400,7 @@ impl Walker<'_, '_> {
     }
 
     /// A scalar (or an object no rule path enters) at the cursor, under trie node `node`.
-    fn scalar(&mut self, node: u32, sink: &mut impl LeafSink) -> Result<(), EventError> {
+    fn scalar(&mut self, node: &PathNode, sink: &mut impl LeafSink) -> Result<(), EventError> {
         let scalar = match self.scan.byte() {
             b'{' => return Ok(self.scan.skip_value()?),
             b'"' => Scalar::Str(self.scan.string()?),
@@ -422,7 +420,7 @@ impl Walker<'_, '_> {
             // Also the end of the text: "Unexpected end-of-input: expected a value".
             _ => return Ok(self.scan.bad_token()?),
         };
-        if let Some(path) = self.trie.nodes.get(node as usize).and_then(|n| n.path) {
+        if let Some(path) = node.path {
             sink.leaf(path, scalar, self.membership, self.empty_steps > 0);
         }
         Ok(())
