@@ -55,12 +55,20 @@ pub unsafe fn padded_head(pad: &[u8], start: usize, len: usize) -> u64 {
     debug_assert!(start + 8 <= pad.len());
     // SAFETY: the caller guarantees eight readable bytes at `start`; the read is unaligned.
     let word = u64::from_le(unsafe { pad.as_ptr().add(start).cast::<u64>().read_unaligned() });
-    if len >= 8 {
-        word
-    } else {
-        word & ((1u64 << (8 * len)) - 1)
-    }
+    // A table of masks rather than a branch and a shift: one load and an `and` per key.
+    word & HEAD_MASKS[len.min(8)]
 }
+
+/// `HEAD_MASKS[n]`: the low `n` bytes of a word.
+const HEAD_MASKS: [u64; 9] = {
+    let mut masks = [u64::MAX; 9];
+    let mut n = 0;
+    while n < 8 {
+        masks[n] = (1u64 << (8 * n)) - 1;
+        n += 1;
+    }
+    masks
+};
 
 /// [`string_run`] a byte at a time.
 pub fn scalar_string_run(b: &[u8], start: usize) -> (usize, bool) {

@@ -17,7 +17,7 @@ use rustc_hash::FxHashMap;
 
 use super::classify::head;
 use super::json::JsonError;
-use super::scan::{Key, Scanner};
+use super::scan::{KeyRef, Scanner};
 
 /// Index of an interned rule path.
 pub type PathId = u32;
@@ -123,9 +123,9 @@ impl PathTrie {
 
     /// The child of `node` under an event key.
     #[inline]
-    fn step(&self, node: u32, key: &Key<'_>) -> Option<u32> {
+    fn step(&self, node: u32, key: KeyRef<'_>) -> Option<u32> {
         if !key.dot {
-            return self.nodes.get(node as usize)?.children.get_with_head(&key.text, key.head).copied();
+            return self.nodes.get(node as usize)?.children.get_with_head(key.text, key.head).copied();
         }
         let mut n = node;
         for segment in key.text.split('.') {
@@ -169,18 +169,17 @@ impl Children {
         self.get_with_head(key, head(key.as_bytes(), 0, key.len()))
     }
 
+    /// The home slot of a key: in the table, or past its end (so not found, without a test
+    /// of its own) when the table is empty.
     #[inline]
     fn slot(&self, h: u64, len: usize) -> usize {
         let mixed = (h ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        (mixed >> 32) as usize & (self.table.len() - 1)
+        (mixed >> 32) as usize & self.table.len().wrapping_sub(1)
     }
 
     /// The child under `key`, whose [`head`] is `h`.
     #[inline]
     fn get_with_head(&self, key: &str, h: u64) -> Option<&u32> {
-        if self.table.is_empty() {
-            return None;
-        }
         let bytes = key.as_bytes();
         let mut slot = self.slot(h, bytes.len());
         // The table is at most half full, so a free slot ends every probe.
@@ -316,10 +315,6 @@ struct Walker<'a, 't> {
 }
 
 impl Walker<'_, '_> {
-    fn node_has_children(&self, node: u32) -> bool {
-        self.trie.nodes.get(node as usize).is_some_and(|n| !n.children.is_empty())
-    }
-
     /// Reads the event object at the cursor. Iterative (an explicit stack of containers), so a
     /// rule path 1,000 levels deep costs no call stack. The innermost container lives in `top`
     /// (in registers, not read back from the stack per token); `stack` holds the ones around it.
@@ -338,10 +333,17 @@ impl Walker<'_, '_> {
                 self.scan.ws();
                 (Some(top.node), false)
             } else {
-                let key = self.scan.key()?;
+                let escaped;
+                let key = match self.scan.plain_key() {
+                    Some(key) => key,
+                    None => {
+                        escaped = self.scan.any_key()?;
+                        escaped.borrowed()
+                    }
+                };
                 // The empty-step test only for keys on a rule path (most keys are not).
                 let step =
-                    self.trie.step(top.node, &key).map(|child| (child, PathTrie::needs_empty_step_dotted(&key.text, key.dot)));
+                    self.trie.step(top.node, key).map(|child| (child, PathTrie::needs_empty_step_dotted(key.text, key.dot)));
                 match step.filter(|&(_, needs_empty)| !needs_empty || self.trie.has_empty_step()) {
                     Some((child, needs_empty)) => (Some(child), needs_empty),
                     None => {
@@ -350,10 +352,12 @@ impl Walker<'_, '_> {
                     }
                 }
             };
-            if let Some(node) = node {
+            // The node's entry read once, for both the `{` test and the scalar's path. Node ids
+            // come from the trie's own children (nodes are reset, never removed), so it exists.
+            if let Some((node, entry)) = node.and_then(|node| Some((node, self.trie.nodes.get(node as usize)?))) {
                 self.empty_steps += u32::from(empty_step);
                 match self.scan.byte() {
-                    b'{' if self.node_has_children(node) => {
+                    b'{' if !entry.children.is_empty() => {
                         self.scan.open()?;
                         if !self.scan.empty(b'}') {
                             stack.push(top);
@@ -371,7 +375,7 @@ impl Walker<'_, '_> {
                             continue;
                         }
                     }
-                    _ => self.scalar(node, sink)?,
+                    _ => self.scalar(entry, sink)?,
                 }
                 self.empty_steps -= u32::from(empty_step);
             }
@@ -396,7 +400,7 @@ impl Walker<'_, '_> {
     }
 
     /// A scalar (or an object no rule path enters) at the cursor, under trie node `node`.
-    fn scalar(&mut self, node: u32, sink: &mut impl LeafSink) -> Result<(), EventError> {
+    fn scalar(&mut self, node: &PathNode, sink: &mut impl LeafSink) -> Result<(), EventError> {
         let scalar = match self.scan.byte() {
             b'{' => return Ok(self.scan.skip_value()?),
             b'"' => Scalar::Str(self.scan.string()?),
@@ -416,7 +420,7 @@ impl Walker<'_, '_> {
             // Also the end of the text: "Unexpected end-of-input: expected a value".
             _ => return Ok(self.scan.bad_token()?),
         };
-        if let Some(path) = self.trie.nodes.get(node as usize).and_then(|n| n.path) {
+        if let Some(path) = node.path {
             sink.leaf(path, scalar, self.membership, self.empty_steps > 0);
         }
         Ok(())
@@ -488,6 +492,38 @@ mod tests {
             for cut in 1..event.len() {
                 assert!(flatten(&event[..cut], &trie, &mut Collect::default()).is_err(), "{}", &event[..cut]);
             }
+        }
+    }
+
+    /// The scanner tests the expected byte (quote, colon, comma, bracket) before whitespace:
+    /// whitespace of every kind at every place between tokens still gives the compact event's
+    /// leaves, in the parts read and in the parts skipped.
+    #[test]
+    fn whitespace_anywhere_between_tokens_reads_as_compact() {
+        let mut trie = PathTrie::new();
+        let (a, b, n) = (trie.add("a.b", 0), trie.add("a.c", 1), trie.add("n", 2));
+        let compact = r#"{"skip":{"x":[1,-2.5,"s",{"y":true}],"z":null},"a":[{"b":"v","c":[1,2]},{"b":"w"}],"n":7,"m":-1}"#;
+        let mut want = Collect::default();
+        flatten(compact, &trie, &mut want).unwrap();
+        assert_eq!(want.0.len(), 5);
+        assert_eq!((want.0[0].0, want.0[1].0, want.0[4].0), (a, b, n));
+        for ws in [" ", "\n", "\t", "\r\n", " \t\n "] {
+            let mut spaced = String::new();
+            let mut in_string = false;
+            for c in compact.chars() {
+                let structural = !in_string && matches!(c, '{' | '}' | '[' | ']' | ':' | ',');
+                if structural {
+                    spaced.push_str(ws);
+                }
+                spaced.push(c);
+                if structural {
+                    spaced.push_str(ws);
+                }
+                in_string ^= c == '"';
+            }
+            let mut got = Collect::default();
+            flatten(&spaced, &trie, &mut got).unwrap();
+            assert_eq!(got.0, want.0, "{spaced:?}");
         }
     }
 

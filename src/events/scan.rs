@@ -98,6 +98,20 @@ pub struct Key<'a> {
     pub head: u64,
 }
 
+/// A [`Key`] borrowed: from the text ([`Scanner::plain_key`]) or from a decoded [`Key`].
+#[derive(Clone, Copy)]
+pub struct KeyRef<'k> {
+    pub text: &'k str,
+    pub dot: bool,
+    pub head: u64,
+}
+
+impl Key<'_> {
+    pub fn borrowed(&self) -> KeyRef<'_> {
+        KeyRef { text: &self.text, dot: self.dot, head: self.head }
+    }
+}
+
 thread_local! {
     /// The last scanner's padded buffer, so that scanning an event allocates nothing.
     static SPARE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
@@ -159,6 +173,16 @@ impl<'a> Scanner<'a> {
     #[inline(always)]
     pub fn byte(&self) -> u8 {
         self.at(self.i)
+    }
+
+    /// The two bytes at `at` of the padded text, `at` at most the text's length, as one
+    /// little-endian word (one load and one comparison for a key's closing quote and colon).
+    #[inline(always)]
+    fn pair(&self, at: usize) -> u16 {
+        debug_assert!(at + 2 <= self.pad.len());
+        // SAFETY: `at` is at most the text's length and `pad` holds the text then PAD zeros, so
+        // `at + 2 <= pad.len()`; the read is unaligned.
+        u16::from_le(unsafe { self.pad.as_ptr().add(at).cast::<u16>().read_unaligned() })
     }
 
     /// [`padded_string_run`] from `start`, which is at most the text's length.
@@ -229,8 +253,14 @@ impl<'a> Scanner<'a> {
     /// After a member or element: consumes `,` (returns true) or the closing `close` (false).
     #[inline]
     pub fn next_or_close(&mut self, close: u8) -> Result<bool, JsonError> {
-        self.ws();
-        match self.byte() {
+        // The separator first, whitespace only when it is not there: compact JSON is the usual
+        // event, and this runs after every member and element.
+        let mut c = self.byte();
+        if c != b',' && c != close {
+            self.ws();
+            c = self.byte();
+        }
+        match c {
             b',' => {
                 self.i += 1;
                 Ok(true)
@@ -262,7 +292,21 @@ impl<'a> Scanner<'a> {
     /// borrowed from the text, and comes with whether it has a dot, found on the way.
     #[inline(always)]
     pub fn key(&mut self) -> Result<Key<'a>, JsonError> {
-        self.ws();
+        match self.plain_key() {
+            Some(KeyRef { text, dot, head }) => Ok(Key { text: Cow::Borrowed(text), dot, head }),
+            None => self.any_key(),
+        }
+    }
+
+    /// [`Self::key`] for the usual key, plain and right before its colon, borrowed from the
+    /// text; `None`, with the cursor unmoved but for whitespace, for every other key (and the
+    /// errors), which [`Self::any_key`] then reads. No `Cow` is built for the usual key.
+    #[inline(always)]
+    pub fn plain_key(&mut self) -> Option<KeyRef<'a>> {
+        // The quote first, whitespace only when it is not there (compact JSON is the usual event).
+        if self.byte() != b'"' {
+            self.ws();
+        }
         // The usual key: plain, right before its colon; one block-wise run finds both.
         let start = self.i + 1;
         if self.byte() == b'"' {
@@ -270,22 +314,22 @@ impl<'a> Scanner<'a> {
             let (end, dot) = self.run(start);
             // A quote and a colon at `end` are the text's (the padding is zeros), so
             // start <= end < end + 2 <= text.len().
-            if self.at(end) == b'"' && self.at(end + 1) == b':' {
+            if self.pair(end) == u16::from_le_bytes(*b"\":") {
                 // SAFETY: `start..end` lies in the text (above), between two quotes, which are
                 // ASCII, so in UTF-8 text it starts and ends on char boundaries.
                 let text = unsafe { self.text.get_unchecked(start..end) };
                 self.i = end + 2;
                 let head = self.head(start, end - start);
                 self.ws();
-                return Ok(Key { text: Cow::Borrowed(text), dot, head });
+                return Some(KeyRef { text, dot, head });
             }
         }
-        self.any_key()
+        None
     }
 
-    /// [`Self::key`] for every other key (and the errors).
+    /// [`Self::key`] for every key [`Self::plain_key`] leaves (and the errors).
     #[inline(never)]
-    fn any_key(&mut self) -> Result<Key<'a>, JsonError> {
+    pub fn any_key(&mut self) -> Result<Key<'a>, JsonError> {
         if self.peek() != Some(b'"') {
             return self.unexpected("was expecting double-quote to start field name");
         }
@@ -308,14 +352,19 @@ impl<'a> Scanner<'a> {
     /// Like [`Self::key`], without decoding the key (for skipped objects).
     #[inline(always)]
     fn skip_key(&mut self) -> Result<(), JsonError> {
-        self.ws();
+        // The expected byte first, whitespace only when it is not there (as in `key`).
         if self.byte() != b'"' {
-            return self.unexpected("was expecting double-quote to start field name");
+            self.ws();
+            if self.byte() != b'"' {
+                return self.unexpected("was expecting double-quote to start field name");
+            }
         }
         self.skip_string()?;
-        self.ws();
         if self.byte() != b':' {
-            return self.unexpected("was expecting a colon to separate field name and value");
+            self.ws();
+            if self.byte() != b':' {
+                return self.unexpected("was expecting a colon to separate field name and value");
+            }
         }
         self.i += 1;
         Ok(())
@@ -488,13 +537,14 @@ impl<'a> Scanner<'a> {
         ))
     }
 
-    /// [`Self::skip_value`] with the usual case, a string, inlined.
+    /// [`Self::skip_value`] with the usual cases, a string or a number, inlined.
     #[inline(always)]
     pub fn skip(&mut self) -> Result<(), JsonError> {
-        if self.byte() == b'"' {
-            return self.skip_string().map(|_| ());
+        match self.byte() {
+            b'"' => self.skip_string().map(|_| ()),
+            b'-' | b'0'..=b'9' => self.number().map(|_| ()),
+            _ => self.skip_value(),
         }
-        self.skip_value()
     }
 
     /// Skips the value at the cursor, checking its syntax. Iterative, so nesting depth costs
@@ -508,8 +558,12 @@ impl<'a> Scanner<'a> {
         let mut objects = 0u64;
         let mut level = 0u32;
         loop {
-            self.ws();
             match self.byte() {
+                // Whitespace in the dispatch rather than a test before it: compact JSON first.
+                b' ' | b'\n' | b'\r' | b'\t' => {
+                    self.ws();
+                    continue;
+                }
                 b'{' | b'[' if level == 64 => self.skip_value()?,
                 c @ (b'{' | b'[') => {
                     self.open()?;
