@@ -92,6 +92,27 @@ mod kind {
     pub const BUT_STRINGS: u16 = 1 << 8;
     pub const BUT_NUMBERS: u16 = 1 << 9;
     pub const ANYTHING_BUT: u16 = 1 << 10;
+    pub const NUMBERS: u16 = 1 << 11;
+    pub const LITERALS: u16 = 1 << 12;
+    pub const EXISTS: u16 = 1 << 13;
+    pub const RANGES: u16 = 1 << 14;
+    pub const IP: u16 = 1 << 15;
+}
+
+/// The one part of a [`ValueIndex`] holding all its conditions, when there is one: a leaf at
+/// such a path is evaluated by [`ValueIndex::eval_part`], without `eval`'s tests of every part.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Part {
+    Prefixes,
+    Suffixes,
+    Caseless,
+    CaselessPrefixes,
+    CaselessSuffixes,
+    Wildcards,
+    Exists,
+    /// Number spellings and values, and numeric ranges.
+    Numbers,
+    Ip,
 }
 
 fn literal_slot(l: Literal) -> usize {
@@ -164,6 +185,11 @@ impl ValueIndex {
             (kind::BUT_STRINGS, !self.but_strings.is_empty()),
             (kind::BUT_NUMBERS, !self.but_numbers.is_empty()),
             (kind::ANYTHING_BUT, !self.anything_but.is_empty()),
+            (kind::NUMBERS, !self.number_text.is_empty() || !self.number_value.is_empty()),
+            (kind::LITERALS, self.literals.iter().any(|ids| !ids.is_empty())),
+            (kind::EXISTS, !self.exists.is_empty()),
+            (kind::RANGES, !self.numeric.ranges.is_empty()),
+            (kind::IP, !self.ip_all.is_empty()),
         ];
         parts.iter().filter(|(_, present)| *present).fold(0, |bits, (bit, _)| bits | bit)
     }
@@ -300,6 +326,50 @@ impl ValueIndex {
         self.exact.get(s.as_bytes())
     }
 
+    /// The one part holding every condition here, if there is one (and a condition).
+    pub fn sole_part(&self) -> Option<Part> {
+        Some(match self.kinds {
+            kind::PREFIXES => Part::Prefixes,
+            kind::SUFFIXES => Part::Suffixes,
+            kind::CASELESS => Part::Caseless,
+            kind::CASELESS_PREFIXES => Part::CaselessPrefixes,
+            kind::CASELESS_SUFFIXES => Part::CaselessSuffixes,
+            kind::WILDCARDS => Part::Wildcards,
+            kind::EXISTS => Part::Exists,
+            kind::IP => Part::Ip,
+            k if k != 0 && k & !(kind::NUMBERS | kind::RANGES) == 0 => Part::Numbers,
+            _ => return None,
+        })
+    }
+
+    /// What [`ValueIndex::eval`] reports when every condition here is in `part` (see
+    /// [`ValueIndex::sole_part`]): only that part is looked at, and only for the probes it can meet.
+    #[inline(always)]
+    pub fn eval_part(&self, part: Part, probe: Probe<'_>, out: &mut impl FnMut(CondId)) {
+        match (part, probe) {
+            (Part::Exists, _) => self.exists.iter().for_each(|&id| out(id)),
+            (Part::Prefixes, Probe::Str(s)) => self.prefixes.walk(s.bytes(), out),
+            (Part::Suffixes, Probe::Str(s)) => self.suffixes.walk(s.bytes().rev(), out),
+            (Part::Caseless, Probe::Str(s)) => self.eval_caseless(s, out),
+            (Part::CaselessPrefixes, Probe::Str(s)) => {
+                self.caseless_prefixes.walk(s.bytes().map(|b| b.to_ascii_lowercase()), out)
+            }
+            (Part::CaselessSuffixes, Probe::Str(s)) => {
+                self.caseless_suffixes.walk(s.bytes().rev().map(|b| b.to_ascii_lowercase()), out)
+            }
+            (Part::Wildcards, Probe::Str(s)) => self.eval_wildcards(s, out),
+            (Part::Numbers, Probe::Num(text)) => {
+                if let Some(ids) = get(&self.number_text, text) {
+                    ids.iter().for_each(|&id| out(id));
+                }
+            }
+            (Part::Numbers, Probe::Value(v)) => self.eval_value(v, out),
+            (Part::Ip, Probe::Ip(a)) => self.eval_ip(a, out),
+            (Part::Ip, Probe::Num(text)) => self.eval_ip_text(text, out),
+            _ => {}
+        }
+    }
+
     /// Reports every condition `probe` meets. Not inlined: the caller runs once per leaf and
     /// would otherwise set up all of this for every leaf.
     #[inline(never)]
@@ -314,24 +384,52 @@ impl ValueIndex {
                 if let Some(ids) = get(&self.number_text, text) {
                     ids.iter().for_each(|&id| out(id));
                 }
-                for (id, r) in &self.ip_all {
-                    if r.matches(text.as_bytes()) {
-                        out(*id);
-                    }
-                }
+                self.eval_ip_text(text, out);
             }
             Probe::Lit(l) => self.literals[literal_slot(l)].iter().for_each(|&id| out(id)),
-            Probe::Value(v) => {
-                if let Some(ids) = get(&self.number_value, &number::value_key(v)) {
-                    ids.iter().for_each(|&id| out(id));
-                }
-                self.numeric.stab(v, out);
-            }
+            Probe::Value(v) => self.eval_value(v, out),
             Probe::Ip(a) => self.eval_ip(a, out),
         }
         if self.kinds & (kind::BUT_STRINGS | kind::BUT_NUMBERS | kind::ANYTHING_BUT) != 0 {
             self.eval_anything_but(probe, out);
         }
+    }
+
+    #[inline(always)]
+    fn eval_value(&self, v: f64, out: &mut impl FnMut(CondId)) {
+        if let Some(ids) = get(&self.number_value, &number::value_key(v)) {
+            ids.iter().for_each(|&id| out(id));
+        }
+        self.numeric.stab(v, out);
+    }
+
+    /// A number's spelling against the IP conditions (event-ruler matches number spellings
+    /// against their digit ranges too).
+    #[inline(always)]
+    fn eval_ip_text(&self, text: &str, out: &mut impl FnMut(CondId)) {
+        for (id, r) in &self.ip_all {
+            if r.matches(text.as_bytes()) {
+                out(*id);
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn eval_caseless(&self, s: &str, out: &mut impl FnMut(CondId)) {
+        if s.is_ascii() {
+            if let Some(ids) = self.caseless.get(s.as_bytes()) {
+                ids.iter().for_each(|&id| out(id));
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn eval_wildcards(&self, s: &str, out: &mut impl FnMut(CondId)) {
+        self.wildcards.walk(s.bytes(), &mut |id| {
+            if self.wildcard_patterns.get(&id).is_some_and(|w| w.matches(s)) {
+                out(id);
+            }
+        });
     }
 
     fn eval_anything_but(&self, probe: Probe<'_>, out: &mut impl FnMut(CondId)) {
@@ -359,24 +457,27 @@ impl ValueIndex {
     }
 
     fn eval_ip(&self, a: Address, out: &mut impl FnMut(CondId)) {
-        let lookup = |v6: bool, bits: u128, out: &mut dyn FnMut(CondId)| {
-            for &(mask, _) in &self.ip_masks[usize::from(v6)] {
-                let key = Block { v6, mask, base: 0 }.key_of(bits);
-                if let Some(ids) = get(&self.ip_blocks, &(v6, mask, key)) {
-                    ids.iter().for_each(|&id| out(id));
-                }
-            }
-        };
-        lookup(a.v6, a.bits, out);
+        self.eval_blocks(a.v6, a.bits, out);
         if a.v6 {
             // An IPv4 range reads the first 8 of the 32 digits.
-            lookup(false, a.top32(), out);
+            self.eval_blocks(false, a.top32(), out);
         } else if !self.ip_wide_v6.is_empty() {
             let hex = a.hex();
             for (id, r) in &self.ip_wide_v6 {
                 if r.matches(&hex) {
                     out(*id);
                 }
+            }
+        }
+    }
+
+    /// The blocks of one family holding `bits`, one lookup per mask length in use.
+    #[inline(always)]
+    fn eval_blocks(&self, v6: bool, bits: u128, out: &mut impl FnMut(CondId)) {
+        for &(mask, _) in &self.ip_masks[usize::from(v6)] {
+            let key = Block { v6, mask, base: 0 }.key_of(bits);
+            if let Some(ids) = get(&self.ip_blocks, &(v6, mask, key)) {
+                ids.iter().for_each(|&id| out(id));
             }
         }
     }
@@ -388,10 +489,8 @@ impl ValueIndex {
                 ids.iter().for_each(|&id| out(id));
             }
         }
-        if kinds & kind::CASELESS != 0 && s.is_ascii() {
-            if let Some(ids) = self.caseless.get(s.as_bytes()) {
-                ids.iter().for_each(|&id| out(id));
-            }
+        if kinds & kind::CASELESS != 0 {
+            self.eval_caseless(s, out);
         }
         if kinds & kind::PREFIXES != 0 {
             self.prefixes.walk(s.bytes(), out);
@@ -406,11 +505,7 @@ impl ValueIndex {
             self.caseless_suffixes.walk(s.bytes().rev().map(|b| b.to_ascii_lowercase()), out);
         }
         if kinds & kind::WILDCARDS != 0 {
-            self.wildcards.walk(s.bytes(), &mut |id| {
-                if self.wildcard_patterns.get(&id).is_some_and(|w| w.matches(s)) {
-                    out(id);
-                }
-            });
+            self.eval_wildcards(s, out);
         }
         if kinds & kind::STRINGS == 0 {
             return;
@@ -635,6 +730,77 @@ mod tests {
         ix.remove(1, &Condition::Exact("running".into()));
         assert_eq!(hits(&ix, Probe::Str("running")), Vec::<CondId>::new());
         assert_eq!(hits(&ix, Probe::Str("")), vec![2]);
+    }
+
+    #[test]
+    fn one_part_indexes_give_eval_part_what_eval_gives() {
+        use crate::events::ip::parse as ip;
+        let cidr = |t: &str| Condition::Ip(crate::events::ip::HexRange::cidr(t).unwrap());
+        let sets: Vec<(Part, Vec<Condition>)> = vec![
+            (Part::Prefixes, vec![Condition::Prefix("ru".into()), Condition::Prefix("".into()), Condition::Prefix("10.".into())]),
+            (Part::Suffixes, vec![Condition::Suffix("ing".into()), Condition::Suffix("5".into())]),
+            (Part::Caseless, vec![Condition::EqualsIgnoreCase(Caseless::new("RUNNING"))]),
+            (Part::CaselessPrefixes, vec![Condition::PrefixIgnoreCase(Caseless::new("RU"))]),
+            (Part::CaselessSuffixes, vec![Condition::SuffixIgnoreCase(Caseless::new("NG"))]),
+            (Part::Wildcards, vec![Condition::Wildcard(Wildcard::parse("r*g").unwrap()), Condition::Wildcard(Wildcard::parse("*").unwrap())]),
+            (Part::Exists, vec![Condition::Exists(true)]),
+            (
+                Part::Numbers,
+                vec![
+                    Condition::Number { text: "5".into(), value: Some(5.0) },
+                    Condition::Number { text: "9007199254740993".into(), value: None },
+                    Condition::Numeric(NumericRange { lower: Some((1.0, false)), upper: Some((10.0, true)) }),
+                ],
+            ),
+            (Part::Numbers, vec![Condition::Numeric(NumericRange { lower: None, upper: Some((0.0, true)) })]),
+            (Part::Ip, vec![cidr("10.1.2.0/24"), cidr("10.0.0.0/8"), cidr("::/16"), cidr("2001:db8::/32")]),
+        ];
+        let probes = [
+            Probe::Str("running"),
+            Probe::Str("RUNNING"),
+            Probe::Str("Ründing"),
+            Probe::Str(""),
+            Probe::Str("10.1.2.3"),
+            Probe::Num("5"),
+            Probe::Num("9007199254740993"),
+            Probe::Num("10"),
+            Probe::Value(5.0),
+            Probe::Value(0.0),
+            Probe::Value(10.0),
+            Probe::Lit(Literal::Null),
+            Probe::Lit(Literal::True),
+            Probe::Ip(ip("10.1.2.3").unwrap()),
+            Probe::Ip(ip("10.9.2.3").unwrap()),
+            Probe::Ip(ip("::1").unwrap()),
+            Probe::Ip(ip("2001:db8::1").unwrap()),
+        ];
+        for (part, conds) in &sets {
+            let mut ix = ValueIndex::default();
+            for (i, c) in conds.iter().enumerate() {
+                ix.add(i as CondId, c);
+            }
+            assert_eq!(ix.sole_part(), Some(*part), "{conds:?}");
+            for probe in probes {
+                let mut got = Vec::new();
+                ix.eval_part(*part, probe, &mut |id| got.push(id));
+                got.sort_unstable();
+                assert_eq!(got, hits(&ix, probe), "{part:?} {probe:?}");
+            }
+            // A condition of another part (or an anything-but) leaves the general path only.
+            for other in [Condition::Exact("x".into()), Condition::Exists(true), Condition::Literal(Literal::Null)] {
+                if ix.sole_part() == Some(Part::Exists) && other == Condition::Exists(true) {
+                    continue;
+                }
+                ix.add(99, &other);
+                assert_eq!(ix.sole_part(), None, "{conds:?} + {other:?}");
+                ix.remove(99, &other);
+                assert_eq!(ix.sole_part(), Some(*part));
+            }
+        }
+        let mut ix = ValueIndex::default();
+        assert_eq!(ix.sole_part(), None);
+        ix.add(1, &Condition::Exact("x".into()));
+        assert_eq!(ix.sole_part(), None);
     }
 
     #[test]

@@ -39,7 +39,7 @@ use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 use super::flatten::{flatten_with, java_split_dots, EventError, LeafSink, PathId, PathTrie, Scalar, WalkBuffers};
-use super::index::{CondId, Probe, ValueIndex};
+use super::index::{CondId, Part, Probe, ValueIndex};
 use super::ip;
 use super::number;
 use super::pattern::{Condition, Literal, Pattern};
@@ -65,6 +65,8 @@ enum Eval {
     Nothing,
     /// Only exact strings, read as written: one table lookup for a string, nothing otherwise.
     Exact,
+    /// Conditions in this mode only, all in one part of the index.
+    Part(Mode, Part),
     /// Conditions in this mode only.
     One(Mode),
     /// Conditions in several modes.
@@ -284,7 +286,10 @@ impl Matcher {
         let eval = match (modes.next(), modes.next()) {
             (None, _) => Eval::Nothing,
             (Some(Mode::Raw), None) if indexes[Mode::Raw as usize].exact_only() => Eval::Exact,
-            (Some(&m), None) => Eval::One(m),
+            (Some(&m), None) => match indexes[m as usize].sole_part() {
+                Some(part) => Eval::Part(m, part),
+                None => Eval::One(m),
+            },
             (Some(_), Some(_)) => Eval::Modes,
         };
         self.plans[p] = LeafPlan { eval, listed: self.absent_fields[p] > 0 };
@@ -561,9 +566,17 @@ impl LeafSink for Collector<'_, '_> {
                     indexes[mode as usize].eval(probe(&value, mode), &mut |cond| s.hit(cond, leaf));
                 }
             }
+            Eval::Part(mode, part) => evaluate_part(self.matcher, s, p, &value, leaf, mode, part),
             Eval::Modes => evaluate_modes(self.matcher, s, p, &value, leaf),
         }
     }
+}
+
+/// A leaf at a path whose conditions are all in one reading mode and one part of its index.
+#[inline(never)]
+fn evaluate_part(matcher: &Matcher, s: &mut Scratch, p: usize, value: &Scalar<'_>, leaf: Leaf, mode: Mode, part: Part) {
+    let Some(indexes) = matcher.indexes.get(p) else { return };
+    indexes[mode as usize].eval_part(part, probe(value, mode), &mut |cond| s.hit(cond, leaf));
 }
 
 /// A leaf at a path with conditions in several reading modes: every condition its value meets
@@ -691,7 +704,7 @@ mod tests {
         m.add_rule(3, &Pattern::parse(r#"{"a": [5]}"#).unwrap());
         assert_eq!(m.plans[a].eval, Eval::Modes);
         let b = m.path_ids["b"] as usize;
-        assert_eq!(m.plans[b].eval, Eval::One(Mode::Raw));
+        assert_eq!(m.plans[b].eval, Eval::Part(Mode::Raw, Part::Prefixes));
         assert_eq!(&m.matches(r#"{"b": "yes"}"#).unwrap()[..], &[2]);
         assert_eq!(&m.matches(r#"{"a": "x", "b": "yes"}"#).unwrap()[..], &[0]);
         assert_eq!(&m.matches(r#"{"a": [5, "x"], "b": ["yes", 1]}"#).unwrap()[..], &[0, 3]);
