@@ -559,7 +559,11 @@ impl RangeIndex {
             .collect();
     }
 
+    #[inline(always)]
     fn stab(&self, x: f64, out: &mut impl FnMut(CondId)) {
+        if self.ranges.is_empty() {
+            return;
+        }
         let end = self.ranges.partition_point(|(l, _, _)| *l <= x);
         for j in (0..end).rev() {
             if self.reach[j] < x {

@@ -377,8 +377,9 @@ struct Leaf {
 #[derive(Default)]
 struct Scratch {
     gen: u32,
-    cond_stamp: Vec<u32>,
-    cond_head: Vec<u32>,
+    /// Per condition: (stamp, head of its (leaf, next) list in `hits`), side by side so that a
+    /// hit reads and writes one entry.
+    conds: Vec<(u32, u32)>,
     hit_conds: Vec<CondId>,
     /// (leaf, next) linked lists of leaves per condition.
     hits: Vec<(Leaf, u32)>,
@@ -409,8 +410,9 @@ impl Scratch {
                 v.resize(n, 0)
             }
         };
-        grow(&mut self.cond_stamp, m.conds.len());
-        grow(&mut self.cond_head, m.conds.len());
+        if self.conds.len() < m.conds.len() {
+            self.conds.resize(m.conds.len(), (0, NONE));
+        }
         grow(&mut self.path_stamp, m.indexes.len());
         grow(&mut self.path_head, m.indexes.len());
         grow(&mut self.search_stamp, m.indexes.len());
@@ -433,14 +435,17 @@ impl Scratch {
     /// Condition `cond` holds for `leaf`.
     #[inline(always)]
     fn hit(&mut self, cond: CondId, leaf: Leaf) {
-        let c = cond as usize;
-        if self.cond_stamp[c] != self.gen {
-            self.cond_stamp[c] = self.gen;
-            self.cond_head[c] = NONE;
+        // Condition ids come from the matcher, whose `conds` this was grown to in `begin`.
+        let Some(state) = self.conds.get_mut(cond as usize) else { return };
+        let next = if state.0 != self.gen {
+            state.0 = self.gen;
             self.hit_conds.push(cond);
-        }
-        self.hits.push((leaf, self.cond_head[c]));
-        self.cond_head[c] = (self.hits.len() - 1) as u32;
+            NONE
+        } else {
+            state.1
+        };
+        state.1 = self.hits.len() as u32;
+        self.hits.push((leaf, next));
     }
 
     /// `leaf` is at path `p`, one with an `exists: false` field.
@@ -455,7 +460,7 @@ impl Scratch {
     }
 
     fn any_hit(&self, field: &CompiledField) -> bool {
-        field.conds.iter().any(|&c| self.cond_stamp[c as usize] == self.gen)
+        field.conds.iter().any(|&c| self.conds[c as usize].0 == self.gen)
     }
 
     fn path_has_leaf(&self, path: PathId) -> bool {
@@ -481,10 +486,10 @@ impl Scratch {
             return true;
         };
         for &cond in &field.conds {
-            if self.cond_stamp[cond as usize] != self.gen {
+            let (stamp, mut hit) = self.conds[cond as usize];
+            if stamp != self.gen {
                 continue;
             }
-            let mut hit = self.cond_head[cond as usize];
             while hit != NONE {
                 let (leaf, next) = self.hits[hit as usize];
                 let membership = self.membership(leaf);
@@ -561,15 +566,18 @@ impl LeafSink for Collector<'_, '_> {
                     }
                 }
             }
-            Eval::One(mode) => {
-                if let Some(indexes) = self.matcher.indexes.get(p) {
-                    indexes[mode as usize].eval(probe(&value, mode), &mut |cond| s.hit(cond, leaf));
-                }
-            }
+            Eval::One(mode) => evaluate_one(self.matcher, s, p, &value, leaf, mode),
             Eval::Part(mode, part) => evaluate_part(self.matcher, s, p, &value, leaf, mode, part),
             Eval::Modes => evaluate_modes(self.matcher, s, p, &value, leaf),
         }
     }
+}
+
+/// A leaf at a path whose conditions are all in one reading mode.
+#[inline(never)]
+fn evaluate_one(matcher: &Matcher, s: &mut Scratch, p: usize, value: &Scalar<'_>, leaf: Leaf, mode: Mode) {
+    let Some(indexes) = matcher.indexes.get(p) else { return };
+    indexes[mode as usize].eval(probe(value, mode), &mut |cond| s.hit(cond, leaf));
 }
 
 /// A leaf at a path whose conditions are all in one reading mode and one part of its index.
@@ -601,7 +609,7 @@ fn probe<'v>(value: &'v Scalar<'_>, mode: Mode) -> Probe<'v> {
             None => Probe::Str(text),
         },
         (Scalar::Str(text), _) => Probe::Str(text),
-        (Scalar::Num(text), Mode::Numeric) => match number::comparable(text) {
+        (Scalar::Num(text), Mode::Numeric) => match number::comparable_inline(text) {
             Some(v) => Probe::Value(v),
             None => Probe::Num(text),
         },
