@@ -55,8 +55,10 @@ pub struct ValueIndex {
     /// String conditions evaluated one by one.
     strings: Vec<(CondId, Condition)>,
     numeric: RangeIndex,
-    /// IP conditions by (family, mask, masked address).
+    /// IPv6 conditions by (family, mask, masked address).
     ip_blocks: FxHashMap<(bool, u8, u128), Ids>,
+    /// The IPv4 ones again, keyed by [`ipv4_key`]: one word to hash for the usual event address.
+    ipv4_blocks: FxHashMap<u64, Ids>,
     /// Mask lengths in use per family (IPv4, IPv6), with counts.
     ip_masks: [Vec<(u8, u32)>; 2],
     /// IPv6 ranges wider than /32, the only ones an IPv4 value can fall in.
@@ -66,7 +68,7 @@ pub struct ValueIndex {
     ip_all: Vec<(CondId, HexRange)>,
     /// anything-but lists of strings: all of them, and those each string excludes.
     but_strings: Vec<CondId>,
-    but_string_excluded: FxHashMap<Box<str>, Ids>,
+    but_string_excluded: ExactTable<false>,
     but_numbers: Vec<CondId>,
     but_number_excluded: FxHashMap<u64, Ids>,
     anything_but: Vec<(CondId, AnythingBut)>,
@@ -112,7 +114,18 @@ pub enum Part {
     Exists,
     /// Number spellings and values, and numeric ranges.
     Numbers,
+    /// Exact strings and anything-but lists of strings (either or both).
+    ExactButStrings,
     Ip,
+}
+
+/// The key of the IPv4 block of mask length `mask` holding the address in the low 32 bits of
+/// `bits` (or, for a block's base, that base): the mask length above the masked address.
+#[inline(always)]
+fn ipv4_key(mask: u8, bits: u128) -> u64 {
+    let mask = u32::from(mask).min(32);
+    let keep = u32::MAX.checked_shl(32 - mask).unwrap_or(0);
+    u64::from(mask) << 32 | u64::from(bits as u32 & keep)
 }
 
 fn literal_slot(l: Literal) -> usize {
@@ -223,7 +236,11 @@ impl ValueIndex {
             Condition::Numeric(r) => self.numeric.insert(id, *r),
             Condition::Ip(r) => {
                 let b = r.block;
-                self.ip_blocks.entry((b.v6, b.mask, b.base)).or_default().push(id);
+                if b.v6 {
+                    self.ip_blocks.entry((b.v6, b.mask, b.base)).or_default().push(id);
+                } else {
+                    self.ipv4_blocks.entry(ipv4_key(b.mask, b.base)).or_default().push(id);
+                }
                 let masks = &mut self.ip_masks[usize::from(b.v6)];
                 match masks.iter_mut().find(|(m, _)| *m == b.mask) {
                     Some(entry) => entry.1 += 1,
@@ -241,7 +258,7 @@ impl ValueIndex {
             Condition::AnythingBut(AnythingBut::Strings(set)) => {
                 self.but_strings.push(id);
                 for x in set.iter() {
-                    push_once(self.but_string_excluded.entry(x.clone()).or_default(), id);
+                    self.but_string_excluded.insert(x.as_bytes(), id);
                 }
             }
             Condition::AnythingBut(AnythingBut::Numbers(set)) => {
@@ -284,7 +301,11 @@ impl ValueIndex {
             Condition::Numeric(_) => self.numeric.remove(id),
             Condition::Ip(r) => {
                 let b: Block = r.block;
-                remove_keyed(&mut self.ip_blocks, &(b.v6, b.mask, b.base), id);
+                if b.v6 {
+                    remove_keyed(&mut self.ip_blocks, &(b.v6, b.mask, b.base), id);
+                } else {
+                    remove_keyed(&mut self.ipv4_blocks, &ipv4_key(b.mask, b.base), id);
+                }
                 let masks = &mut self.ip_masks[usize::from(b.v6)];
                 if let Some(entry) = masks.iter_mut().find(|(m, _)| *m == b.mask) {
                     entry.1 -= 1;
@@ -300,7 +321,7 @@ impl ValueIndex {
             Condition::AnythingBut(AnythingBut::Strings(set)) => {
                 self.but_strings.retain(|x| *x != id);
                 for x in set.iter() {
-                    remove_keyed(&mut self.but_string_excluded, x, id);
+                    self.but_string_excluded.remove(x.as_bytes(), id);
                 }
             }
             Condition::AnythingBut(AnythingBut::Numbers(set)) => {
@@ -337,6 +358,8 @@ impl ValueIndex {
             kind::WILDCARDS => Part::Wildcards,
             kind::EXISTS => Part::Exists,
             kind::IP => Part::Ip,
+            kind::BUT_STRINGS => Part::ExactButStrings,
+            k if k == kind::EXACT | kind::BUT_STRINGS => Part::ExactButStrings,
             k if k != 0 && k & !(kind::NUMBERS | kind::RANGES) == 0 => Part::Numbers,
             _ => return None,
         })
@@ -366,6 +389,13 @@ impl ValueIndex {
             (Part::Numbers, Probe::Value(v)) => self.eval_value(v, out),
             (Part::Ip, Probe::Ip(a)) => self.eval_ip(a, out),
             (Part::Ip, Probe::Num(text)) => self.eval_ip_text(text, out),
+            (Part::ExactButStrings, Probe::Str(s)) => {
+                if let Some(ids) = self.exact_ids(s) {
+                    ids.iter().for_each(|&id| out(id));
+                }
+                report_unless(&self.but_strings, self.but_string_excluded.get(s.as_bytes()), out);
+            }
+            (Part::ExactButStrings, _) => self.but_strings.iter().for_each(|&id| out(id)),
             _ => {}
         }
     }
@@ -435,7 +465,7 @@ impl ValueIndex {
     fn eval_anything_but(&self, probe: Probe<'_>, out: &mut impl FnMut(CondId)) {
         if self.kinds & kind::BUT_STRINGS != 0 {
             let excluded = match probe {
-                Probe::Str(s) => get(&self.but_string_excluded, s),
+                Probe::Str(s) => self.but_string_excluded.get(s.as_bytes()),
                 _ => None,
             };
             report_unless(&self.but_strings, excluded, out);
@@ -474,7 +504,15 @@ impl ValueIndex {
     /// The blocks of one family holding `bits`, one lookup per mask length in use.
     #[inline(always)]
     fn eval_blocks(&self, v6: bool, bits: u128, out: &mut impl FnMut(CondId)) {
-        for &(mask, _) in &self.ip_masks[usize::from(v6)] {
+        if !v6 {
+            for &(mask, _) in &self.ip_masks[0] {
+                if let Some(ids) = get(&self.ipv4_blocks, &ipv4_key(mask, bits)) {
+                    ids.iter().for_each(|&id| out(id));
+                }
+            }
+            return;
+        }
+        for &(mask, _) in &self.ip_masks[1] {
             let key = Block { v6, mask, base: 0 }.key_of(bits);
             if let Some(ids) = get(&self.ip_blocks, &(v6, mask, key)) {
                 ids.iter().for_each(|&id| out(id));
@@ -758,6 +796,16 @@ mod tests {
             ),
             (Part::Numbers, vec![Condition::Numeric(NumericRange { lower: None, upper: Some((0.0, true)) })]),
             (Part::Ip, vec![cidr("10.1.2.0/24"), cidr("10.0.0.0/8"), cidr("::/16"), cidr("2001:db8::/32")]),
+            (Part::Ip, vec![cidr("0.0.0.0/0"), cidr("10.1.2.3/30"), cidr("10.1.2.3/31")]),
+            (Part::Ip, vec![cidr("::/0"), cidr("a00::/8"), cidr("::/100")]),
+            (
+                Part::ExactButStrings,
+                vec![
+                    Condition::Exact("running".into()),
+                    Condition::AnythingBut(AnythingBut::Strings(Box::new(["running".into(), "x".into(), "x".into()]))),
+                ],
+            ),
+            (Part::ExactButStrings, vec![Condition::AnythingBut(AnythingBut::Strings(Box::new(["".into()])))]),
         ];
         let probes = [
             Probe::Str("running"),
@@ -777,6 +825,9 @@ mod tests {
             Probe::Ip(ip("10.9.2.3").unwrap()),
             Probe::Ip(ip("::1").unwrap()),
             Probe::Ip(ip("2001:db8::1").unwrap()),
+            Probe::Ip(ip("10.1.2.2").unwrap()),
+            Probe::Ip(ip("::ffff:a01:203").unwrap()),
+            Probe::Ip(ip("a01:203::").unwrap()),
         ];
         for (part, conds) in &sets {
             let mut ix = ValueIndex::default();
@@ -791,7 +842,7 @@ mod tests {
                 assert_eq!(got, hits(&ix, probe), "{part:?} {probe:?}");
             }
             // A condition of another part (or an anything-but) leaves the general path only.
-            for other in [Condition::Exact("x".into()), Condition::Exists(true), Condition::Literal(Literal::Null)] {
+            for other in [Condition::Exists(true), Condition::Literal(Literal::Null)] {
                 if ix.sole_part() == Some(Part::Exists) && other == Condition::Exists(true) {
                     continue;
                 }
