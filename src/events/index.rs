@@ -8,7 +8,8 @@
 //! tried); CIDR blocks and IP addresses are hash lookups per mask length; `exists: true` is one
 //! entry; anything-but lists of strings or numbers are reported unless the value is one they
 //! exclude (a lookup). The rest (non-ASCII ignore-case, other anything-buts, numeric ranges, and
-//! the odd cases of IP ranges meeting values of another length) is scanned per value.
+//! the odd cases of IP ranges meeting values of another length) is scanned per value. When every
+//! condition sits in one part ([`Part`]), [`ValueIndex::eval_part`] looks at that part alone.
 //!
 //! Invariant: a condition id is reported at most once per value evaluated.
 
