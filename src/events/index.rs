@@ -120,6 +120,22 @@ pub enum Part {
     Ip,
 }
 
+impl Part {
+    /// Every part, each at the position of its discriminant (so `ALL[part as usize] == part`).
+    pub const ALL: [Part; 10] = [
+        Part::Prefixes,
+        Part::Suffixes,
+        Part::Caseless,
+        Part::CaselessPrefixes,
+        Part::CaselessSuffixes,
+        Part::Wildcards,
+        Part::Exists,
+        Part::Numbers,
+        Part::ExactButStrings,
+        Part::Ip,
+    ];
+}
+
 /// The key of the IPv4 block of mask length `mask` holding the address in the low 32 bits of
 /// `bits` (or, for a block's base, that base): the mask length above the masked address.
 #[inline(always)]
@@ -773,6 +789,15 @@ mod tests {
         ix.remove(1, &Condition::Exact("running".into()));
         assert_eq!(hits(&ix, Probe::Str("running")), Vec::<CondId>::new());
         assert_eq!(hits(&ix, Probe::Str("")), vec![2]);
+    }
+
+    #[test]
+    fn every_part_sits_at_its_discriminant() {
+        // The matcher's table of part evaluations is indexed by `part as usize` and reads
+        // `Part::ALL` back by the same number.
+        for (i, part) in Part::ALL.into_iter().enumerate() {
+            assert_eq!(part as usize, i);
+        }
     }
 
     #[test]

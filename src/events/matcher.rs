@@ -74,11 +74,21 @@ enum Eval {
     Modes,
 }
 
+/// The out-of-line evaluation of a leaf (`Eval::Part`, `Eval::One`, `Eval::Modes`), one function
+/// per mode and part, so that neither the walker nor the function dispatches on them per leaf.
+type LeafFn = fn(&Matcher, &mut Scratch, usize, &Scalar<'_>, Leaf);
+
 #[derive(Clone, Copy, Default, Debug)]
 struct LeafPlan {
-    eval: Eval,
+    /// `eval` is `Eval::Exact` (evaluated inline in the walker).
+    exact: bool,
     /// Some `exists: false` field is on the path, so its leaves are listed per event.
     listed: bool,
+    /// The evaluation of every other plan but `Eval::Nothing`.
+    call: Option<LeafFn>,
+    /// The plan `exact` and `call` carry out (the walker reads only those; tests read this).
+    #[cfg_attr(not(test), allow(dead_code))]
+    eval: Eval,
 }
 
 /// A deduplicated condition at a path in one mode, and the fields using it.
@@ -293,7 +303,13 @@ impl Matcher {
             },
             (Some(_), Some(_)) => Eval::Modes,
         };
-        self.plans[p] = LeafPlan { eval, listed: self.absent_fields[p] > 0 };
+        let call: Option<LeafFn> = match eval {
+            Eval::Nothing | Eval::Exact => None,
+            Eval::Part(mode, part) => Some(PART_FNS[mode as usize][part as usize]),
+            Eval::One(mode) => Some(ONE_FNS[mode as usize]),
+            Eval::Modes => Some(evaluate_modes),
+        };
+        self.plans[p] = LeafPlan { exact: eval == Eval::Exact, listed: self.absent_fields[p] > 0, call, eval };
     }
 
     fn cond(&self, id: CondId) -> Option<&Cond> {
@@ -558,34 +574,61 @@ impl LeafSink for Collector<'_, '_> {
         if plan.listed {
             s.list_leaf(p, leaf);
         }
-        match plan.eval {
-            Eval::Nothing => {}
-            Eval::Exact => {
-                if let (Scalar::Str(text), Some(indexes)) = (&value, self.matcher.indexes.get(p)) {
-                    if let Some(ids) = indexes[Mode::Raw as usize].exact_ids(text) {
-                        ids.iter().for_each(|&cond| s.hit(cond, leaf));
-                    }
+        if plan.exact {
+            if let (Scalar::Str(text), Some(indexes)) = (&value, self.matcher.indexes.get(p)) {
+                if let Some(ids) = indexes[Mode::Raw as usize].exact_ids(text) {
+                    ids.iter().for_each(|&cond| s.hit(cond, leaf));
                 }
             }
-            Eval::One(mode) => evaluate_one(self.matcher, s, p, &value, leaf, mode),
-            Eval::Part(mode, part) => evaluate_part(self.matcher, s, p, &value, leaf, mode, part),
-            Eval::Modes => evaluate_modes(self.matcher, s, p, &value, leaf),
+        } else if let Some(call) = plan.call {
+            call(self.matcher, s, p, &value, leaf);
         }
     }
 }
 
-/// A leaf at a path whose conditions are all in one reading mode.
+/// `evaluate_one` for each mode, by mode.
+const ONE_FNS: [LeafFn; 3] = [evaluate_one::<0>, evaluate_one::<1>, evaluate_one::<2>];
+
+/// A leaf at a path whose conditions are all in one reading mode (`MODES[MODE]`).
 #[inline(never)]
-fn evaluate_one(matcher: &Matcher, s: &mut Scratch, p: usize, value: &Scalar<'_>, leaf: Leaf, mode: Mode) {
+fn evaluate_one<const MODE: usize>(matcher: &Matcher, s: &mut Scratch, p: usize, value: &Scalar<'_>, leaf: Leaf) {
     let Some(indexes) = matcher.indexes.get(p) else { return };
-    indexes[mode as usize].eval(probe(value, mode), &mut |cond| s.hit(cond, leaf));
+    indexes[MODE].eval(probe(value, MODES[MODE]), &mut |cond| s.hit(cond, leaf));
 }
 
-/// A leaf at a path whose conditions are all in one reading mode and one part of its index.
+macro_rules! part_fns {
+    ($mode:literal) => {
+        [
+            evaluate_part::<$mode, 0>,
+            evaluate_part::<$mode, 1>,
+            evaluate_part::<$mode, 2>,
+            evaluate_part::<$mode, 3>,
+            evaluate_part::<$mode, 4>,
+            evaluate_part::<$mode, 5>,
+            evaluate_part::<$mode, 6>,
+            evaluate_part::<$mode, 7>,
+            evaluate_part::<$mode, 8>,
+            evaluate_part::<$mode, 9>,
+        ]
+    };
+}
+
+/// `evaluate_part` for each mode and part, by mode and part.
+const PART_FNS: [[LeafFn; 10]; 3] = [part_fns!(0), part_fns!(1), part_fns!(2)];
+
+/// A leaf at a path whose conditions are all in one reading mode and one part of its index
+/// (`MODES[MODE]`, `Part::ALL[PART]`): the mode and the part are constants here, so only the
+/// value's kind is tested.
 #[inline(never)]
-fn evaluate_part(matcher: &Matcher, s: &mut Scratch, p: usize, value: &Scalar<'_>, leaf: Leaf, mode: Mode, part: Part) {
+fn evaluate_part<const MODE: usize, const PART: usize>(
+    matcher: &Matcher,
+    s: &mut Scratch,
+    p: usize,
+    value: &Scalar<'_>,
+    leaf: Leaf,
+) {
     let Some(indexes) = matcher.indexes.get(p) else { return };
-    indexes[mode as usize].eval_part(part, probe(value, mode), &mut |cond| s.hit(cond, leaf));
+    indexes[MODE].eval_part(Part::ALL[PART], probe(value, MODES[MODE]), &mut |cond| s.hit(cond, leaf));
 }
 
 /// A leaf at a path with conditions in several reading modes: every condition its value meets
