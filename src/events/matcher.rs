@@ -577,7 +577,9 @@ impl LeafSink for Collector<'_, '_> {
         if plan.exact {
             if let (Scalar::Str(text), Some(indexes)) = (&value, self.matcher.indexes.get(p)) {
                 if let Some(ids) = indexes[Mode::Raw as usize].exact_ids(text) {
-                    ids.iter().for_each(|&cond| s.hit(cond, leaf));
+                    for &cond in ids {
+                        s.hit(cond, leaf);
+                    }
                 }
             }
         } else if let Some(call) = plan.call {
