@@ -29,7 +29,8 @@
 //! Per path, what a leaf there needs is decided when rules change ([`LeafPlan`]): which reading
 //! modes have conditions (most paths have one, and many only exact strings, which are one
 //! inline table lookup; many others only conditions of one part of the index, which is then the
-//! only part looked at), and whether the path's leaves must be listed for `exists: false`.
+//! only part looked at; every evaluation but the exact lookup is one function chosen then, for
+//! its mode and part), and whether the path's leaves must be listed for `exists: false`.
 //! A candidate is checked by the array-consistent search only when a leaf on one of its paths
 //! sits in an array or under an empty step; otherwise any leaf will do, and a hit per field is
 //! the whole check.
