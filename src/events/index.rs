@@ -8,7 +8,8 @@
 //! tried); CIDR blocks and IP addresses are hash lookups per mask length; `exists: true` is one
 //! entry; anything-but lists of strings or numbers are reported unless the value is one they
 //! exclude (a lookup). The rest (non-ASCII ignore-case, other anything-buts, numeric ranges, and
-//! the odd cases of IP ranges meeting values of another length) is scanned per value.
+//! the odd cases of IP ranges meeting values of another length) is scanned per value. When every
+//! condition sits in one part ([`Part`]), [`ValueIndex::eval_part`] looks at that part alone.
 //!
 //! Invariant: a condition id is reported at most once per value evaluated.
 
@@ -55,8 +56,10 @@ pub struct ValueIndex {
     /// String conditions evaluated one by one.
     strings: Vec<(CondId, Condition)>,
     numeric: RangeIndex,
-    /// IP conditions by (family, mask, masked address).
+    /// IPv6 conditions by (family, mask, masked address).
     ip_blocks: FxHashMap<(bool, u8, u128), Ids>,
+    /// The IPv4 ones again, keyed by [`ipv4_key`]: one word to hash for the usual event address.
+    ipv4_blocks: FxHashMap<u64, Ids>,
     /// Mask lengths in use per family (IPv4, IPv6), with counts.
     ip_masks: [Vec<(u8, u32)>; 2],
     /// IPv6 ranges wider than /32, the only ones an IPv4 value can fall in.
@@ -66,7 +69,7 @@ pub struct ValueIndex {
     ip_all: Vec<(CondId, HexRange)>,
     /// anything-but lists of strings: all of them, and those each string excludes.
     but_strings: Vec<CondId>,
-    but_string_excluded: FxHashMap<Box<str>, Ids>,
+    but_string_excluded: ExactTable<false>,
     but_numbers: Vec<CondId>,
     but_number_excluded: FxHashMap<u64, Ids>,
     anything_but: Vec<(CondId, AnythingBut)>,
@@ -92,6 +95,54 @@ mod kind {
     pub const BUT_STRINGS: u16 = 1 << 8;
     pub const BUT_NUMBERS: u16 = 1 << 9;
     pub const ANYTHING_BUT: u16 = 1 << 10;
+    pub const NUMBERS: u16 = 1 << 11;
+    pub const LITERALS: u16 = 1 << 12;
+    pub const EXISTS: u16 = 1 << 13;
+    pub const RANGES: u16 = 1 << 14;
+    pub const IP: u16 = 1 << 15;
+}
+
+/// The one part of a [`ValueIndex`] holding all its conditions, when there is one: a leaf at
+/// such a path is evaluated by [`ValueIndex::eval_part`], without `eval`'s tests of every part.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Part {
+    Prefixes,
+    Suffixes,
+    Caseless,
+    CaselessPrefixes,
+    CaselessSuffixes,
+    Wildcards,
+    Exists,
+    /// Number spellings and values, and numeric ranges.
+    Numbers,
+    /// Exact strings and anything-but lists of strings (either or both).
+    ExactButStrings,
+    Ip,
+}
+
+impl Part {
+    /// Every part, each at the position of its discriminant (so `ALL[part as usize] == part`).
+    pub const ALL: [Part; 10] = [
+        Part::Prefixes,
+        Part::Suffixes,
+        Part::Caseless,
+        Part::CaselessPrefixes,
+        Part::CaselessSuffixes,
+        Part::Wildcards,
+        Part::Exists,
+        Part::Numbers,
+        Part::ExactButStrings,
+        Part::Ip,
+    ];
+}
+
+/// The key of the IPv4 block of mask length `mask` holding the address in the low 32 bits of
+/// `bits` (or, for a block's base, that base): the mask length above the masked address.
+#[inline(always)]
+fn ipv4_key(mask: u8, bits: u128) -> u64 {
+    let mask = u32::from(mask).min(32);
+    let keep = u32::MAX.checked_shl(32 - mask).unwrap_or(0);
+    u64::from(mask) << 32 | u64::from(bits as u32 & keep)
 }
 
 fn literal_slot(l: Literal) -> usize {
@@ -164,6 +215,11 @@ impl ValueIndex {
             (kind::BUT_STRINGS, !self.but_strings.is_empty()),
             (kind::BUT_NUMBERS, !self.but_numbers.is_empty()),
             (kind::ANYTHING_BUT, !self.anything_but.is_empty()),
+            (kind::NUMBERS, !self.number_text.is_empty() || !self.number_value.is_empty()),
+            (kind::LITERALS, self.literals.iter().any(|ids| !ids.is_empty())),
+            (kind::EXISTS, !self.exists.is_empty()),
+            (kind::RANGES, !self.numeric.ranges.is_empty()),
+            (kind::IP, !self.ip_all.is_empty()),
         ];
         parts.iter().filter(|(_, present)| *present).fold(0, |bits, (bit, _)| bits | bit)
     }
@@ -197,7 +253,11 @@ impl ValueIndex {
             Condition::Numeric(r) => self.numeric.insert(id, *r),
             Condition::Ip(r) => {
                 let b = r.block;
-                self.ip_blocks.entry((b.v6, b.mask, b.base)).or_default().push(id);
+                if b.v6 {
+                    self.ip_blocks.entry((b.v6, b.mask, b.base)).or_default().push(id);
+                } else {
+                    self.ipv4_blocks.entry(ipv4_key(b.mask, b.base)).or_default().push(id);
+                }
                 let masks = &mut self.ip_masks[usize::from(b.v6)];
                 match masks.iter_mut().find(|(m, _)| *m == b.mask) {
                     Some(entry) => entry.1 += 1,
@@ -215,7 +275,7 @@ impl ValueIndex {
             Condition::AnythingBut(AnythingBut::Strings(set)) => {
                 self.but_strings.push(id);
                 for x in set.iter() {
-                    push_once(self.but_string_excluded.entry(x.clone()).or_default(), id);
+                    self.but_string_excluded.insert(x.as_bytes(), id);
                 }
             }
             Condition::AnythingBut(AnythingBut::Numbers(set)) => {
@@ -258,7 +318,11 @@ impl ValueIndex {
             Condition::Numeric(_) => self.numeric.remove(id),
             Condition::Ip(r) => {
                 let b: Block = r.block;
-                remove_keyed(&mut self.ip_blocks, &(b.v6, b.mask, b.base), id);
+                if b.v6 {
+                    remove_keyed(&mut self.ip_blocks, &(b.v6, b.mask, b.base), id);
+                } else {
+                    remove_keyed(&mut self.ipv4_blocks, &ipv4_key(b.mask, b.base), id);
+                }
                 let masks = &mut self.ip_masks[usize::from(b.v6)];
                 if let Some(entry) = masks.iter_mut().find(|(m, _)| *m == b.mask) {
                     entry.1 -= 1;
@@ -274,7 +338,7 @@ impl ValueIndex {
             Condition::AnythingBut(AnythingBut::Strings(set)) => {
                 self.but_strings.retain(|x| *x != id);
                 for x in set.iter() {
-                    remove_keyed(&mut self.but_string_excluded, x, id);
+                    self.but_string_excluded.remove(x.as_bytes(), id);
                 }
             }
             Condition::AnythingBut(AnythingBut::Numbers(set)) => {
@@ -300,6 +364,59 @@ impl ValueIndex {
         self.exact.get(s.as_bytes())
     }
 
+    /// The one part holding every condition here, if there is one (and a condition).
+    pub fn sole_part(&self) -> Option<Part> {
+        Some(match self.kinds {
+            kind::PREFIXES => Part::Prefixes,
+            kind::SUFFIXES => Part::Suffixes,
+            kind::CASELESS => Part::Caseless,
+            kind::CASELESS_PREFIXES => Part::CaselessPrefixes,
+            kind::CASELESS_SUFFIXES => Part::CaselessSuffixes,
+            kind::WILDCARDS => Part::Wildcards,
+            kind::EXISTS => Part::Exists,
+            kind::IP => Part::Ip,
+            kind::BUT_STRINGS => Part::ExactButStrings,
+            k if k == kind::EXACT | kind::BUT_STRINGS => Part::ExactButStrings,
+            k if k != 0 && k & !(kind::NUMBERS | kind::RANGES) == 0 => Part::Numbers,
+            _ => return None,
+        })
+    }
+
+    /// What [`ValueIndex::eval`] reports when every condition here is in `part` (see
+    /// [`ValueIndex::sole_part`]): only that part is looked at, and only for the probes it can meet.
+    #[inline(always)]
+    pub fn eval_part(&self, part: Part, probe: Probe<'_>, out: &mut impl FnMut(CondId)) {
+        match (part, probe) {
+            (Part::Exists, _) => self.exists.iter().for_each(|&id| out(id)),
+            (Part::Prefixes, Probe::Str(s)) => self.prefixes.walk(s.bytes(), out),
+            (Part::Suffixes, Probe::Str(s)) => self.suffixes.walk(s.bytes().rev(), out),
+            (Part::Caseless, Probe::Str(s)) => self.eval_caseless(s, out),
+            (Part::CaselessPrefixes, Probe::Str(s)) => {
+                self.caseless_prefixes.walk(s.bytes().map(|b| b.to_ascii_lowercase()), out)
+            }
+            (Part::CaselessSuffixes, Probe::Str(s)) => {
+                self.caseless_suffixes.walk(s.bytes().rev().map(|b| b.to_ascii_lowercase()), out)
+            }
+            (Part::Wildcards, Probe::Str(s)) => self.eval_wildcards(s, out),
+            (Part::Numbers, Probe::Num(text)) => {
+                if let Some(ids) = get(&self.number_text, text) {
+                    ids.iter().for_each(|&id| out(id));
+                }
+            }
+            (Part::Numbers, Probe::Value(v)) => self.eval_value(v, out),
+            (Part::Ip, Probe::Ip(a)) => self.eval_ip(a, out),
+            (Part::Ip, Probe::Num(text)) => self.eval_ip_text(text, out),
+            (Part::ExactButStrings, Probe::Str(s)) => {
+                if let Some(ids) = self.exact_ids(s) {
+                    ids.iter().for_each(|&id| out(id));
+                }
+                report_unless(&self.but_strings, self.but_string_excluded.get(s.as_bytes()), out);
+            }
+            (Part::ExactButStrings, _) => self.but_strings.iter().for_each(|&id| out(id)),
+            _ => {}
+        }
+    }
+
     /// Reports every condition `probe` meets. Not inlined: the caller runs once per leaf and
     /// would otherwise set up all of this for every leaf.
     #[inline(never)]
@@ -314,19 +431,10 @@ impl ValueIndex {
                 if let Some(ids) = get(&self.number_text, text) {
                     ids.iter().for_each(|&id| out(id));
                 }
-                for (id, r) in &self.ip_all {
-                    if r.matches(text.as_bytes()) {
-                        out(*id);
-                    }
-                }
+                self.eval_ip_text(text, out);
             }
             Probe::Lit(l) => self.literals[literal_slot(l)].iter().for_each(|&id| out(id)),
-            Probe::Value(v) => {
-                if let Some(ids) = get(&self.number_value, &number::value_key(v)) {
-                    ids.iter().for_each(|&id| out(id));
-                }
-                self.numeric.stab(v, out);
-            }
+            Probe::Value(v) => self.eval_value(v, out),
             Probe::Ip(a) => self.eval_ip(a, out),
         }
         if self.kinds & (kind::BUT_STRINGS | kind::BUT_NUMBERS | kind::ANYTHING_BUT) != 0 {
@@ -334,10 +442,47 @@ impl ValueIndex {
         }
     }
 
+    #[inline(always)]
+    fn eval_value(&self, v: f64, out: &mut impl FnMut(CondId)) {
+        if let Some(ids) = get(&self.number_value, &number::value_key(v)) {
+            ids.iter().for_each(|&id| out(id));
+        }
+        self.numeric.stab(v, out);
+    }
+
+    /// A number's spelling against the IP conditions (event-ruler matches number spellings
+    /// against their digit ranges too).
+    #[inline(always)]
+    fn eval_ip_text(&self, text: &str, out: &mut impl FnMut(CondId)) {
+        for (id, r) in &self.ip_all {
+            if r.matches(text.as_bytes()) {
+                out(*id);
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn eval_caseless(&self, s: &str, out: &mut impl FnMut(CondId)) {
+        if s.is_ascii() {
+            if let Some(ids) = self.caseless.get(s.as_bytes()) {
+                ids.iter().for_each(|&id| out(id));
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn eval_wildcards(&self, s: &str, out: &mut impl FnMut(CondId)) {
+        self.wildcards.walk(s.bytes(), &mut |id| {
+            if self.wildcard_patterns.get(&id).is_some_and(|w| w.matches(s)) {
+                out(id);
+            }
+        });
+    }
+
     fn eval_anything_but(&self, probe: Probe<'_>, out: &mut impl FnMut(CondId)) {
         if self.kinds & kind::BUT_STRINGS != 0 {
             let excluded = match probe {
-                Probe::Str(s) => get(&self.but_string_excluded, s),
+                Probe::Str(s) => self.but_string_excluded.get(s.as_bytes()),
                 _ => None,
             };
             report_unless(&self.but_strings, excluded, out);
@@ -359,24 +504,35 @@ impl ValueIndex {
     }
 
     fn eval_ip(&self, a: Address, out: &mut impl FnMut(CondId)) {
-        let lookup = |v6: bool, bits: u128, out: &mut dyn FnMut(CondId)| {
-            for &(mask, _) in &self.ip_masks[usize::from(v6)] {
-                let key = Block { v6, mask, base: 0 }.key_of(bits);
-                if let Some(ids) = get(&self.ip_blocks, &(v6, mask, key)) {
-                    ids.iter().for_each(|&id| out(id));
-                }
-            }
-        };
-        lookup(a.v6, a.bits, out);
+        self.eval_blocks(a.v6, a.bits, out);
         if a.v6 {
             // An IPv4 range reads the first 8 of the 32 digits.
-            lookup(false, a.top32(), out);
+            self.eval_blocks(false, a.top32(), out);
         } else if !self.ip_wide_v6.is_empty() {
             let hex = a.hex();
             for (id, r) in &self.ip_wide_v6 {
                 if r.matches(&hex) {
                     out(*id);
                 }
+            }
+        }
+    }
+
+    /// The blocks of one family holding `bits`, one lookup per mask length in use.
+    #[inline(always)]
+    fn eval_blocks(&self, v6: bool, bits: u128, out: &mut impl FnMut(CondId)) {
+        if !v6 {
+            for &(mask, _) in &self.ip_masks[0] {
+                if let Some(ids) = get(&self.ipv4_blocks, &ipv4_key(mask, bits)) {
+                    ids.iter().for_each(|&id| out(id));
+                }
+            }
+            return;
+        }
+        for &(mask, _) in &self.ip_masks[1] {
+            let key = Block { v6, mask, base: 0 }.key_of(bits);
+            if let Some(ids) = get(&self.ip_blocks, &(v6, mask, key)) {
+                ids.iter().for_each(|&id| out(id));
             }
         }
     }
@@ -388,10 +544,8 @@ impl ValueIndex {
                 ids.iter().for_each(|&id| out(id));
             }
         }
-        if kinds & kind::CASELESS != 0 && s.is_ascii() {
-            if let Some(ids) = self.caseless.get(s.as_bytes()) {
-                ids.iter().for_each(|&id| out(id));
-            }
+        if kinds & kind::CASELESS != 0 {
+            self.eval_caseless(s, out);
         }
         if kinds & kind::PREFIXES != 0 {
             self.prefixes.walk(s.bytes(), out);
@@ -406,11 +560,7 @@ impl ValueIndex {
             self.caseless_suffixes.walk(s.bytes().rev().map(|b| b.to_ascii_lowercase()), out);
         }
         if kinds & kind::WILDCARDS != 0 {
-            self.wildcards.walk(s.bytes(), &mut |id| {
-                if self.wildcard_patterns.get(&id).is_some_and(|w| w.matches(s)) {
-                    out(id);
-                }
-            });
+            self.eval_wildcards(s, out);
         }
         if kinds & kind::STRINGS == 0 {
             return;
@@ -464,7 +614,11 @@ impl RangeIndex {
             .collect();
     }
 
+    #[inline(always)]
     fn stab(&self, x: f64, out: &mut impl FnMut(CondId)) {
+        if self.ranges.is_empty() {
+            return;
+        }
         let end = self.ranges.partition_point(|(l, _, _)| *l <= x);
         for j in (0..end).rev() {
             if self.reach[j] < x {
@@ -635,6 +789,99 @@ mod tests {
         ix.remove(1, &Condition::Exact("running".into()));
         assert_eq!(hits(&ix, Probe::Str("running")), Vec::<CondId>::new());
         assert_eq!(hits(&ix, Probe::Str("")), vec![2]);
+    }
+
+    #[test]
+    fn every_part_sits_at_its_discriminant() {
+        // The matcher's table of part evaluations is indexed by `part as usize` and reads
+        // `Part::ALL` back by the same number.
+        for (i, part) in Part::ALL.into_iter().enumerate() {
+            assert_eq!(part as usize, i);
+        }
+    }
+
+    #[test]
+    fn one_part_indexes_give_eval_part_what_eval_gives() {
+        use crate::events::ip::parse as ip;
+        let cidr = |t: &str| Condition::Ip(crate::events::ip::HexRange::cidr(t).unwrap());
+        let sets: Vec<(Part, Vec<Condition>)> = vec![
+            (Part::Prefixes, vec![Condition::Prefix("ru".into()), Condition::Prefix("".into()), Condition::Prefix("10.".into())]),
+            (Part::Suffixes, vec![Condition::Suffix("ing".into()), Condition::Suffix("5".into())]),
+            (Part::Caseless, vec![Condition::EqualsIgnoreCase(Caseless::new("RUNNING"))]),
+            (Part::CaselessPrefixes, vec![Condition::PrefixIgnoreCase(Caseless::new("RU"))]),
+            (Part::CaselessSuffixes, vec![Condition::SuffixIgnoreCase(Caseless::new("NG"))]),
+            (Part::Wildcards, vec![Condition::Wildcard(Wildcard::parse("r*g").unwrap()), Condition::Wildcard(Wildcard::parse("*").unwrap())]),
+            (Part::Exists, vec![Condition::Exists(true)]),
+            (
+                Part::Numbers,
+                vec![
+                    Condition::Number { text: "5".into(), value: Some(5.0) },
+                    Condition::Number { text: "9007199254740993".into(), value: None },
+                    Condition::Numeric(NumericRange { lower: Some((1.0, false)), upper: Some((10.0, true)) }),
+                ],
+            ),
+            (Part::Numbers, vec![Condition::Numeric(NumericRange { lower: None, upper: Some((0.0, true)) })]),
+            (Part::Ip, vec![cidr("10.1.2.0/24"), cidr("10.0.0.0/8"), cidr("::/16"), cidr("2001:db8::/32")]),
+            (Part::Ip, vec![cidr("0.0.0.0/0"), cidr("10.1.2.3/30"), cidr("10.1.2.3/31")]),
+            (Part::Ip, vec![cidr("::/0"), cidr("a00::/8"), cidr("::/100")]),
+            (
+                Part::ExactButStrings,
+                vec![
+                    Condition::Exact("running".into()),
+                    Condition::AnythingBut(AnythingBut::Strings(Box::new(["running".into(), "x".into(), "x".into()]))),
+                ],
+            ),
+            (Part::ExactButStrings, vec![Condition::AnythingBut(AnythingBut::Strings(Box::new(["".into()])))]),
+        ];
+        let probes = [
+            Probe::Str("running"),
+            Probe::Str("RUNNING"),
+            Probe::Str("Ründing"),
+            Probe::Str(""),
+            Probe::Str("10.1.2.3"),
+            Probe::Num("5"),
+            Probe::Num("9007199254740993"),
+            Probe::Num("10"),
+            Probe::Value(5.0),
+            Probe::Value(0.0),
+            Probe::Value(10.0),
+            Probe::Lit(Literal::Null),
+            Probe::Lit(Literal::True),
+            Probe::Ip(ip("10.1.2.3").unwrap()),
+            Probe::Ip(ip("10.9.2.3").unwrap()),
+            Probe::Ip(ip("::1").unwrap()),
+            Probe::Ip(ip("2001:db8::1").unwrap()),
+            Probe::Ip(ip("10.1.2.2").unwrap()),
+            Probe::Ip(ip("::ffff:a01:203").unwrap()),
+            Probe::Ip(ip("a01:203::").unwrap()),
+        ];
+        for (part, conds) in &sets {
+            let mut ix = ValueIndex::default();
+            for (i, c) in conds.iter().enumerate() {
+                ix.add(i as CondId, c);
+            }
+            assert_eq!(ix.sole_part(), Some(*part), "{conds:?}");
+            for probe in probes {
+                let mut got = Vec::new();
+                ix.eval_part(*part, probe, &mut |id| got.push(id));
+                got.sort_unstable();
+                assert_eq!(got, hits(&ix, probe), "{part:?} {probe:?}");
+            }
+            // A condition of another part (or an anything-but) leaves the general path only.
+            for other in [Condition::Exists(true), Condition::Literal(Literal::Null)] {
+                if ix.sole_part() == Some(Part::Exists) && other == Condition::Exists(true) {
+                    continue;
+                }
+                ix.add(99, &other);
+                assert_eq!(ix.sole_part(), None, "{conds:?} + {other:?}");
+                ix.remove(99, &other);
+                assert_eq!(ix.sole_part(), Some(*part));
+            }
+        }
+        let mut ix = ValueIndex::default();
+        assert_eq!(ix.sole_part(), None);
+        ix.add(1, &Condition::Exact("x".into()));
+        assert_eq!(ix.sole_part(), None);
     }
 
     #[test]

@@ -89,28 +89,40 @@ pub fn parse(text: &str) -> Option<Address> {
 }
 
 /// An IPv4 literal in one pass without allocating: what [`parse_address`] gives for a text
-/// that looks like IPv4 and is a valid one; `None` for everything else (which then takes the
-/// general route, so this only ever saves time).
+/// of four parts of one to three digits joined by dots that is a valid address; `None` for
+/// everything else (which then takes the general route, so this only ever saves time).
+/// Straight-line: each part is at most three digit tests, then a dot.
 fn dotted_quad(text: &str) -> Option<u32> {
-    if text.len() > 15 {
-        return None;
+    let b = text.as_bytes();
+    let (mut bits, at) = octet(b, 0)?;
+    let mut at = at;
+    for _ in 0..3 {
+        if b.get(at) != Some(&b'.') {
+            return None;
+        }
+        let (part, next) = octet(b, at + 1)?;
+        bits = (bits << 8) | part;
+        at = next;
     }
-    let (mut bits, mut part, mut digits, mut parts) = (0u32, 0u32, 0usize, 0usize);
-    for &b in text.as_bytes() {
-        match b {
-            b'0'..=b'9' => {
-                // Capped: only whether a part exceeds 255 matters.
-                part = (part * 10 + u32::from(b - b'0')).min(256);
-                digits += 1;
-            }
-            b'.' if digits > 0 && part <= 255 && parts < 3 => {
-                bits = (bits << 8) | part;
-                (part, digits, parts) = (0, 0, parts + 1);
-            }
-            _ => return None,
+    (at == b.len()).then_some(bits)
+}
+
+/// One to three digits at `at` with a value up to 255, and the offset after them. A fourth
+/// digit is left for the caller, which wants a dot or the end there and so refuses it.
+#[inline(always)]
+fn octet(b: &[u8], at: usize) -> Option<(u32, usize)> {
+    let digit = |i: usize| b.get(i).map(|c| c.wrapping_sub(b'0')).filter(|d| *d <= 9).map(u32::from);
+    let mut value = digit(at)?;
+    let mut end = at + 1;
+    if let Some(d) = digit(end) {
+        value = value * 10 + d;
+        end += 1;
+        if let Some(d) = digit(end) {
+            value = value * 10 + d;
+            end += 1;
         }
     }
-    (digits > 0 && part <= 255 && parts == 3).then_some((bits << 8) | part)
+    (value <= 255).then_some((value, end))
 }
 
 /// A CIDR pattern that cannot be used, with event-ruler's message.
@@ -393,6 +405,7 @@ mod tests {
         for text in [
             "10.0.0.1", "10.0.0.01", "255.255.255.255", "256.0.0.1", "1.2.3", "1.2.3.4.5", "1..2.3", ".1.2.3", "1.2.3.",
             "001.002.003.004", "0000.0.0.1", "1.2.3.4a", "", "1.2.3.04", "99999.1.1.1", "::1", "1.2.3.4:5",
+            "1.2.3.4.", "1.2.3.2555", "1.2.3.256", "0.0.0.0", "9.99.199.255", "1.2.3.4 ", "1.2.3.-4", "1.2.3.4/8",
         ] {
             let slow = parse_address(text).map(|b| Address::from_bytes(&b));
             assert_eq!(parse(text), slow, "{text}");
@@ -400,6 +413,37 @@ mod tests {
                 assert_eq!(slow, Some(Address { v6: false, bits: u128::from(bits) }), "{text}");
             }
         }
+    }
+
+    #[test]
+    fn dotted_quads_agree_with_the_general_parser() {
+        // Texts of digits and dots (with the odd other byte), up to 17 bytes: every one the fast
+        // reader accepts is what the general parser gives.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let (mut accepted, mut refused) = (0, 0);
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 18) as usize;
+            let text: String = (0..len)
+                .map(|k| match (x >> (k * 3 + 5)) % 16 {
+                    0..=3 => '.',
+                    4 => b"x:-/ 0"[(x >> 60) as usize % 6] as char,
+                    d => char::from(b'0' + ((d + (x >> 50) % 7) % 10) as u8),
+                })
+                .collect();
+            let slow = parse_address(&text).map(|b| Address::from_bytes(&b));
+            assert_eq!(parse(&text), slow, "{text}");
+            match dotted_quad(&text) {
+                Some(bits) => {
+                    accepted += 1;
+                    assert_eq!(slow, Some(Address { v6: false, bits: u128::from(bits) }), "{text}");
+                }
+                None => refused += 1,
+            }
+        }
+        assert!(accepted > 100 && refused > 100, "{accepted} {refused}");
     }
 
     #[test]

@@ -28,7 +28,9 @@
 //!
 //! Per path, what a leaf there needs is decided when rules change ([`LeafPlan`]): which reading
 //! modes have conditions (most paths have one, and many only exact strings, which are one
-//! inline table lookup), and whether the path's leaves must be listed for `exists: false`.
+//! inline table lookup; many others only conditions of one part of the index, which is then the
+//! only part looked at; every evaluation but the exact lookup is one function chosen then, for
+//! its mode and part), and whether the path's leaves must be listed for `exists: false`.
 //! A candidate is checked by the array-consistent search only when a leaf on one of its paths
 //! sits in an array or under an empty step; otherwise any leaf will do, and a hit per field is
 //! the whole check.
@@ -39,7 +41,7 @@ use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 use super::flatten::{flatten_with, java_split_dots, EventError, LeafSink, PathId, PathTrie, Scalar, WalkBuffers};
-use super::index::{CondId, Probe, ValueIndex};
+use super::index::{CondId, Part, Probe, ValueIndex};
 use super::ip;
 use super::number;
 use super::pattern::{Condition, Literal, Pattern};
@@ -65,17 +67,29 @@ enum Eval {
     Nothing,
     /// Only exact strings, read as written: one table lookup for a string, nothing otherwise.
     Exact,
+    /// Conditions in this mode only, all in one part of the index.
+    Part(Mode, Part),
     /// Conditions in this mode only.
     One(Mode),
     /// Conditions in several modes.
     Modes,
 }
 
+/// The out-of-line evaluation of a leaf (`Eval::Part`, `Eval::One`, `Eval::Modes`), one function
+/// per mode and part, so that neither the walker nor the function dispatches on them per leaf.
+type LeafFn = fn(&Matcher, &mut Scratch, usize, &Scalar<'_>, Leaf);
+
 #[derive(Clone, Copy, Default, Debug)]
 struct LeafPlan {
-    eval: Eval,
+    /// `eval` is `Eval::Exact` (evaluated inline in the walker).
+    exact: bool,
     /// Some `exists: false` field is on the path, so its leaves are listed per event.
     listed: bool,
+    /// The evaluation of every other plan but `Eval::Nothing`.
+    call: Option<LeafFn>,
+    /// The plan `exact` and `call` carry out (the walker reads only those; tests read this).
+    #[cfg_attr(not(test), allow(dead_code))]
+    eval: Eval,
 }
 
 /// A deduplicated condition at a path in one mode, and the fields using it.
@@ -284,10 +298,19 @@ impl Matcher {
         let eval = match (modes.next(), modes.next()) {
             (None, _) => Eval::Nothing,
             (Some(Mode::Raw), None) if indexes[Mode::Raw as usize].exact_only() => Eval::Exact,
-            (Some(&m), None) => Eval::One(m),
+            (Some(&m), None) => match indexes[m as usize].sole_part() {
+                Some(part) => Eval::Part(m, part),
+                None => Eval::One(m),
+            },
             (Some(_), Some(_)) => Eval::Modes,
         };
-        self.plans[p] = LeafPlan { eval, listed: self.absent_fields[p] > 0 };
+        let call: Option<LeafFn> = match eval {
+            Eval::Nothing | Eval::Exact => None,
+            Eval::Part(mode, part) => Some(PART_FNS[mode as usize][part as usize]),
+            Eval::One(mode) => Some(ONE_FNS[mode as usize]),
+            Eval::Modes => Some(evaluate_modes),
+        };
+        self.plans[p] = LeafPlan { exact: eval == Eval::Exact, listed: self.absent_fields[p] > 0, call, eval };
     }
 
     fn cond(&self, id: CondId) -> Option<&Cond> {
@@ -372,8 +395,9 @@ struct Leaf {
 #[derive(Default)]
 struct Scratch {
     gen: u32,
-    cond_stamp: Vec<u32>,
-    cond_head: Vec<u32>,
+    /// Per condition: (stamp, head of its (leaf, next) list in `hits`), side by side so that a
+    /// hit reads and writes one entry.
+    conds: Vec<(u32, u32)>,
     hit_conds: Vec<CondId>,
     /// (leaf, next) linked lists of leaves per condition.
     hits: Vec<(Leaf, u32)>,
@@ -404,8 +428,9 @@ impl Scratch {
                 v.resize(n, 0)
             }
         };
-        grow(&mut self.cond_stamp, m.conds.len());
-        grow(&mut self.cond_head, m.conds.len());
+        if self.conds.len() < m.conds.len() {
+            self.conds.resize(m.conds.len(), (0, NONE));
+        }
         grow(&mut self.path_stamp, m.indexes.len());
         grow(&mut self.path_head, m.indexes.len());
         grow(&mut self.search_stamp, m.indexes.len());
@@ -428,14 +453,17 @@ impl Scratch {
     /// Condition `cond` holds for `leaf`.
     #[inline(always)]
     fn hit(&mut self, cond: CondId, leaf: Leaf) {
-        let c = cond as usize;
-        if self.cond_stamp[c] != self.gen {
-            self.cond_stamp[c] = self.gen;
-            self.cond_head[c] = NONE;
+        // Condition ids come from the matcher, whose `conds` this was grown to in `begin`.
+        let Some(state) = self.conds.get_mut(cond as usize) else { return };
+        let next = if state.0 != self.gen {
+            state.0 = self.gen;
             self.hit_conds.push(cond);
-        }
-        self.hits.push((leaf, self.cond_head[c]));
-        self.cond_head[c] = (self.hits.len() - 1) as u32;
+            NONE
+        } else {
+            state.1
+        };
+        state.1 = self.hits.len() as u32;
+        self.hits.push((leaf, next));
     }
 
     /// `leaf` is at path `p`, one with an `exists: false` field.
@@ -450,7 +478,7 @@ impl Scratch {
     }
 
     fn any_hit(&self, field: &CompiledField) -> bool {
-        field.conds.iter().any(|&c| self.cond_stamp[c as usize] == self.gen)
+        field.conds.iter().any(|&c| self.conds[c as usize].0 == self.gen)
     }
 
     fn path_has_leaf(&self, path: PathId) -> bool {
@@ -476,10 +504,10 @@ impl Scratch {
             return true;
         };
         for &cond in &field.conds {
-            if self.cond_stamp[cond as usize] != self.gen {
+            let (stamp, mut hit) = self.conds[cond as usize];
+            if stamp != self.gen {
                 continue;
             }
-            let mut hit = self.cond_head[cond as usize];
             while hit != NONE {
                 let (leaf, next) = self.hits[hit as usize];
                 let membership = self.membership(leaf);
@@ -547,23 +575,63 @@ impl LeafSink for Collector<'_, '_> {
         if plan.listed {
             s.list_leaf(p, leaf);
         }
-        match plan.eval {
-            Eval::Nothing => {}
-            Eval::Exact => {
-                if let (Scalar::Str(text), Some(indexes)) = (&value, self.matcher.indexes.get(p)) {
-                    if let Some(ids) = indexes[Mode::Raw as usize].exact_ids(text) {
-                        ids.iter().for_each(|&cond| s.hit(cond, leaf));
+        if plan.exact {
+            if let (Scalar::Str(text), Some(indexes)) = (&value, self.matcher.indexes.get(p)) {
+                if let Some(ids) = indexes[Mode::Raw as usize].exact_ids(text) {
+                    for &cond in ids {
+                        s.hit(cond, leaf);
                     }
                 }
             }
-            Eval::One(mode) => {
-                if let Some(indexes) = self.matcher.indexes.get(p) {
-                    indexes[mode as usize].eval(probe(&value, mode), &mut |cond| s.hit(cond, leaf));
-                }
-            }
-            Eval::Modes => evaluate_modes(self.matcher, s, p, &value, leaf),
+        } else if let Some(call) = plan.call {
+            call(self.matcher, s, p, &value, leaf);
         }
     }
+}
+
+/// `evaluate_one` for each mode, by mode.
+const ONE_FNS: [LeafFn; 3] = [evaluate_one::<0>, evaluate_one::<1>, evaluate_one::<2>];
+
+/// A leaf at a path whose conditions are all in one reading mode (`MODES[MODE]`).
+#[inline(never)]
+fn evaluate_one<const MODE: usize>(matcher: &Matcher, s: &mut Scratch, p: usize, value: &Scalar<'_>, leaf: Leaf) {
+    let Some(indexes) = matcher.indexes.get(p) else { return };
+    indexes[MODE].eval(probe(value, MODES[MODE]), &mut |cond| s.hit(cond, leaf));
+}
+
+macro_rules! part_fns {
+    ($mode:literal) => {
+        [
+            evaluate_part::<$mode, 0>,
+            evaluate_part::<$mode, 1>,
+            evaluate_part::<$mode, 2>,
+            evaluate_part::<$mode, 3>,
+            evaluate_part::<$mode, 4>,
+            evaluate_part::<$mode, 5>,
+            evaluate_part::<$mode, 6>,
+            evaluate_part::<$mode, 7>,
+            evaluate_part::<$mode, 8>,
+            evaluate_part::<$mode, 9>,
+        ]
+    };
+}
+
+/// `evaluate_part` for each mode and part, by mode and part.
+const PART_FNS: [[LeafFn; 10]; 3] = [part_fns!(0), part_fns!(1), part_fns!(2)];
+
+/// A leaf at a path whose conditions are all in one reading mode and one part of its index
+/// (`MODES[MODE]`, `Part::ALL[PART]`): the mode and the part are constants here, so only the
+/// value's kind is tested.
+#[inline(never)]
+fn evaluate_part<const MODE: usize, const PART: usize>(
+    matcher: &Matcher,
+    s: &mut Scratch,
+    p: usize,
+    value: &Scalar<'_>,
+    leaf: Leaf,
+) {
+    let Some(indexes) = matcher.indexes.get(p) else { return };
+    indexes[MODE].eval_part(Part::ALL[PART], probe(value, MODES[MODE]), &mut |cond| s.hit(cond, leaf));
 }
 
 /// A leaf at a path with conditions in several reading modes: every condition its value meets
@@ -588,7 +656,7 @@ fn probe<'v>(value: &'v Scalar<'_>, mode: Mode) -> Probe<'v> {
             None => Probe::Str(text),
         },
         (Scalar::Str(text), _) => Probe::Str(text),
-        (Scalar::Num(text), Mode::Numeric) => match number::comparable(text) {
+        (Scalar::Num(text), Mode::Numeric) => match number::comparable_inline(text) {
             Some(v) => Probe::Value(v),
             None => Probe::Num(text),
         },
@@ -691,7 +759,7 @@ mod tests {
         m.add_rule(3, &Pattern::parse(r#"{"a": [5]}"#).unwrap());
         assert_eq!(m.plans[a].eval, Eval::Modes);
         let b = m.path_ids["b"] as usize;
-        assert_eq!(m.plans[b].eval, Eval::One(Mode::Raw));
+        assert_eq!(m.plans[b].eval, Eval::Part(Mode::Raw, Part::Prefixes));
         assert_eq!(&m.matches(r#"{"b": "yes"}"#).unwrap()[..], &[2]);
         assert_eq!(&m.matches(r#"{"a": "x", "b": "yes"}"#).unwrap()[..], &[0]);
         assert_eq!(&m.matches(r#"{"a": [5, "x"], "b": ["yes", 1]}"#).unwrap()[..], &[0, 3]);
