@@ -28,7 +28,11 @@ pub type PathId = u32;
 /// Java's `split`, which drops trailing empty pieces): event-ruler only descends into an event
 /// key that is a step or whose dot-separated pieces all are, which decides whether empty keys
 /// can ever match (`{"detail": {"": …}}` cannot; a top-level `""` can).
-#[derive(Default, Debug)]
+///
+/// Invariant the walker's unchecked reads rely on ([`PathTrie::node`]): `nodes` always holds
+/// the root (node 0) and never shrinks (`remove` resets a node in place), and every node id in
+/// a node's children was an index into `nodes` when it was inserted.
+#[derive(Debug)]
 pub struct PathTrie {
     nodes: Vec<PathNode>,
     steps: FxHashMap<Box<str>, u32>,
@@ -44,9 +48,25 @@ struct PathNode {
     ends: u32,
 }
 
+impl Default for PathTrie {
+    /// The empty trie still has its root, as the walker starts there.
+    fn default() -> PathTrie {
+        PathTrie::new()
+    }
+}
+
 impl PathTrie {
     pub fn new() -> PathTrie {
         PathTrie { nodes: vec![PathNode::default()], steps: FxHashMap::default() }
+    }
+
+    /// The node `id`, which is the root or came from this trie's children (see the type's
+    /// invariant), so it is in bounds and read without a check.
+    #[inline]
+    fn node(&self, id: u32) -> &PathNode {
+        debug_assert!((id as usize) < self.nodes.len());
+        // SAFETY: by the type's invariant, `id` is 0 or a child's node id, both below `nodes.len()`.
+        unsafe { self.nodes.get_unchecked(id as usize) }
     }
 
     #[cfg(test)]
@@ -125,11 +145,11 @@ impl PathTrie {
     #[inline]
     fn step(&self, node: u32, key: KeyRef<'_>) -> Option<u32> {
         if !key.dot {
-            return self.nodes.get(node as usize)?.children.get_with_head(key.text, key.head).copied();
+            return self.node(node).children.get_with_head(key.text, key.head).copied();
         }
         let mut n = node;
         for segment in key.text.split('.') {
-            n = *self.nodes.get(n as usize)?.children.get(segment)?;
+            n = *self.node(n).children.get(segment)?;
         }
         Some(n)
     }
@@ -185,7 +205,11 @@ impl Children {
         // The table is at most half full, so a free slot ends every probe.
         loop {
             let entry = *self.table.get(slot)?;
-            let child = self.list.get(entry.checked_sub(1)? as usize)?;
+            let index = entry.checked_sub(1)? as usize;
+            debug_assert!(index < self.list.len());
+            // SAFETY: `table` is refilled (`place`, `rebuild`) whenever `list` grows or shrinks,
+            // so every entry other than 0 is an index into `list` plus one.
+            let child = unsafe { self.list.get_unchecked(index) };
             // Keys of at most eight bytes are equal when their heads and lengths are; only
             // longer ones need the comparison of their tails (a call to memcmp).
             if child.head == h
@@ -354,7 +378,7 @@ impl Walker<'_, '_> {
             };
             // The node's entry read once, for both the `{` test and the scalar's path. Node ids
             // come from the trie's own children (nodes are reset, never removed), so it exists.
-            if let Some((node, entry)) = node.and_then(|node| Some((node, self.trie.nodes.get(node as usize)?))) {
+            if let Some((node, entry)) = node.map(|node| (node, self.trie.node(node))) {
                 self.empty_steps += u32::from(empty_step);
                 match self.scan.byte() {
                     b'{' if !entry.children.is_empty() => {
