@@ -581,50 +581,43 @@ impl ValueIndex {
     }
 }
 
-/// Numeric ranges sorted by lower bound, with the running maximum of upper bounds, so a value
-/// visits only the ranges that start at or below it and could still reach it.
+/// Numeric ranges sorted by lower bound, each with the running maximum of upper bounds up to it
+/// (its reach), so a value visits only the ranges that start at or below it and could still reach it.
 #[derive(Default, Debug)]
 struct RangeIndex {
-    ranges: Vec<(f64, CondId, NumericRange)>,
-    reach: Vec<f64>,
+    /// (lower bound, reach, condition, range).
+    ranges: Vec<(f64, f64, CondId, NumericRange)>,
 }
 
 impl RangeIndex {
     fn insert(&mut self, id: CondId, r: NumericRange) {
         let lo = r.lower.map_or(f64::NEG_INFINITY, |(v, _)| v);
-        let at = self.ranges.partition_point(|(l, _, _)| *l <= lo);
-        self.ranges.insert(at, (lo, id, r));
+        let at = self.ranges.partition_point(|(l, ..)| *l <= lo);
+        self.ranges.insert(at, (lo, f64::NEG_INFINITY, id, r));
         self.rebuild();
     }
 
     fn remove(&mut self, id: CondId) {
-        self.ranges.retain(|(_, x, _)| *x != id);
+        self.ranges.retain(|(_, _, x, _)| *x != id);
         self.rebuild();
     }
 
     fn rebuild(&mut self) {
         let mut reach = f64::NEG_INFINITY;
-        self.reach = self
-            .ranges
-            .iter()
-            .map(|(_, _, r)| {
-                reach = reach.max(r.upper.map_or(f64::INFINITY, |(v, _)| v));
-                reach
-            })
-            .collect();
+        for (_, at, _, r) in &mut self.ranges {
+            reach = reach.max(r.upper.map_or(f64::INFINITY, |(v, _)| v));
+            *at = reach;
+        }
     }
 
     #[inline(always)]
     fn stab(&self, x: f64, out: &mut impl FnMut(CondId)) {
-        if self.ranges.is_empty() {
-            return;
-        }
-        let end = self.ranges.partition_point(|(l, _, _)| *l <= x);
-        for j in (0..end).rev() {
-            if self.reach[j] < x {
+        let end = self.ranges.partition_point(|(l, ..)| *l <= x);
+        let Some(below) = self.ranges.get(..end) else { return };
+        for (_, reach, id, r) in below.iter().rev() {
+            if *reach < x {
                 break;
             }
-            let (_, id, r) = &self.ranges[j];
             if r.contains(x) {
                 out(*id);
             }
@@ -710,20 +703,17 @@ impl ByteTrie {
         self.nodes.len() == 1 && self.nodes[0].ids.is_empty()
     }
 
+    /// Invariant: every edge points at a node of `nodes` (nodes are pushed, never removed, and
+    /// an edge is made only to the node just pushed), and `nodes` is never empty (the root).
     fn walk(&self, key: impl Iterator<Item = u8>, out: &mut impl FnMut(CondId)) {
-        if self.is_empty() {
-            return;
-        }
-        let mut node = 0;
-        self.nodes[0].ids.iter().for_each(|&id| out(id));
+        let Some(mut node) = self.nodes.first() else { return };
+        node.ids.iter().for_each(|&id| out(id));
         for b in key {
-            match self.child(node, b) {
-                Some(n) => {
-                    node = n;
-                    self.nodes[n].ids.iter().for_each(|&id| out(id));
-                }
-                None => return,
-            }
+            let Some(&(_, n)) = node.edges.iter().find(|(k, _)| *k == b) else { return };
+            debug_assert!((n as usize) < self.nodes.len());
+            // SAFETY: `n` is an edge's target, in bounds by the invariant above.
+            node = unsafe { self.nodes.get_unchecked(n as usize) };
+            node.ids.iter().for_each(|&id| out(id));
         }
     }
 }
