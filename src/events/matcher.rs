@@ -455,12 +455,8 @@ impl Scratch {
     /// Condition `cond` holds for `leaf`.
     #[inline(always)]
     fn hit(&mut self, cond: CondId, leaf: Leaf) {
-        // Invariant: `cond` comes from the value indexes of the matcher passed to `begin` for this
-        // event, which hold only live condition ids, each below that matcher's `conds.len()`, and
-        // `begin` grew `self.conds` to at least that length.
-        debug_assert!((cond as usize) < self.conds.len());
-        // SAFETY: in bounds by the invariant above.
-        let state = unsafe { self.conds.get_unchecked_mut(cond as usize) };
+        // Condition ids come from the matcher, whose `conds` this was grown to in `begin`.
+        let Some(state) = self.conds.get_mut(cond as usize) else { return };
         let next = if state.0 != self.gen {
             state.0 = self.gen;
             self.hit_conds.push(cond);
