@@ -11,20 +11,28 @@
 /// in a double) read inline; everything else takes the call.
 #[inline(always)]
 pub fn comparable_inline(text: &str) -> Option<f64> {
-    let digits = text.as_bytes();
+    match small_integer(text.as_bytes()) {
+        // Below 10^15, so the signed conversion (one instruction; the unsigned one is several) is exact.
+        Some(mantissa) => Some(mantissa as i64 as f64),
+        None => comparable(text),
+    }
+}
+
+/// The value of 1 to 15 ASCII digits (exact in a double); `None` for anything else.
+#[inline(always)]
+fn small_integer(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() || digits.len() > 15 {
-        return comparable(text);
+        return None;
     }
     let mut mantissa: u64 = 0;
     for &b in digits {
         let digit = b.wrapping_sub(b'0');
         if digit > 9 {
-            return comparable(text);
+            return None;
         }
         mantissa = mantissa * 10 + u64::from(digit);
     }
-    // Below 10^15, so the signed conversion (one instruction; the unsigned one is several) is exact.
-    Some(mantissa as i64 as f64)
+    Some(mantissa)
 }
 
 /// The double value of a JSON number literal when it is comparable, with `-0` read as `0`.
@@ -62,18 +70,10 @@ fn short_plain_decimal(text: &str) -> Option<f64> {
     if digits.is_empty() || text.len() > 24 {
         return None;
     }
-    if digits.len() <= 15 {
-        // Integers (the common case) first: at most 15 digits are exact in a double.
-        let mut mantissa: u64 = 0;
-        let integer = digits.iter().all(|&b| {
-            let digit = b.wrapping_sub(b'0');
-            mantissa = mantissa * 10 + u64::from(digit);
-            digit <= 9
-        });
-        if integer {
-            let value = mantissa as f64;
-            return Some(if negative && value != 0.0 { -value } else { value });
-        }
+    // Integers (the common case) first: at most 15 digits are exact in a double.
+    if let Some(mantissa) = small_integer(digits) {
+        let value = mantissa as i64 as f64;
+        return Some(if negative && value != 0.0 { -value } else { value });
     }
     let mut mantissa: u64 = 0;
     let mut significant = 0usize;
