@@ -17,7 +17,7 @@ use rustc_hash::FxHashMap;
 
 use super::classify::head;
 use super::json::JsonError;
-use super::scan::{KeyRef, Scanner};
+use super::scan::{KeyRef, Padded, Scan};
 
 /// Index of an interned rule path.
 pub type PathId = u32;
@@ -302,11 +302,12 @@ pub struct WalkBuffers {
 pub fn flatten_with(event: &str, trie: &PathTrie, sink: &mut impl LeafSink, buffers: &mut WalkBuffers) -> Result<(), EventError> {
     buffers.stack.clear();
     buffers.membership.clear();
-    let mut walker = Walker { scan: Scanner::new(event), trie, membership: &mut buffers.membership, arrays: 0, empty_steps: 0 };
+    let padded = Padded::new(event);
+    let mut walker = Walker { scan: padded.scan(), trie, membership: &mut buffers.membership, arrays: 0, empty_steps: 0 };
     walker.scan.ws();
     if walker.scan.peek() != Some(b'{') {
         // Still report malformed text as such.
-        walker.scan.skip_value()?;
+        walker.scan.skip_value(0)?;
         return Err(EventError::NotAnObject);
     }
     walker.walk(sink, &mut buffers.stack)
@@ -329,8 +330,11 @@ impl Frame {
     }
 }
 
-struct Walker<'a, 't> {
-    scan: Scanner<'a>,
+/// The walker's state, a local of [`flatten_with`] with [`Walker::walk`] inlined into it: the
+/// scan is a plain `Copy` value whose address is never taken (see [`Scan`]), so its cursor
+/// stays in a register through the walk.
+struct Walker<'p, 'a, 't> {
+    scan: Scan<'p, 'a>,
     trie: &'t PathTrie,
     membership: &'t mut Vec<(u32, u32)>,
     arrays: u32,
@@ -338,13 +342,15 @@ struct Walker<'a, 't> {
     empty_steps: u32,
 }
 
-impl Walker<'_, '_> {
+impl Walker<'_, '_, '_> {
     /// Reads the event object at the cursor. Iterative (an explicit stack of containers), so a
     /// rule path 1,000 levels deep costs no call stack. The innermost container lives in `top`
-    /// (in registers, not read back from the stack per token); `stack` holds the ones around it.
+    /// (in registers, not read back from the stack per token); `stack` holds the ones around it,
+    /// so `stack.len() + 1` containers are open: the depth the scan's limit is checked against.
+    #[inline(always)]
     fn walk(&mut self, sink: &mut impl LeafSink, stack: &mut Vec<Frame>) -> Result<(), EventError> {
         let mut top = Frame::object(0, false);
-        self.scan.open()?;
+        self.scan.open(0)?;
         if self.scan.empty(b'}') {
             return Ok(());
         }
@@ -371,7 +377,7 @@ impl Walker<'_, '_> {
                 match step.filter(|&(_, needs_empty)| !needs_empty || self.trie.has_empty_step()) {
                     Some((child, needs_empty)) => (Some(child), needs_empty),
                     None => {
-                        self.scan.skip()?;
+                        self.scan.skip(stack.len() + 1)?;
                         (None, false)
                     }
                 }
@@ -382,7 +388,7 @@ impl Walker<'_, '_> {
                 self.empty_steps += u32::from(empty_step);
                 match self.scan.byte() {
                     b'{' if !entry.children.is_empty() => {
-                        self.scan.open()?;
+                        self.scan.open(stack.len() + 1)?;
                         if !self.scan.empty(b'}') {
                             stack.push(top);
                             top = Frame::object(node, empty_step);
@@ -390,7 +396,7 @@ impl Walker<'_, '_> {
                         }
                     }
                     b'[' => {
-                        self.scan.open()?;
+                        self.scan.open(stack.len() + 1)?;
                         let id = self.arrays;
                         self.arrays += 1;
                         if !self.scan.empty(b']') {
@@ -399,7 +405,7 @@ impl Walker<'_, '_> {
                             continue;
                         }
                     }
-                    _ => self.scalar(entry, sink)?,
+                    _ => self.scalar(entry, sink, stack.len() + 1)?,
                 }
                 self.empty_steps -= u32::from(empty_step);
             }
@@ -423,10 +429,12 @@ impl Walker<'_, '_> {
         }
     }
 
-    /// A scalar (or an object no rule path enters) at the cursor, under trie node `node`.
-    fn scalar(&mut self, node: &PathNode, sink: &mut impl LeafSink) -> Result<(), EventError> {
+    /// A scalar (or an object no rule path enters) at the cursor, under trie node `node`,
+    /// inside `depth` containers.
+    #[inline(always)]
+    fn scalar(&mut self, node: &PathNode, sink: &mut impl LeafSink, depth: usize) -> Result<(), EventError> {
         let scalar = match self.scan.byte() {
-            b'{' => return Ok(self.scan.skip_value()?),
+            b'{' => return Ok(self.scan.skip_value(depth)?),
             b'"' => Scalar::Str(self.scan.string()?),
             b'-' | b'0'..=b'9' => Scalar::Num(self.scan.number()?),
             b't' => {
