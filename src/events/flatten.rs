@@ -17,7 +17,7 @@ use rustc_hash::FxHashMap;
 
 use super::classify::head;
 use super::json::JsonError;
-use super::scan::{KeyRef, Padded, Scan};
+use super::scan::{KeyRef, Scanner};
 
 /// Index of an interned rule path.
 pub type PathId = u32;
@@ -302,12 +302,11 @@ pub struct WalkBuffers {
 pub fn flatten_with(event: &str, trie: &PathTrie, sink: &mut impl LeafSink, buffers: &mut WalkBuffers) -> Result<(), EventError> {
     buffers.stack.clear();
     buffers.membership.clear();
-    let padded = Padded::new(event);
-    let mut walker = Walker { scan: padded.scan(), trie, membership: &mut buffers.membership, arrays: 0, empty_steps: 0 };
+    let mut walker = Walker { scan: Scanner::new(event), trie, membership: &mut buffers.membership, arrays: 0, empty_steps: 0 };
     walker.scan.ws();
     if walker.scan.peek() != Some(b'{') {
         // Still report malformed text as such.
-        walker.scan.skip_value(0)?;
+        walker.scan.skip_value()?;
         return Err(EventError::NotAnObject);
     }
     walker.walk(sink, &mut buffers.stack)
@@ -330,11 +329,8 @@ impl Frame {
     }
 }
 
-/// The walker's state, a local of [`flatten_with`] with [`Walker::walk`] inlined into it: the
-/// scan is a plain `Copy` value whose address is never taken (see [`Scan`]), so its cursor
-/// stays in a register through the walk.
-struct Walker<'p, 'a, 't> {
-    scan: Scan<'p, 'a>,
+struct Walker<'a, 't> {
+    scan: Scanner<'a>,
     trie: &'t PathTrie,
     membership: &'t mut Vec<(u32, u32)>,
     arrays: u32,
@@ -342,15 +338,13 @@ struct Walker<'p, 'a, 't> {
     empty_steps: u32,
 }
 
-impl Walker<'_, '_, '_> {
+impl Walker<'_, '_> {
     /// Reads the event object at the cursor. Iterative (an explicit stack of containers), so a
     /// rule path 1,000 levels deep costs no call stack. The innermost container lives in `top`
-    /// (in registers, not read back from the stack per token); `stack` holds the ones around it,
-    /// so `stack.len() + 1` containers are open: the depth the scan's limit is checked against.
-    #[inline(always)]
+    /// (in registers, not read back from the stack per token); `stack` holds the ones around it.
     fn walk(&mut self, sink: &mut impl LeafSink, stack: &mut Vec<Frame>) -> Result<(), EventError> {
         let mut top = Frame::object(0, false);
-        self.scan.open(0)?;
+        self.scan.open()?;
         if self.scan.empty(b'}') {
             return Ok(());
         }
@@ -377,7 +371,7 @@ impl Walker<'_, '_, '_> {
                 match step.filter(|&(_, needs_empty)| !needs_empty || self.trie.has_empty_step()) {
                     Some((child, needs_empty)) => (Some(child), needs_empty),
                     None => {
-                        self.scan.skip(stack.len() + 1)?;
+                        self.scan.skip()?;
                         (None, false)
                     }
                 }
@@ -388,7 +382,7 @@ impl Walker<'_, '_, '_> {
                 self.empty_steps += u32::from(empty_step);
                 match self.scan.byte() {
                     b'{' if !entry.children.is_empty() => {
-                        self.scan.open(stack.len() + 1)?;
+                        self.scan.open()?;
                         if !self.scan.empty(b'}') {
                             stack.push(top);
                             top = Frame::object(node, empty_step);
@@ -396,7 +390,7 @@ impl Walker<'_, '_, '_> {
                         }
                     }
                     b'[' => {
-                        self.scan.open(stack.len() + 1)?;
+                        self.scan.open()?;
                         let id = self.arrays;
                         self.arrays += 1;
                         if !self.scan.empty(b']') {
@@ -405,7 +399,7 @@ impl Walker<'_, '_, '_> {
                             continue;
                         }
                     }
-                    _ => self.scalar(entry, sink, stack.len() + 1)?,
+                    _ => self.scalar(entry, sink)?,
                 }
                 self.empty_steps -= u32::from(empty_step);
             }
@@ -429,12 +423,10 @@ impl Walker<'_, '_, '_> {
         }
     }
 
-    /// A scalar (or an object no rule path enters) at the cursor, under trie node `node`,
-    /// inside `depth` containers.
-    #[inline(always)]
-    fn scalar(&mut self, node: &PathNode, sink: &mut impl LeafSink, depth: usize) -> Result<(), EventError> {
+    /// A scalar (or an object no rule path enters) at the cursor, under trie node `node`.
+    fn scalar(&mut self, node: &PathNode, sink: &mut impl LeafSink) -> Result<(), EventError> {
         let scalar = match self.scan.byte() {
-            b'{' => return Ok(self.scan.skip_value(depth)?),
+            b'{' => return Ok(self.scan.skip_value()?),
             b'"' => Scalar::Str(self.scan.string()?),
             b'-' | b'0'..=b'9' => Scalar::Num(self.scan.number()?),
             b't' => {

@@ -22,7 +22,6 @@
 
 use std::borrow::Cow;
 use std::cell::Cell;
-use std::marker::PhantomData;
 
 use super::classify::{head, padded_head, padded_string_run, string_run, PAD};
 use super::json::{number_end, JsonError, Reader, Token, MAX_DEPTH};
@@ -118,15 +117,19 @@ thread_local! {
     static SPARE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
-/// The text and its padded copy (the text followed by [`PAD`] zero bytes, in the per-thread
-/// buffer, possibly followed by bytes of an earlier text, which are never read: every read
-/// stops at the zero after the text). [`Padded::scan`] gives the [`Scan`]s that read it.
-pub struct Padded<'a> {
+pub struct Scanner<'a> {
     text: &'a str,
+    /// The text's bytes (error paths and escapes read these).
+    b: &'a [u8],
+    /// The text followed by [`PAD`] zero bytes (hot paths read these), then possibly bytes of
+    /// an earlier text, which are never read: every read stops at the zero after the text.
     pad: Vec<u8>,
+    /// The cursor: at most `text.len()` (see the module's invariants).
+    i: usize,
+    depth: usize,
 }
 
-impl Drop for Padded<'_> {
+impl Drop for Scanner<'_> {
     fn drop(&mut self) {
         let pad = std::mem::take(&mut self.pad);
         // During thread exit the spare slot may be gone; the buffer is then simply freed.
@@ -134,8 +137,8 @@ impl Drop for Padded<'_> {
     }
 }
 
-impl<'a> Padded<'a> {
-    pub fn new(text: &'a str) -> Padded<'a> {
+impl<'a> Scanner<'a> {
+    pub fn new(text: &'a str) -> Scanner<'a> {
         let mut pad = SPARE.try_with(Cell::take).unwrap_or_default();
         let len = text.len();
         // Grown only, never shrunk, so the usual event costs one copy and the zeros after it.
@@ -147,154 +150,39 @@ impl<'a> Padded<'a> {
         if let Some(zeros) = rest.get_mut(..PAD) {
             zeros.fill(0);
         }
-        Padded { text, pad }
+        Scanner { text, b: text.as_bytes(), pad, i: 0, depth: 0 }
     }
 
-    /// A scan of the text from its start.
+    /// The cursor's offset in the text.
     #[inline]
-    pub fn scan(&self) -> Scan<'_, 'a> {
-        Scan { text: self.text, pad: self.pad.as_ptr(), i: 0, buffer: PhantomData }
-    }
-}
-
-/// A scan of a [`Padded`] text. It is `Copy` and holds only plain values, so a scan kept in a
-/// local of the walker lives in registers: the functions kept out of line take it by value
-/// and give back the new cursor, so its address is never taken, and the cursor is not stored
-/// and reloaded around every call. The nesting depth is the caller's to count (the walker has
-/// it as its stack's length), and passed to the functions that open containers.
-#[derive(Clone, Copy)]
-pub struct Scan<'p, 'a> {
-    text: &'a str,
-    /// The padded copy's first byte: `text.len() + PAD` bytes are readable from it, the text
-    /// then zeros (they live as long as `'p`, the [`Padded`] this scan came from).
-    pad: *const u8,
-    /// The cursor: at most `text.len()` (see the module's invariants).
-    i: usize,
-    buffer: PhantomData<&'p [u8]>,
-}
-
-/// A scan that owns its padded copy and counts the depth itself, for readers that keep one
-/// scanner ([`is_json_object`], the NDJSON ingest). After an error its cursor is left where it
-/// was, except for [`Scanner::skip_value`], which leaves it at the error.
-pub struct Scanner<'a> {
-    padded: Padded<'a>,
-    i: usize,
-    depth: usize,
-}
-
-impl<'a> Scanner<'a> {
-    pub fn new(text: &'a str) -> Scanner<'a> {
-        Scanner { padded: Padded::new(text), i: 0, depth: 0 }
-    }
-
-    /// Runs `f` on a scan at this scanner's cursor, keeping the cursor it leaves.
-    #[inline]
-    fn with<R>(&mut self, f: impl FnOnce(&mut Scan<'_, 'a>) -> R) -> R {
-        let mut scan = self.padded.scan().at(self.i);
-        let out = f(&mut scan);
-        self.i = scan.i;
-        out
-    }
-
     pub fn offset(&self) -> usize {
         self.i
     }
 
-    pub fn ws(&mut self) {
-        self.with(|s| s.ws())
-    }
-
-    pub fn peek(&mut self) -> Option<u8> {
-        self.with(|s| s.peek())
-    }
-
-    pub fn open(&mut self) -> Result<(), JsonError> {
-        let depth = self.depth;
-        self.with(|s| s.open(depth))?;
-        self.depth += 1;
-        Ok(())
-    }
-
-    pub fn next_or_close(&mut self, close: u8) -> Result<bool, JsonError> {
-        let more = self.with(|s| s.next_or_close(close))?;
-        self.depth -= usize::from(!more);
-        Ok(more)
-    }
-
-    pub fn empty(&mut self, close: u8) -> bool {
-        let empty = self.with(|s| s.empty(close));
-        self.depth -= usize::from(empty);
-        empty
-    }
-
-    pub fn key(&mut self) -> Result<Key<'a>, JsonError> {
-        self.with(|s| s.key())
-    }
-
-    pub fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
-        self.with(|s| s.string())
-    }
-
-    #[cfg(test)]
-    fn number(&mut self) -> Result<&'a str, JsonError> {
-        self.with(|s| s.number())
-    }
-
-    pub fn literal(&mut self, word: &'static str) -> Result<(), JsonError> {
-        self.with(|s| s.literal(word))
-    }
-
-    pub fn skip_value(&mut self) -> Result<(), JsonError> {
-        let (len, depth) = (self.padded.text.len(), self.depth);
-        self.with(|s| {
-            s.skip_value(depth).inspect_err(|e| {
-                // The error's offset is within the text (clamped regardless).
-                s.i = e.offset.min(len);
-            })
-        })
-    }
-}
-
-impl<'p, 'a> Scan<'p, 'a> {
-    /// This scan moved to `at`, a cursor of a scan of the same text.
-    #[inline(always)]
-    fn at(self, i: usize) -> Scan<'p, 'a> {
-        debug_assert!(i <= self.text.len());
-        Scan { i, ..self }
-    }
-
-    /// The padded copy (`text.len() + PAD` bytes).
-    #[inline(always)]
-    fn padded(&self) -> &'p [u8] {
-        // SAFETY: `pad` points at `text.len() + PAD` initialised bytes owned by the `Padded`
-        // this scan borrows for `'p`, which does not change them while it is borrowed.
-        unsafe { std::slice::from_raw_parts(self.pad, self.text.len() + PAD) }
-    }
-
     /// The byte at `at` of the padded text: the text's byte, or zero at and after its end.
     #[inline(always)]
-    fn byte_at(&self, at: usize) -> u8 {
-        debug_assert!(at < self.text.len() + PAD);
+    fn at(&self, at: usize) -> u8 {
+        debug_assert!(at < self.pad.len());
         // SAFETY: callers read at most PAD - 1 bytes past the cursor, which is at most the
         // text's length (the module's invariant), and `pad` holds the text then PAD zeros.
-        unsafe { *self.pad.add(at) }
+        unsafe { *self.pad.get_unchecked(at) }
     }
 
     /// The byte at the cursor, zero at the end of the text (and for a zero byte in it, which
     /// every caller refuses on a path that tells the two apart).
     #[inline(always)]
     pub fn byte(&self) -> u8 {
-        self.byte_at(self.i)
+        self.at(self.i)
     }
 
     /// The two bytes at `at` of the padded text, `at` at most the text's length, as one
     /// little-endian word (one load and one comparison for a key's closing quote and colon).
     #[inline(always)]
     fn pair(&self, at: usize) -> u16 {
-        debug_assert!(at + 2 <= self.text.len() + PAD);
+        debug_assert!(at + 2 <= self.pad.len());
         // SAFETY: `at` is at most the text's length and `pad` holds the text then PAD zeros, so
-        // `at + 2 <= text.len() + PAD`; the read is unaligned.
-        u16::from_le(unsafe { self.pad.add(at).cast::<u16>().read_unaligned() })
+        // `at + 2 <= pad.len()`; the read is unaligned.
+        u16::from_le(unsafe { self.pad.as_ptr().add(at).cast::<u16>().read_unaligned() })
     }
 
     /// [`padded_string_run`] from `start`, which is at most the text's length.
@@ -303,7 +191,7 @@ impl<'p, 'a> Scan<'p, 'a> {
         debug_assert!(start <= self.text.len());
         // SAFETY: `start` is at most the text's length (callers pass the cursor or one past an
         // opening quote the cursor is at); `pad` holds the text then PAD zero bytes.
-        unsafe { padded_string_run(self.padded(), start) }
+        unsafe { padded_string_run(&self.pad, start) }
     }
 
     /// [`super::classify::head`] of the text's `start..start + len`, `start` at most the
@@ -311,20 +199,17 @@ impl<'p, 'a> Scan<'p, 'a> {
     #[inline(always)]
     fn head(&self, start: usize, len: usize) -> u64 {
         debug_assert!(start <= self.text.len());
-        // SAFETY: start + 8 <= text.len() + PAD, the padded copy's length.
-        unsafe { padded_head(self.padded(), start, len) }
+        // SAFETY: start + 8 <= text.len() + PAD <= pad.len().
+        unsafe { padded_head(&self.pad, start, len) }
     }
 
-    /// The error `message` at the cursor. Out of line, taking the scan by value (a copy), as
-    /// every function below that is kept out of line: the walker's scan never has its address
-    /// taken.
     #[inline(never)]
-    fn error<T>(self, message: impl Into<String>) -> Result<T, JsonError> {
+    pub fn error<T>(&self, message: impl Into<String>) -> Result<T, JsonError> {
         Err(JsonError { message: message.into(), offset: self.i })
     }
 
     #[inline(never)]
-    fn unexpected<T>(self, expecting: &str) -> Result<T, JsonError> {
+    fn unexpected<T>(&self, expecting: &str) -> Result<T, JsonError> {
         match self.text.get(self.i..).and_then(|r| r.chars().next()) {
             Some(c) => self.error(format!("Unexpected character ('{c}' (code {})): {expecting}", c as u32)),
             None => self.error(format!("Unexpected end-of-input: {expecting}")),
@@ -345,33 +230,28 @@ impl<'p, 'a> Scan<'p, 'a> {
         }
     }
 
-    #[inline(always)]
+    #[inline]
     pub fn peek(&self) -> Option<u8> {
-        self.text.as_bytes().get(self.i).copied()
+        self.b.get(self.i).copied()
     }
 
-    /// Consumes `{` or `[` at the cursor (callers check which), inside `depth` open containers.
-    #[inline(always)]
-    pub fn open(&mut self, depth: usize) -> Result<(), JsonError> {
-        if depth >= MAX_DEPTH {
-            return self.too_deep(depth);
+    /// Consumes `{` or `[` at the cursor (callers check which), counting depth.
+    #[inline]
+    pub fn open(&mut self) -> Result<(), JsonError> {
+        if self.depth >= MAX_DEPTH {
+            return self.error(format!(
+                "Document nesting depth ({}) exceeds the maximum allowed ({MAX_DEPTH}, from `StreamReadConstraints.getMaxNestingDepth()`)",
+                self.depth + 1
+            ));
         }
+        self.depth += 1;
         // Clamped so that the cursor stays within the text even for a caller that did not check.
         self.i = (self.i + 1).min(self.text.len());
         Ok(())
     }
 
-    #[inline(never)]
-    fn too_deep<T>(self, depth: usize) -> Result<T, JsonError> {
-        self.error(format!(
-            "Document nesting depth ({}) exceeds the maximum allowed ({MAX_DEPTH}, from `StreamReadConstraints.getMaxNestingDepth()`)",
-            depth + 1
-        ))
-    }
-
-    /// After a member or element: consumes `,` (returns true) or the closing `close` (false,
-    /// and the caller's depth is one less).
-    #[inline(always)]
+    /// After a member or element: consumes `,` (returns true) or the closing `close` (false).
+    #[inline]
     pub fn next_or_close(&mut self, close: u8) -> Result<bool, JsonError> {
         // The separator first, whitespace only when it is not there: compact JSON is the usual
         // event, and this runs after every member and element.
@@ -387,6 +267,7 @@ impl<'p, 'a> Scan<'p, 'a> {
             }
             c if c == close => {
                 self.i += 1;
+                self.depth -= 1;
                 Ok(false)
             }
             _ if close == b'}' => self.unexpected("was expecting comma to separate Object entries"),
@@ -394,13 +275,13 @@ impl<'p, 'a> Scan<'p, 'a> {
         }
     }
 
-    /// At the start of a container's content: consumes the closing byte if it is empty (and
-    /// the caller's depth is one less).
-    #[inline(always)]
+    /// At the start of a container's content: consumes the closing byte if it is empty.
+    #[inline]
     pub fn empty(&mut self, close: u8) -> bool {
         self.ws();
         if self.byte() == close {
             self.i += 1;
+            self.depth -= 1;
             true
         } else {
             false
@@ -447,15 +328,8 @@ impl<'p, 'a> Scan<'p, 'a> {
     }
 
     /// [`Self::key`] for every key [`Self::plain_key`] leaves (and the errors).
-    #[inline(always)]
-    pub fn any_key(&mut self) -> Result<Key<'a>, JsonError> {
-        let (key, at) = self.any_key_from()?;
-        *self = self.at(at);
-        Ok(key)
-    }
-
     #[inline(never)]
-    fn any_key_from(mut self) -> Result<(Key<'a>, usize), JsonError> {
+    pub fn any_key(&mut self) -> Result<Key<'a>, JsonError> {
         if self.peek() != Some(b'"') {
             return self.unexpected("was expecting double-quote to start field name");
         }
@@ -472,7 +346,7 @@ impl<'p, 'a> Scan<'p, 'a> {
         }
         self.i += 1;
         self.ws();
-        Ok((key, self.i))
+        Ok(key)
     }
 
     /// Like [`Self::key`], without decoding the key (for skipped objects).
@@ -503,7 +377,7 @@ impl<'p, 'a> Scan<'p, 'a> {
             let start = self.i + 1;
             // `start` is at most the text's length: the cursor is at a quote of the text.
             let (end, _) = self.run(start);
-            if self.byte_at(end) == b'"' {
+            if self.at(end) == b'"' {
                 // SAFETY: the quote at `end` is the text's, so start <= end < text.len(); the
                 // range lies between two quotes, which are ASCII, so it starts and ends on char
                 // boundaries of the UTF-8 text.
@@ -516,15 +390,8 @@ impl<'p, 'a> Scan<'p, 'a> {
     }
 
     /// The string at the cursor, and how it was written.
-    #[inline(always)]
-    fn string_shaped(&mut self) -> Result<(Cow<'a, str>, StrShape), JsonError> {
-        let (text, shape, at) = self.string_shaped_from()?;
-        *self = self.at(at);
-        Ok((text, shape))
-    }
-
     #[inline(never)]
-    fn string_shaped_from(mut self) -> Result<(Cow<'a, str>, StrShape, usize), JsonError> {
+    fn string_shaped(&mut self) -> Result<(Cow<'a, str>, StrShape), JsonError> {
         if self.byte() != b'"' {
             // Callers check first; this keeps the cursor within the text regardless.
             return self.unexpected("was expecting double-quote to start a string");
@@ -533,9 +400,9 @@ impl<'p, 'a> Scan<'p, 'a> {
         let shape = self.skip_string()?;
         let raw = self.text.get(start..self.i).unwrap_or("\"\"");
         if !shape.escaped {
-            return Ok((Cow::Borrowed(raw.get(1..raw.len() - 1).unwrap_or("")), shape, self.i));
+            return Ok((Cow::Borrowed(raw.get(1..raw.len() - 1).unwrap_or("")), shape));
         }
-        decode(raw, start).map(|text| (Cow::Owned(text), shape, self.i))
+        decode(raw, start).map(|text| (Cow::Owned(text), shape))
     }
 
     /// Moves past the string at the cursor. The usual string, without escapes, is found by one
@@ -547,35 +414,32 @@ impl<'p, 'a> Scan<'p, 'a> {
         // The cursor is at the opening quote, a byte of the text, so `i + 1` is at most its
         // length.
         let (end, dot) = self.run(self.i + 1);
-        if self.byte_at(end) == b'"' {
+        if self.at(end) == b'"' {
             self.i = end + 1;
             return Ok(StrShape { escaped: false, dot });
         }
         self.i = end;
-        let (shape, at) = self.skip_string_rest(StrShape { escaped: false, dot })?;
-        *self = self.at(at);
-        Ok(shape)
+        self.skip_string_rest(StrShape { escaped: false, dot })
     }
 
     /// [`Self::skip_string`] from the first byte that is not plain (the cursor).
     #[inline(never)]
-    fn skip_string_rest(mut self, mut shape: StrShape) -> Result<(StrShape, usize), JsonError> {
-        let b = self.text.as_bytes();
+    fn skip_string_rest(&mut self, mut shape: StrShape) -> Result<StrShape, JsonError> {
         loop {
-            let Some(&c) = b.get(self.i) else {
+            let Some(&c) = self.b.get(self.i) else {
                 return self.error("Unexpected end-of-input: was expecting closing quote for a string value");
             };
             match c {
                 b'"' => {
                     self.i += 1;
-                    return Ok((shape, self.i));
+                    return Ok(shape);
                 }
                 b'\\' => {
                     shape.escaped = true;
-                    match b.get(self.i + 1) {
+                    match self.b.get(self.i + 1) {
                         Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i += 2,
                         Some(b'u') => {
-                            let hex = b.get(self.i + 2..self.i + 6);
+                            let hex = self.b.get(self.i + 2..self.i + 6);
                             if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
                                 self.i += 2;
                                 return self.unexpected("expected a hex-digit for character escape sequence");
@@ -594,7 +458,7 @@ impl<'p, 'a> Scan<'p, 'a> {
                     ))
                 }
             }
-            let (end, dot) = string_run(b, self.i);
+            let (end, dot) = string_run(self.b, self.i);
             self.i = end;
             shape.dot |= dot;
         }
@@ -611,46 +475,50 @@ impl<'p, 'a> Scan<'p, 'a> {
         let start = self.i;
         let int_start = start + usize::from(self.byte() == b'-');
         let mut i = int_start;
-        while self.byte_at(i).is_ascii_digit() {
+        while self.at(i).is_ascii_digit() {
             i += 1;
         }
-        let mut plain = i == int_start + 1 || (i > int_start + 1 && self.byte_at(int_start) != b'0');
-        if plain && self.byte_at(i) == b'.' {
+        let mut plain = i == int_start + 1 || (i > int_start + 1 && self.at(int_start) != b'0');
+        if plain && self.at(i) == b'.' {
             let fraction = i + 1;
             i = fraction;
-            while self.byte_at(i).is_ascii_digit() {
+            while self.at(i).is_ascii_digit() {
                 i += 1;
             }
             plain = i > fraction;
         }
         // A separator at `i` is the text's, so `start..i` lies in it.
-        if plain && i - start <= 64 && matches!(self.byte_at(i), b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
+        if plain && i - start <= 64 && matches!(self.at(i), b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
             // SAFETY: `start..i` lies in the text (above) and every byte in it was checked
             // to be an ASCII digit, `-` or `.`, so it is on char boundaries.
             let text = unsafe { self.text.get_unchecked(start..i) };
             self.i = i;
             return Ok(text);
         }
-        let (text, at) = self.any_number()?;
-        *self = self.at(at);
-        Ok(text)
+        self.any_number()
     }
 
     #[inline(never)]
-    fn any_number(mut self) -> Result<(&'a str, usize), JsonError> {
+    fn any_number(&mut self) -> Result<&'a str, JsonError> {
         let start = self.i;
-        let end = number_end(self.text, start)?;
-        self.i = end.min(self.text.len());
-        Ok((self.text.get(start..end).unwrap_or("0"), self.i))
+        match number_end(self.text, start) {
+            Ok(end) => {
+                self.i = end.min(self.text.len());
+                Ok(self.text.get(start..end).unwrap_or("0"))
+            }
+            Err(e) => {
+                self.i = e.offset.min(self.text.len());
+                Err(e)
+            }
+        }
     }
 
     /// `true`, `false` or `null` at the cursor.
-    #[inline(always)]
     pub fn literal(&mut self, word: &'static str) -> Result<(), JsonError> {
         // `word` is at most five bytes, fewer than PAD: the reads stay in the padded text, and a
         // match is the text's (the padding is zeros), so `end` is at most its length.
         let end = self.i + word.len();
-        if self.padded().get(self.i..end) != Some(word.as_bytes()) || self.byte_at(end).is_ascii_alphanumeric() {
+        if self.pad.get(self.i..end) != Some(word.as_bytes()) || self.at(end).is_ascii_alphanumeric() {
             return self.bad_token();
         }
         self.i = end;
@@ -658,7 +526,7 @@ impl<'p, 'a> Scan<'p, 'a> {
     }
 
     #[inline(never)]
-    pub fn bad_token<T>(self) -> Result<T, JsonError> {
+    pub fn bad_token<T>(&self) -> Result<T, JsonError> {
         let rest = self.text.get(self.i..).unwrap_or("");
         let word: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').take(64).collect();
         if word.is_empty() {
@@ -671,31 +539,22 @@ impl<'p, 'a> Scan<'p, 'a> {
 
     /// [`Self::skip_value`] with the usual cases, a string or a number, inlined.
     #[inline(always)]
-    pub fn skip(&mut self, depth: usize) -> Result<(), JsonError> {
+    pub fn skip(&mut self) -> Result<(), JsonError> {
         match self.byte() {
             b'"' => self.skip_string().map(|_| ()),
             b'-' | b'0'..=b'9' => self.number().map(|_| ()),
-            _ => self.skip_value(depth),
+            _ => self.skip_value(),
         }
     }
 
-    /// Skips the value at the cursor, inside `depth` open containers, checking its syntax (out
-    /// of line, see [`Self::skip_from`]).
-    #[inline(always)]
-    pub fn skip_value(&mut self, depth: usize) -> Result<(), JsonError> {
-        let at = self.skip_from(depth)?;
-        *self = self.at(at);
-        Ok(())
-    }
-
-    /// Skips the value at the cursor, inside `depth` open containers, checking its syntax.
-    /// Iterative, so nesting depth costs no stack.
+    /// Skips the value at the cursor, checking its syntax. Iterative, so nesting depth costs
+    /// no stack.
     #[inline(never)]
-    fn skip_from(mut self, depth: usize) -> Result<usize, JsonError> {
+    pub fn skip_value(&mut self) -> Result<(), JsonError> {
         // The kinds of the containers this call has open, one bit each (set: object), the
         // innermost at `level - 1`. A container opened below 64 of them is skipped by a call of
         // its own (at most MAX_DEPTH / 64 deep, as `open` limits the nesting), so one word
-        // holds the kinds and no array is set up per call. The depth is `depth + level`.
+        // holds the kinds and no array is set up per call.
         let mut objects = 0u64;
         let mut level = 0u32;
         loop {
@@ -705,9 +564,9 @@ impl<'p, 'a> Scan<'p, 'a> {
                     self.ws();
                     continue;
                 }
-                b'{' | b'[' if level == 64 => self.skip_value(depth + 64)?,
+                b'{' | b'[' if level == 64 => self.skip_value()?,
                 c @ (b'{' | b'[') => {
-                    self.open(depth + level as usize)?;
+                    self.open()?;
                     let object = c == b'{';
                     if !self.empty(if object { b'}' } else { b']' }) {
                         let bit = 1u64 << level;
@@ -733,7 +592,7 @@ impl<'p, 'a> Scan<'p, 'a> {
             }
             // A value is complete: close every container it completes.
             loop {
-                let Some(top) = level.checked_sub(1) else { return Ok(self.i) };
+                let Some(top) = level.checked_sub(1) else { return Ok(()) };
                 let object = objects >> top & 1 == 1;
                 if self.next_or_close(if object { b'}' } else { b']' })? {
                     if object {
@@ -756,7 +615,7 @@ mod tests {
         for ok in [r#"{"a": [1, -2.5e3, "x\"\u00e9", true, false, null, {}, []]}"#, "[]", "\"s\"", "0"] {
             let mut s = Scanner::new(ok);
             s.skip_value().unwrap();
-            assert_eq!(s.offset(), ok.len(), "{ok}");
+            assert_eq!(s.i, ok.len(), "{ok}");
         }
         for bad in [
             r#"{"a": [1,]}"#,
@@ -1054,7 +913,7 @@ mod tests {
             for after in ["", ",", "}", "]", " ", "\n", "x", ".", "e", "-", "+", "0"] {
                 let text = format!("{n}{after}");
                 let mut s = Scanner::new(&text);
-                let got = s.number().map(|t| (t.to_string(), s.offset()));
+                let got = s.number().map(|t| (t.to_string(), s.i));
                 let want = number_end(&text, 0).map(|end| (text[..end].to_string(), end));
                 assert_eq!(got, want, "{text:?}");
             }
