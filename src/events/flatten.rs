@@ -12,11 +12,13 @@
 //!   must agree on to be used together by one rule.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rustc_hash::FxHashMap;
 
 use super::classify::head;
 use super::json::JsonError;
+use super::keylog::{self, KeyLog, LoggedKey};
 use super::scan::{KeyRef, Scanner};
 
 /// Index of an interned rule path.
@@ -36,6 +38,16 @@ pub type PathId = u32;
 pub struct PathTrie {
     nodes: Vec<PathNode>,
     steps: FxHashMap<Box<str>, u32>,
+    /// Unique to this trie's current contents (taken from [`GENERATIONS`] on creation and on
+    /// every change), so that a walker's key log from another trie or an earlier state is not used.
+    generation: u64,
+}
+
+/// The source of [`PathTrie::generation`]s: never repeats within a process.
+static GENERATIONS: AtomicU64 = AtomicU64::new(1);
+
+fn next_generation() -> u64 {
+    GENERATIONS.fetch_add(1, Ordering::Relaxed)
 }
 
 #[derive(Default, Debug)]
@@ -57,7 +69,7 @@ impl Default for PathTrie {
 
 impl PathTrie {
     pub fn new() -> PathTrie {
-        PathTrie { nodes: vec![PathNode::default()], steps: FxHashMap::default() }
+        PathTrie { nodes: vec![PathNode::default()], steps: FxHashMap::default(), generation: next_generation() }
     }
 
     /// The node `id`, which is the root or came from this trie's children (see the type's
@@ -89,6 +101,7 @@ impl PathTrie {
 
     /// Adds one use of `path`, giving it `id` if it is new; returns the path's id.
     pub fn add(&mut self, path: &str, new_id: PathId) -> PathId {
+        self.generation = next_generation();
         for step in java_split_dots(path) {
             *self.steps.entry(step.into()).or_default() += 1;
         }
@@ -113,6 +126,7 @@ impl PathTrie {
 
     /// Removes one use of `path`; returns its id when that was the last use.
     pub fn remove(&mut self, path: &str) -> Option<PathId> {
+        self.generation = next_generation();
         for step in java_split_dots(path) {
             if let Some(n) = self.steps.get_mut(step) {
                 *n -= 1;
@@ -296,13 +310,22 @@ pub fn flatten(event: &str, trie: &PathTrie, sink: &mut impl LeafSink) -> Result
 pub struct WalkBuffers {
     stack: Vec<Frame>,
     membership: Vec<(u32, u32)>,
+    keys: KeyLog,
 }
 
 /// [`flatten`] with the caller's buffers.
 pub fn flatten_with(event: &str, trie: &PathTrie, sink: &mut impl LeafSink, buffers: &mut WalkBuffers) -> Result<(), EventError> {
     buffers.stack.clear();
     buffers.membership.clear();
-    let mut walker = Walker { scan: Scanner::new(event), trie, membership: &mut buffers.membership, arrays: 0, empty_steps: 0 };
+    buffers.keys.written_against(trie.generation);
+    let mut walker = Walker {
+        scan: Scanner::new(event),
+        trie,
+        membership: &mut buffers.membership,
+        keys: &mut buffers.keys,
+        arrays: 0,
+        empty_steps: 0,
+    };
     walker.scan.ws();
     if walker.scan.peek() != Some(b'{') {
         // Still report malformed text as such.
@@ -333,6 +356,7 @@ struct Walker<'a, 't> {
     scan: Scanner<'a>,
     trie: &'t PathTrie,
     membership: &'t mut Vec<(u32, u32)>,
+    keys: &'t mut KeyLog,
     arrays: u32,
     /// Keys needing an empty step on the current path.
     empty_steps: u32,
@@ -344,6 +368,7 @@ impl Walker<'_, '_> {
     /// (in registers, not read back from the stack per token); `stack` holds the ones around it.
     fn walk(&mut self, sink: &mut impl LeafSink, stack: &mut Vec<Frame>) -> Result<(), EventError> {
         let mut top = Frame::object(0, false);
+        let mut keys_read = 0usize;
         self.scan.open()?;
         if self.scan.empty(b'}') {
             return Ok(());
@@ -357,23 +382,22 @@ impl Walker<'_, '_> {
                 self.scan.ws();
                 (Some(top.node), false)
             } else {
-                let escaped;
-                let key = match self.scan.plain_key() {
-                    Some(key) => key,
-                    None => {
-                        escaped = self.scan.any_key()?;
-                        escaped.borrowed()
+                // A key of the same shape as the last event's at this ordinal is recognised by
+                // one comparison (see `keylog`); any other is read and logged.
+                let ordinal = keys_read;
+                keys_read += 1;
+                match self.keys.get(ordinal) {
+                    Some(&k) if k.parent == top.node && self.scan.at_pattern(k.pattern, k.mask) => {
+                        self.scan.advance_matched(k.len as usize);
+                        self.scan.ws();
+                        if k.child == keylog::NO_NODE {
+                            self.scan.skip()?;
+                            (None, false)
+                        } else {
+                            (Some(k.child), k.empty_step)
+                        }
                     }
-                };
-                // The empty-step test only for keys on a rule path (most keys are not).
-                let step =
-                    self.trie.step(top.node, key).map(|child| (child, PathTrie::needs_empty_step_dotted(key.text, key.dot)));
-                match step.filter(|&(_, needs_empty)| !needs_empty || self.trie.has_empty_step()) {
-                    Some((child, needs_empty)) => (Some(child), needs_empty),
-                    None => {
-                        self.scan.skip()?;
-                        (None, false)
-                    }
+                    _ => self.key(top.node, ordinal)?,
                 }
             };
             // The node's entry read once, for both the `{` test and the scalar's path. Node ids
@@ -421,6 +445,33 @@ impl Walker<'_, '_> {
                 }
             }
         }
+    }
+
+    /// A member's key the key log did not recognise, in the object at trie node `parent`: its
+    /// child node (or none, with the value skipped) and whether it needs an empty step; logged
+    /// at `ordinal` when it is plain.
+    #[inline(always)]
+    fn key(&mut self, parent: u32, ordinal: usize) -> Result<(Option<u32>, bool), EventError> {
+        let escaped;
+        let (key, plain) = match self.scan.plain_key() {
+            Some(key) => (key, true),
+            None => {
+                escaped = self.scan.any_key()?;
+                (escaped.borrowed(), false)
+            }
+        };
+        // The empty-step test only for keys on a rule path (most keys are not).
+        let step = self.trie.step(parent, key).map(|child| (child, PathTrie::needs_empty_step_dotted(key.text, key.dot)));
+        let resolved = match step.filter(|&(_, needs_empty)| !needs_empty || self.trie.has_empty_step()) {
+            Some((child, needs_empty)) => (Some(child), needs_empty),
+            None => (None, false),
+        };
+        let entry = if plain { LoggedKey::new(parent, key.text, resolved) } else { LoggedKey::UNUSABLE };
+        self.keys.record(ordinal, entry);
+        if resolved.0.is_none() {
+            self.scan.skip()?;
+        }
+        Ok(resolved)
     }
 
     /// A scalar (or an object no rule path enters) at the cursor, under trie node `node`.

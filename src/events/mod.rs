@@ -23,6 +23,7 @@ mod index;
 pub mod ingest;
 mod ip;
 mod json;
+mod keylog;
 mod matcher;
 mod number;
 mod pattern;
