@@ -12,25 +12,55 @@
 use criterion::{black_box, criterion_group, Criterion, Throughput};
 use expressway::events::{Matcher, Pattern, RuleId};
 
+/// The members of the bench event's `detail`, in order.
+const DETAIL: [&str; 13] = [
+    r#""instance-id":"i-0abc1234def567890""#,
+    r#""state":"running""#,
+    r#""previous-state":"pending""#,
+    r#""source-ip":"10.1.2.3""#,
+    r#""port":443"#,
+    r#""bytes":18234"#,
+    r#""latency-ms":12.5"#,
+    r#""region-code":"eu-west-1""#,
+    r#""user":{"name":"alice","role":"admin","groups":["ops","dev","audit"]}"#,
+    r#""tags":[{"key":"env","value":"prod"},{"key":"team","value":"payments"},{"key":"cost-center","value":"1234"}]"#,
+    r#""request":{"method":"POST","path":"/api/v1/orders/8f14e45f","status":201,"agent":"Mozilla/5.0 (X11; Linux x86_64)"}"#,
+    r#""items":[{"sku":"A-100","qty":2,"price":19.99},{"sku":"B-200","qty":1,"price":5.5}]"#,
+    r#""notes":"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore.""#,
+];
+
+/// The members of the EventBridge envelope, `detail` last.
+const ENVELOPE: [&str; 8] = [
+    r#""version":"0""#,
+    r#""id":"6a7e8feb-b491-4cf7-a9f1-bf3703467718""#,
+    r#""detail-type":"EC2 Instance State-change Notification""#,
+    r#""source":"aws.ec2""#,
+    r#""account":"111122223333""#,
+    r#""time":"2017-12-22T18:43:48Z""#,
+    r#""region":"eu-west-1""#,
+    r#""resources":["arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc1234def567890"]"#,
+];
+
 /// A realistic EventBridge envelope of about 1 KB.
 fn event() -> String {
-    let mut detail = String::from(r#"{"instance-id":"i-0abc1234def567890","state":"running","previous-state":"pending","#);
-    detail.push_str(r#""source-ip":"10.1.2.3","port":443,"bytes":18234,"latency-ms":12.5,"region-code":"eu-west-1","#);
-    detail.push_str(r#""user":{"name":"alice","role":"admin","groups":["ops","dev","audit"]},"#);
-    detail.push_str(
-        r#""tags":[{"key":"env","value":"prod"},{"key":"team","value":"payments"},{"key":"cost-center","value":"1234"}],"#,
-    );
-    detail.push_str(
-        r#""request":{"method":"POST","path":"/api/v1/orders/8f14e45f","status":201,"agent":"Mozilla/5.0 (X11; Linux x86_64)"},"#,
-    );
-    detail.push_str(r#""items":[{"sku":"A-100","qty":2,"price":19.99},{"sku":"B-200","qty":1,"price":5.5}],"#);
-    detail.push_str(
-        r#""notes":"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore.""#,
-    );
-    detail.push('}');
-    format!(
-        r#"{{"version":"0","id":"6a7e8feb-b491-4cf7-a9f1-bf3703467718","detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","account":"111122223333","time":"2017-12-22T18:43:48Z","region":"eu-west-1","resources":["arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc1234def567890"],"detail":{detail}}}"#
-    )
+    format!(r#"{{{},"detail":{{{}}}}}"#, ENVELOPE.join(","), DETAIL.join(","))
+}
+
+/// The same event with every object's members in reverse order: matched alternately with
+/// [`event`], no key is where the walker's key log (which remembers the last event's keys)
+/// expects it, so this measures the matcher on a stream whose shape changes at every event.
+fn event_reversed() -> String {
+    let rev = |members: &[&str]| members.iter().rev().copied().collect::<Vec<_>>().join(",");
+    let detail = rev(&DETAIL)
+        .replace(r#"{"name":"alice","role":"admin","groups":["ops","dev","audit"]}"#, r#"{"groups":["ops","dev","audit"],"role":"admin","name":"alice"}"#)
+        .replace(r#"{"key":"env","value":"prod"}"#, r#"{"value":"prod","key":"env"}"#)
+        .replace(r#"{"key":"team","value":"payments"}"#, r#"{"value":"payments","key":"team"}"#)
+        .replace(r#"{"key":"cost-center","value":"1234"}"#, r#"{"value":"1234","key":"cost-center"}"#)
+        .replace(
+            r#"{"method":"POST","path":"/api/v1/orders/8f14e45f","status":201,"agent":"Mozilla/5.0 (X11; Linux x86_64)"}"#,
+            r#"{"agent":"Mozilla/5.0 (X11; Linux x86_64)","status":201,"path":"/api/v1/orders/8f14e45f","method":"POST"}"#,
+        );
+    format!(r#"{{"detail":{{{detail}}},{}}}"#, rev(&ENVELOPE))
 }
 
 /// Rule `i` of a mixed rule set; kinds rotate, values vary with `i` so few rules match.
@@ -71,20 +101,33 @@ fn bench(c: &mut Criterion) {
             b.iter(|| m.matches(black_box(&event)).expect("valid event"))
         });
     }
+    // Every event shaped differently from the one before (see `event_reversed`).
+    let shapes = [event.clone(), event_reversed()];
+    let m = matcher(1_000);
+    group.bench_function(format!("1000-rules-{}B-alternating-shapes", event.len()), |b| {
+        let mut n = 0usize;
+        b.iter(|| {
+            n += 1;
+            m.matches(black_box(&shapes[n % 2])).expect("valid event")
+        })
+    });
     group.finish();
 }
 
-/// `EVENTS_PROFILE=RULES:N`: N matches against RULES rules, for callgrind.
+/// `EVENTS_PROFILE=RULES:N`: N matches against RULES rules, for callgrind; with
+/// `EVENTS_SHAPES=alternating`, of the event and its reversed twin in turn.
 fn profile(spec: &str) {
     let (rules, n) = spec.split_once(':').unwrap_or((spec, "10000"));
     let rules: usize = rules.parse().expect("EVENTS_PROFILE=RULES:N");
     let n: usize = n.parse().expect("EVENTS_PROFILE=RULES:N");
     let event = event();
+    let alternating = std::env::var("EVENTS_SHAPES").is_ok_and(|s| s == "alternating");
+    let shapes = [event.clone(), if alternating { event_reversed() } else { event.clone() }];
     let m = matcher(rules);
     let mut matched = m.matches(&event).expect("valid event").len();
     let start = std::time::Instant::now();
-    for _ in 0..n {
-        matched += m.matches(black_box(&event)).expect("valid event").len();
+    for i in 0..n {
+        matched += m.matches(black_box(&shapes[i % 2])).expect("valid event").len();
     }
     let elapsed = start.elapsed();
     // The loop alone is timed (not building the rules), for side-by-side runs of two builds.

@@ -387,7 +387,7 @@ impl Walker<'_, '_> {
                 let ordinal = keys_read;
                 keys_read += 1;
                 match self.keys.get(ordinal) {
-                    Some(&k) if k.parent == top.node && self.scan.at_pattern(k.pattern, k.mask) => {
+                    Some(&k) if k.parent == top.node && self.scan.at_pattern(k.pattern, k.mask()) => {
                         self.scan.advance_matched(k.len as usize);
                         self.scan.ws();
                         if k.child == keylog::NO_NODE {
@@ -452,9 +452,12 @@ impl Walker<'_, '_> {
     /// at `ordinal` when it is plain.
     #[inline(always)]
     fn key(&mut self, parent: u32, ordinal: usize) -> Result<(Option<u32>, bool), EventError> {
+        // Only a key right at the cursor can be recognised there next time.
+        let at_quote = self.scan.byte() == b'"';
+        let word = self.scan.word();
         let escaped;
         let (key, plain) = match self.scan.plain_key() {
-            Some(key) => (key, true),
+            Some(key) => (key, at_quote),
             None => {
                 escaped = self.scan.any_key()?;
                 (escaped.borrowed(), false)
@@ -466,7 +469,7 @@ impl Walker<'_, '_> {
             Some((child, needs_empty)) => (Some(child), needs_empty),
             None => (None, false),
         };
-        let entry = if plain { LoggedKey::new(parent, key.text, resolved) } else { LoggedKey::UNUSABLE };
+        let entry = if plain { LoggedKey::new(parent, word, key.text.len(), resolved) } else { LoggedKey::UNUSABLE };
         self.keys.record(ordinal, entry);
         if resolved.0.is_none() {
             self.scan.skip()?;

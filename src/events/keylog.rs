@@ -25,40 +25,50 @@ const LOGGED_KEYS: usize = 256;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LoggedKey {
-    /// The trie node of the object the key was in ([`NO_NODE`]: never used).
-    pub parent: u32,
     /// The key's bytes `"key":`, little-endian, zero past them.
     pub pattern: u128,
-    /// The bytes of `pattern` to compare.
-    pub mask: u128,
-    /// Bytes from the opening quote to past the colon.
-    pub len: u32,
+    /// The trie node of the object the key was in ([`NO_NODE`]: never used).
+    pub parent: u32,
     /// The child node, or [`NO_NODE`] when no rule path goes through the key.
     pub child: u32,
+    /// Bytes from the opening quote to past the colon (3 to 16).
+    pub len: u8,
     pub empty_step: bool,
 }
 
+/// `MASKS[n]`: the low `n` bytes of a 16-byte word.
+const MASKS: [u128; 17] = {
+    let mut masks = [u128::MAX; 17];
+    let mut n = 0;
+    while n < 16 {
+        masks[n] = (1u128 << (8 * n)) - 1;
+        n += 1;
+    }
+    masks
+};
+
 impl LoggedKey {
     /// An entry that matches nothing (for keys too long or escaped).
-    pub const UNUSABLE: LoggedKey =
-        LoggedKey { parent: NO_NODE, pattern: 0, mask: u128::MAX, len: 0, child: NO_NODE, empty_step: false };
+    pub const UNUSABLE: LoggedKey = LoggedKey { pattern: 0, parent: NO_NODE, child: NO_NODE, len: 16, empty_step: false };
 
-    /// The entry for the plain key `key` (written without escapes, its colon right after its
-    /// closing quote), met in the object at trie node `parent` and resolved to `resolved`
-    /// (child node, needs an empty step); [`Self::UNUSABLE`] when `"key":` exceeds 16 bytes.
-    pub fn new(parent: u32, key: &str, resolved: (Option<u32>, bool)) -> LoggedKey {
-        let n = key.len() + 3;
+    /// The entry for a plain key of `key_len` bytes (written without escapes, its colon right
+    /// after its closing quote) whose opening quote starts the 16 bytes `word`, met in the
+    /// object at trie node `parent` and resolved to `resolved` (child node, needs an empty
+    /// step); [`Self::UNUSABLE`] when `"key":` exceeds 16 bytes.
+    #[inline(always)]
+    pub fn new(parent: u32, word: u128, key_len: usize, resolved: (Option<u32>, bool)) -> LoggedKey {
+        let n = key_len + 3;
         if n > 16 {
             return LoggedKey::UNUSABLE;
         }
-        let mut bytes = [0u8; 16];
-        bytes[0] = b'"';
-        bytes[1..n - 2].copy_from_slice(key.as_bytes());
-        bytes[n - 2] = b'"';
-        bytes[n - 1] = b':';
-        let mask = if n == 16 { u128::MAX } else { (1u128 << (8 * n)) - 1 };
         let (child, empty_step) = resolved;
-        LoggedKey { parent, pattern: u128::from_le_bytes(bytes), mask, len: n as u32, child: child.unwrap_or(NO_NODE), empty_step }
+        LoggedKey { pattern: word & MASKS[n], parent, child: child.unwrap_or(NO_NODE), len: n as u8, empty_step }
+    }
+
+    /// The bytes of `pattern` to compare.
+    #[inline(always)]
+    pub fn mask(&self) -> u128 {
+        MASKS[usize::from(self.len).min(16)]
     }
 }
 
@@ -142,16 +152,25 @@ mod tests {
         trie
     }
 
+    fn word(text: &[u8]) -> u128 {
+        let mut bytes = [0u8; 16];
+        let n = text.len().min(16);
+        bytes[..n].copy_from_slice(&text[..n]);
+        u128::from_le_bytes(bytes)
+    }
+
     #[test]
     fn patterns_hold_the_key_as_written() {
-        let k = LoggedKey::new(3, "thirteen-char", (Some(9), true));
+        let k = LoggedKey::new(3, word(b"\"thirteen-char\":1}"), 13, (Some(9), true));
         assert_eq!(k.pattern.to_le_bytes(), *b"\"thirteen-char\":");
-        assert_eq!((k.mask, k.len, k.parent, k.child, k.empty_step), (u128::MAX, 16, 3, 9, true));
-        let short = LoggedKey::new(0, "ab", (None, false));
+        assert_eq!((k.mask(), k.len, k.parent, k.child, k.empty_step), (u128::MAX, 16, 3, 9, true));
+        let short = LoggedKey::new(0, word(b"\"ab\":{\"c\":1}}"), 2, (None, false));
         assert_eq!(&short.pattern.to_le_bytes()[..6], b"\"ab\":\0");
-        assert_eq!((short.mask, short.child), (0xff_ffff_ffff, NO_NODE));
-        assert_eq!(LoggedKey::new(0, "fourteen-chars", (Some(1), false)), LoggedKey::UNUSABLE);
-        assert_eq!(LoggedKey::new(0, "", (Some(1), false)).len, 3);
+        assert_eq!((short.mask(), short.child), (0xff_ffff_ffff, NO_NODE));
+        assert_eq!(LoggedKey::new(0, word(b"\"fourteen-chars\":"), 14, (Some(1), false)), LoggedKey::UNUSABLE);
+        assert_eq!(LoggedKey::new(0, word(b"\"\":1"), 0, (Some(1), false)).len, 3);
+        // An unusable entry's mask covers 16 bytes, and its pattern of zeros is never at a key.
+        assert_eq!(LoggedKey::UNUSABLE.mask(), u128::MAX);
     }
 
     #[test]

@@ -185,16 +185,21 @@ impl<'a> Scanner<'a> {
         u16::from_le(unsafe { self.pad.as_ptr().add(at).cast::<u16>().read_unaligned() })
     }
 
-    /// Whether the 16 bytes at the cursor agree with `pattern` (little-endian) wherever `mask`
-    /// has bits: one load and one comparison to recognise a key read before (the walker's key
-    /// log, see `flatten`).
+    /// The 16 bytes of the padded text at the cursor, little-endian (zeros past the text).
     #[inline(always)]
-    pub fn at_pattern(&self, pattern: u128, mask: u128) -> bool {
+    pub fn word(&self) -> u128 {
         debug_assert!(self.i + 16 <= self.pad.len());
         // SAFETY: the cursor is at most the text's length and `pad` holds PAD >= 16 bytes after
         // it; the read is unaligned.
-        let word = u128::from_le(unsafe { self.pad.as_ptr().add(self.i).cast::<u128>().read_unaligned() });
-        (word ^ pattern) & mask == 0
+        u128::from_le(unsafe { self.pad.as_ptr().add(self.i).cast::<u128>().read_unaligned() })
+    }
+
+    /// Whether the 16 bytes at the cursor agree with `pattern` (little-endian) wherever `mask`
+    /// has bits: one load and one comparison to recognise a key read before (the walker's key
+    /// log, see `keylog`).
+    #[inline(always)]
+    pub fn at_pattern(&self, pattern: u128, mask: u128) -> bool {
+        (self.word() ^ pattern) & mask == 0
     }
 
     /// Moves the cursor past `n` bytes that [`Self::at_pattern`] found equal to non-zero bytes
