@@ -156,7 +156,7 @@ impl PathTrie {
     }
 
     /// The child of `node` under an event key.
-    #[inline]
+    #[inline(always)]
     fn step(&self, node: u32, key: KeyRef<'_>) -> Option<u32> {
         if !key.dot {
             return self.node(node).children.get_with_head(key.text, key.head).copied();
@@ -310,7 +310,7 @@ pub fn flatten(event: &str, trie: &PathTrie, sink: &mut impl LeafSink) -> Result
 pub struct WalkBuffers {
     stack: Vec<Frame>,
     membership: Vec<(u32, u32)>,
-    keys: KeyLog,
+    pub(super) keys: KeyLog,
 }
 
 /// [`flatten`] with the caller's buffers.
@@ -369,6 +369,9 @@ impl Walker<'_, '_> {
     fn walk(&mut self, sink: &mut impl LeafSink, stack: &mut Vec<Frame>) -> Result<(), EventError> {
         let mut top = Frame::object(0, false);
         let mut keys_read = 0usize;
+        // Still matching the key log (see `keylog`), and whether keys past a miss are logged.
+        let mut predicting = true;
+        let relearning = self.keys.relearning();
         self.scan.open()?;
         if self.scan.empty(b'}') {
             return Ok(());
@@ -386,8 +389,9 @@ impl Walker<'_, '_> {
                 // one comparison (see `keylog`); any other is read and logged.
                 let ordinal = keys_read;
                 keys_read += 1;
-                match self.keys.get(ordinal) {
-                    Some(&k) if k.parent == top.node && self.scan.at_pattern(k.pattern, k.mask()) => {
+                match self.keys.get(ordinal).filter(|k| predicting && k.parent == top.node) {
+                    Some(&k) if k.len == 0 => self.key(top.node, None)?,
+                    Some(&k) if self.scan.at_pattern(k.pattern, k.mask()) => {
                         self.scan.advance_matched(k.len as usize);
                         self.scan.ws();
                         if k.child == keylog::NO_NODE {
@@ -397,7 +401,10 @@ impl Walker<'_, '_> {
                             (Some(k.child), k.empty_step)
                         }
                     }
-                    _ => self.key(top.node, ordinal)?,
+                    _ => {
+                        predicting = false;
+                        self.key(top.node, relearning.then_some(ordinal))?
+                    }
                 }
             };
             // The node's entry read once, for both the `{` test and the scalar's path. Node ids
@@ -441,7 +448,12 @@ impl Walker<'_, '_> {
                 self.empty_steps -= u32::from(top.empty_step);
                 match stack.pop() {
                     Some(outer) => top = outer,
-                    None => return Ok(()),
+                    None => {
+                        // A relearning event is logged from where it stopped matching, so the
+                        // log then describes it.
+                        self.keys.read_to_end(!predicting && !relearning);
+                        return Ok(());
+                    }
                 }
             }
         }
@@ -449,9 +461,9 @@ impl Walker<'_, '_> {
 
     /// A member's key the key log did not recognise, in the object at trie node `parent`: its
     /// child node (or none, with the value skipped) and whether it needs an empty step; logged
-    /// at `ordinal` when it is plain.
+    /// at `log_at` (an ordinal) when that is given.
     #[inline(always)]
-    fn key(&mut self, parent: u32, ordinal: usize) -> Result<(Option<u32>, bool), EventError> {
+    fn key(&mut self, parent: u32, log_at: Option<usize>) -> Result<(Option<u32>, bool), EventError> {
         // Only a key right at the cursor can be recognised there next time.
         let at_quote = self.scan.byte() == b'"';
         let word = self.scan.word();
@@ -469,8 +481,10 @@ impl Walker<'_, '_> {
             Some((child, needs_empty)) => (Some(child), needs_empty),
             None => (None, false),
         };
-        let entry = if plain { LoggedKey::new(parent, word, key.text.len(), resolved) } else { LoggedKey::UNUSABLE };
-        self.keys.record(ordinal, entry);
+        if let Some(ordinal) = log_at {
+            let entry = if plain { LoggedKey::new(parent, word, key.text.len(), resolved) } else { LoggedKey::unread(parent) };
+            self.keys.record(ordinal, entry);
+        }
         if resolved.0.is_none() {
             self.scan.skip()?;
         }

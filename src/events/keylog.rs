@@ -13,8 +13,11 @@
 //!   walk uses the buffers.
 //! - A pattern holds only non-zero bytes where its mask is set, and the text is followed by a
 //!   zero byte, so a match lies within the text (the scanner's cursor invariant).
-//! - `keys.len()` is at least the ordinal of the next key of the event being read (every key
-//!   read is found in the log or recorded), so recording extends the log by one at most.
+//! - An event is compared with the log key by key until its first key that differs; from there
+//!   on its keys are read the usual way, and logged only when the event before it also
+//!   differed ([`KeyLog::relearning`]), so an event of another shape costs one comparison.
+//! - While an event is logged, `keys.len()` is at least the ordinal of its next key (each key
+//!   before it was found in the log or recorded), so recording extends the log by one at most.
 
 /// A node id that no trie node has: the `parent` of an entry never to be used, the `child` of
 /// a key no rule path goes through.
@@ -31,7 +34,9 @@ pub struct LoggedKey {
     pub parent: u32,
     /// The child node, or [`NO_NODE`] when no rule path goes through the key.
     pub child: u32,
-    /// Bytes from the opening quote to past the colon (3 to 16).
+    /// Bytes from the opening quote to past the colon (3 to 16), or 0 for a key that is not
+    /// compared (longer, escaped or after whitespace), which is read the usual way without
+    /// ending the comparisons.
     pub len: u8,
     pub empty_step: bool,
 }
@@ -48,18 +53,20 @@ const MASKS: [u128; 17] = {
 };
 
 impl LoggedKey {
-    /// An entry that matches nothing (for keys too long or escaped).
-    pub const UNUSABLE: LoggedKey = LoggedKey { pattern: 0, parent: NO_NODE, child: NO_NODE, len: 16, empty_step: false };
+    /// The entry for a key in the object at `parent` that is not compared.
+    pub fn unread(parent: u32) -> LoggedKey {
+        LoggedKey { pattern: 0, parent, child: NO_NODE, len: 0, empty_step: false }
+    }
 
     /// The entry for a plain key of `key_len` bytes (written without escapes, its colon right
     /// after its closing quote) whose opening quote starts the 16 bytes `word`, met in the
     /// object at trie node `parent` and resolved to `resolved` (child node, needs an empty
-    /// step); [`Self::UNUSABLE`] when `"key":` exceeds 16 bytes.
+    /// step); [`Self::unread`] when `"key":` exceeds 16 bytes.
     #[inline(always)]
     pub fn new(parent: u32, word: u128, key_len: usize, resolved: (Option<u32>, bool)) -> LoggedKey {
         let n = key_len + 3;
         if n > 16 {
-            return LoggedKey::UNUSABLE;
+            return LoggedKey::unread(parent);
         }
         let (child, empty_step) = resolved;
         LoggedKey { pattern: word & MASKS[n], parent, child: child.unwrap_or(NO_NODE), len: n as u8, empty_step }
@@ -78,6 +85,8 @@ pub struct KeyLog {
     keys: Vec<LoggedKey>,
     /// The trie generation the entries were written against.
     generation: u64,
+    /// The log does not describe the last event read (or there was none yet).
+    missed: bool,
 }
 
 impl KeyLog {
@@ -87,7 +96,31 @@ impl KeyLog {
         if self.generation != generation {
             self.keys.clear();
             self.generation = generation;
+            self.missed = true;
         }
+    }
+
+    /// Whether the keys an event reads past the point where it stops matching the log are to
+    /// be logged: only after an event that did not match it either. A stream alternating
+    /// between shapes keeps the log of one of them (rather than paying to rewrite it at every
+    /// event and matching none), and a stream whose shape changed relearns it at its second
+    /// event.
+    #[inline(always)]
+    pub fn relearning(&self) -> bool {
+        self.missed
+    }
+
+    /// After an event read to its end: whether the log does not describe it (it stopped
+    /// matching the log and was not logged from there).
+    #[inline(always)]
+    pub fn read_to_end(&mut self, missed: bool) {
+        self.missed = missed;
+    }
+
+    /// The parents and patterns logged, in order (for tests).
+    #[cfg(test)]
+    fn logged(&self) -> Vec<(u32, u128)> {
+        self.keys.iter().map(|k| (k.parent, k.pattern)).collect()
     }
 
     #[inline(always)]
@@ -167,10 +200,8 @@ mod tests {
         let short = LoggedKey::new(0, word(b"\"ab\":{\"c\":1}}"), 2, (None, false));
         assert_eq!(&short.pattern.to_le_bytes()[..6], b"\"ab\":\0");
         assert_eq!((short.mask(), short.child), (0xff_ffff_ffff, NO_NODE));
-        assert_eq!(LoggedKey::new(0, word(b"\"fourteen-chars\":"), 14, (Some(1), false)), LoggedKey::UNUSABLE);
+        assert_eq!(LoggedKey::new(4, word(b"\"fourteen-chars\":"), 14, (Some(1), false)), LoggedKey::unread(4));
         assert_eq!(LoggedKey::new(0, word(b"\"\":1"), 0, (Some(1), false)).len, 3);
-        // An unusable entry's mask covers 16 bytes, and its pattern of zeros is never at a key.
-        assert_eq!(LoggedKey::UNUSABLE.mask(), u128::MAX);
     }
 
     #[test]
@@ -221,6 +252,29 @@ mod tests {
             assert_eq!(read(event, &one, &mut buffers), fresh(event, &one));
             assert_eq!(read(event, &two, &mut buffers), fresh(event, &two));
         }
+    }
+
+    #[test]
+    fn alternating_shapes_keep_one_log_and_a_new_shape_is_learnt_at_its_second_event() {
+        let trie = trie(&["a", "b"]);
+        let (first, second) = (r#"{"a":1,"b":2,"c":3}"#, r#"{"c":3,"b":2,"a":1}"#);
+        let mut buffers = WalkBuffers::default();
+        read(first, &trie, &mut buffers).unwrap();
+        let first_log = buffers.keys.logged();
+        assert_eq!(first_log.len(), 3);
+        assert_eq!(first_log[0].1, u128::from_le_bytes(*b"\"a\":\0\0\0\0\0\0\0\0\0\0\0\0"));
+        for _ in 0..3 {
+            read(second, &trie, &mut buffers).unwrap();
+            read(first, &trie, &mut buffers).unwrap();
+            assert_eq!(buffers.keys.logged(), first_log);
+        }
+        read(second, &trie, &mut buffers).unwrap();
+        assert_eq!(buffers.keys.logged(), first_log);
+        read(second, &trie, &mut buffers).unwrap();
+        let second_log = buffers.keys.logged();
+        assert_ne!(second_log, first_log);
+        assert_eq!(second_log[0].1, u128::from_le_bytes(*b"\"c\":\0\0\0\0\0\0\0\0\0\0\0\0"));
+        assert_eq!(read(second, &trie, &mut buffers), fresh(second, &trie));
     }
 
     fn key() -> impl Strategy<Value = String> {
