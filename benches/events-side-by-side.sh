@@ -44,15 +44,19 @@ build() {
     sed -n 's/.*Executable benches\/events.rs (\(.*\))/\1/p' | tail -1
 }
 
-echo "building this tree ..." >&2
-exe=$(build "$PWD")
-[ -x "$exe" ] || { echo "could not build the bench here" >&2; exit 1; }
-cp "$exe" "$work/new"
+# BASE first and this tree last: the two builds share the target directory's artifacts and
+# fingerprints, and cargo would otherwise take BASE's bench binary, newer than this tree's
+# sources, for this tree's (a later `cargo bench` here would silently time BASE).
 echo "building $base ..." >&2
 git worktree add --detach --quiet "$work/base" "$base"
 exe=$(build "$work/base")
 [ -x "$exe" ] || { echo "could not build the bench at $base" >&2; exit 1; }
 cp "$exe" "$work/old"
+echo "building this tree ..." >&2
+touch benches/events.rs src/lib.rs
+exe=$(build "$PWD")
+[ -x "$exe" ] || { echo "could not build the bench here" >&2; exit 1; }
+cp "$exe" "$work/new"
 
 now() { date +%s%N; }
 # Nanoseconds per match of binary $1 in one run.
