@@ -390,7 +390,7 @@ impl Walker<'_, '_> {
                 let ordinal = keys_read;
                 keys_read += 1;
                 match self.keys.get(ordinal).filter(|k| predicting && k.parent == top.node) {
-                    Some(&k) if k.len == 0 => self.key(top.node, None)?,
+                    Some(&k) if k.len == 0 => self.key(top.node, relearning.then_some(ordinal))?,
                     Some(&k) if self.scan.at_pattern(k.pattern, k.mask()) => {
                         self.scan.advance_matched(k.len as usize);
                         self.scan.ws();
