@@ -283,6 +283,20 @@ pub enum Scalar<'a> {
     Null,
 }
 
+#[cfg(test)]
+impl Scalar<'_> {
+    /// The scalar as JSON text (strings quoted, not escaped), for tests' expectations.
+    pub fn written(&self) -> String {
+        match self {
+            Scalar::Str(s) => format!("\"{s}\""),
+            Scalar::Num(n) => n.to_string(),
+            Scalar::True => "true".into(),
+            Scalar::False => "false".into(),
+            Scalar::Null => "null".into(),
+        }
+    }
+}
+
 /// An event that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EventError {
@@ -529,14 +543,7 @@ mod tests {
     struct Collect(Vec<Leaf>);
     impl LeafSink for Collect {
         fn leaf(&mut self, path: PathId, value: Scalar<'_>, membership: &[(u32, u32)], _needs_empty_step: bool) {
-            let v = match value {
-                Scalar::Str(s) => format!("\"{s}\""),
-                Scalar::Num(n) => n.to_string(),
-                Scalar::True => "true".into(),
-                Scalar::False => "false".into(),
-                Scalar::Null => "null".into(),
-            };
-            self.0.push((path, v, membership.to_vec()));
+            self.0.push((path, value.written(), membership.to_vec()));
         }
     }
 

@@ -151,14 +151,7 @@ mod tests {
     struct Collect(Vec<Leaf>);
     impl LeafSink for Collect {
         fn leaf(&mut self, path: PathId, value: Scalar<'_>, membership: &[(u32, u32)], needs_empty_step: bool) {
-            let v = match value {
-                Scalar::Str(s) => format!("\"{s}\""),
-                Scalar::Num(n) => n.to_string(),
-                Scalar::True => "true".into(),
-                Scalar::False => "false".into(),
-                Scalar::Null => "null".into(),
-            };
-            self.0.push((path, v, membership.to_vec(), needs_empty_step));
+            self.0.push((path, value.written(), membership.to_vec(), needs_empty_step));
         }
     }
 
